@@ -1,0 +1,144 @@
+"""The channel contract: `Channel.send(message) -> DeliveryResult`, and `close()`.
+
+Exceptions::
+
+    ChannelError
+     └── ChannelConfigError   bad or missing options; never retried
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChannelError(Exception):
+    """Base of every error a channel raises."""
+
+
+class ChannelConfigError(ChannelError):
+    """The channel's options are wrong; no retry can fix it."""
+
+
+class DeliveryStatus(enum.Enum):
+    """What happened to one send, closed set; the dispatcher's retry policy reads it."""
+
+    SENT = "sent"
+    """Accepted by the server or network."""
+    TRANSIENT = "transient"
+    """Not sent, may succeed later (4xx SMTP, dropped connection, 429, 5xx HTTP, timeout)."""
+    PERMANENT = "permanent"
+    """Not sent and never will be as it is (the message itself is wrong, a duplicate post)."""
+    RECIPIENT_REJECTED = "recipient_rejected"
+    """5xx for the recipient address: failed, and the address goes on the suppression list."""
+    AUTH = "auth"
+    """Credentials refused: the channel needs attention; the delivery stays pending."""
+    UNKNOWN = "unknown"
+    """The send may or may not have happened (connection died after the data went out)."""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one `Channel.send`."""
+
+    status: DeliveryStatus
+    provider_id: str | None = None
+    retry_after: datetime | None = None
+    """When a retry may be attempted (from Retry-After or a reset header), timezone-aware UTC."""
+    error: str | None = None
+    """The server's or network's own words, without any secret."""
+
+    @classmethod
+    def sent(cls, provider_id: str | None = None) -> DeliveryResult:
+        return cls(DeliveryStatus.SENT, provider_id=provider_id)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message ready to send: an email (`to` set) or a post (`to` is None)."""
+
+    key: str
+    """The delivery's dedup key: stable across retries (idempotency keys, file names)."""
+    text: str
+    """Plain text: the email's text part, or the post's full text."""
+    language: str = "en"
+    subject: str | None = None
+    html: str | None = None
+    to: str | None = None
+    to_name: str | None = None
+    link: str | None = None
+    """The main URL of the message (a post's course link)."""
+    title: str | None = None
+    """A short title for link cards and webhook payloads."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra email headers (List-Unsubscribe, List-Unsubscribe-Post, ...)."""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    """Data a channel may use (course id, campaign, hashtags), never required."""
+
+    @property
+    def is_email(self) -> bool:
+        return self.to is not None
+
+
+class ChannelOptions(BaseModel):
+    """Options common to every channel; each channel subclasses this with its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    enabled: bool = True
+    language: str = "en"
+    rate: str | None = None
+    """Sends per period, e.g. `100/s`, `30/m`, `600/h`."""
+    window: str | None = None
+    """Posting window `HH:MM-HH:MM` in `timezone` (social channels)."""
+    timezone: str = "UTC"
+    max_per_day: int | None = None
+    min_gap: str | None = None
+    max_attempts: int = 8
+
+
+class Channel(ABC):
+    """A configured channel instance.
+
+    Subclasses set `type`, `Options`, `kind` (`email` or `post`), and, for posts, the text
+    limit and how it is counted (see `channels.text`).
+    """
+
+    type: ClassVar[str]
+    kind: ClassVar[str] = "post"
+    Options: ClassVar[type[ChannelOptions]] = ChannelOptions
+    text_limit: ClassVar[int | None] = None
+    """Maximum post length in the network's own units, or None when unlimited."""
+
+    def __init__(self, name: str, options: ChannelOptions) -> None:
+        self.name = name
+        self.options = options
+
+    @classmethod
+    def from_config(cls, name: str, raw: Mapping[str, Any]) -> Channel:
+        """Validate raw options (secrets already resolved) and build the channel."""
+        return cls(name, cls.Options.model_validate(dict(raw)))
+
+    @abstractmethod
+    def send(self, message: Message) -> DeliveryResult:
+        """Send one message. Never raises for delivery problems: they become a result."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and sessions."""
+
+    def concurrency(self) -> int:
+        """How many sends may run at once on this channel."""
+        return 1
+
+    def __enter__(self) -> Channel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""CoE Herald core: database, ingest, matching and planning, dispatch, daemon, CLI."""

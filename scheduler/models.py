@@ -1,0 +1,225 @@
+"""The tables. Every timestamp is timezone-aware UTC (`UTCDateTime`)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; returns them aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"
+
+
+class ParticipantStatus(enum.StrEnum):
+    PENDING = "pending"  # no consent recorded yet (double opt-in not confirmed)
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class Centre(Base):
+    """An ITU Academy Training Centre (formerly Centre of Excellence)."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    country: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    focal_email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    coe: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40))
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    mode: Mapped[str] = mapped_column(String(30))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    registration_deadline: Mapped[date] = mapped_column(Date)
+    fee_usd: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    description: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_courses_first_seen", "first_seen_at"),)
+
+
+class CourseTerm(Base):
+    """A course's normalised topic or language, for set-based matching."""
+
+    __tablename__ = "course_terms"
+
+    course_id: Mapped[str] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # topic | language
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    country: Mapped[str] = mapped_column(String(100), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    frequency: Mapped[str] = mapped_column(String(20), default="immediate")
+    status: Mapped[str] = mapped_column(String(20), default=ParticipantStatus.PENDING.value)
+    consent_date: Mapped[date | None] = mapped_column(Date)
+    # Flags say whether the participant restricts that dimension at all; the
+    # restrictions themselves are rows of participant_interests.
+    any_topic: Mapped[bool] = mapped_column(default=True)
+    any_region: Mapped[bool] = mapped_column(default=True)
+    any_mode: Mapped[bool] = mapped_column(default=True)
+    any_language: Mapped[bool] = mapped_column(default=True)
+    last_digest_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_participants_status_freq", "status", "frequency"),)
+
+
+class ParticipantInterest(Base):
+    """One normalised interest key: kind is topic, region, language or mode."""
+
+    __tablename__ = "participant_interests"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    __table_args__ = (Index("ix_interests_lookup", "kind", "value", "participant_id"),)
+
+
+class Suppression(Base):
+    """Addresses that must never receive mail (hard bounce, complaint, unsubscribe)."""
+
+    __tablename__ = "suppressions"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """The outbox: one row per message that will ever be sent; `dedup_key` is unique."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(100))
+    template: Mapped[str] = mapped_column(String(200))
+    course_id: Mapped[str | None] = mapped_column(String(100))
+    participant_id: Mapped[int | None] = mapped_column(Integer)
+    post_id: Mapped[int | None] = mapped_column(Integer)
+    period_start: Mapped[datetime | None]
+    period_end: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING.value)
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
+    send_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_deliveries_due", "state", "due_at"),
+        Index("ix_deliveries_channel_state", "channel", "state"),
+        Index("ix_deliveries_course", "course_id"),
+        Index("ix_deliveries_participant", "participant_id"),
+    )
+
+
+class DeliveryEvent(Base):
+    """What happened to a delivery: sent, failed, bounced, clicked, unsubscribed, ..."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
+    type: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChannelHealth(Base):
+    """A channel that needs attention (credentials refused), shown by `channels list`."""
+
+    __tablename__ = "channel_health"
+
+    channel: Mapped[str] = mapped_column(String(100), primary_key=True)
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
