@@ -223,3 +223,17 @@ class ChannelHealth(Base):
     needs_attention: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
+
+
+class PlanMark(Base):
+    """When a campaign last planned a scope (a course, or a digest period).
+
+    Incremental planning: a later pass only considers participants activated or
+    changed since the mark, so re-planning with nothing new costs almost nothing.
+    """
+
+    __tablename__ = "plan_marks"
+
+    campaign: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    planned_at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:01:34.733278
+Create Date: 2026-11-23 09:04:34.291640
 """
 
 from __future__ import annotations
@@ -137,6 +137,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_participants_status_freq", ["status", "frequency"], unique=False)
 
     op.create_table(
+        "plan_marks",
+        sa.Column("campaign", sa.String(length=100), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("planned_at", scheduler.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("campaign", "scope"),
+    )
+    op.create_table(
         "suppressions",
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("reason", sa.String(length=40), nullable=False),
@@ -176,6 +183,7 @@ def downgrade() -> None:
     op.drop_table("participant_interests")
     op.drop_table("course_terms")
     op.drop_table("suppressions")
+    op.drop_table("plan_marks")
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.drop_index("ix_participants_status_freq")
 
