@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+            # Take the write lock at BEGIN: a transaction that reads then writes can then
+            # never fail to upgrade while another thread or process writes (it waits).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -49,17 +49,6 @@ def make_engine(url: str) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def immediate(session: Session) -> Iterator[Session]:
-    """A write transaction that takes SQLite's write lock at BEGIN (no upgrade deadlocks)."""
-    conn = session.connection()
-    conn.info["immediate"] = True
-    try:
-        yield session
-    finally:
-        conn.info.pop("immediate", None)
 
 
 def alembic_config(engine: Engine) -> Any:

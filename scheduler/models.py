@@ -138,7 +138,10 @@ class Participant(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_participants_status_freq", "status", "frequency"),)
+    __table_args__ = (
+        Index("ix_participants_status_freq", "status", "frequency"),
+        Index("ix_participants_updated", "updated_at"),
+    )
 
 
 class ParticipantInterest(Base):
@@ -222,6 +225,8 @@ class ChannelHealth(Base):
     channel: Mapped[str] = mapped_column(String(100), primary_key=True)
     needs_attention: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
+    config_hash: Mapped[str] = mapped_column(String(64), default="")
+    """The channel's config when flagged: an edited config lifts the flag."""
     updated_at: Mapped[datetime]
 
 

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=100), nullable=False),
         sa.Column("needs_attention", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("config_hash", sa.String(length=64), nullable=False),
         sa.Column("updated_at", scheduler.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel"),
     )
@@ -135,6 +136,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.create_index("ix_participants_status_freq", ["status", "frequency"], unique=False)
+        batch_op.create_index("ix_participants_updated", ["updated_at"], unique=False)
 
     op.create_table(
         "plan_marks",
@@ -186,6 +188,7 @@ def downgrade() -> None:
     op.drop_table("plan_marks")
     with op.batch_alter_table("participants", schema=None) as batch_op:
         batch_op.drop_index("ix_participants_status_freq")
+        batch_op.drop_index("ix_participants_updated")
 
     op.drop_table("participants")
     with op.batch_alter_table("delivery_events", schema=None) as batch_op:

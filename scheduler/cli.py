@@ -1,0 +1,162 @@
+"""`herald`: parses arguments, calls the services, prints. Exit 0 ok, 2 bad input, 1 failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from scheduler import commands
+from scheduler.app import App
+from scheduler.errors import InputError
+
+log = logging.getLogger("herald")
+
+
+def parse_now(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--now: '{text}' is not an ISO 8601 time") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--now: '{text}' needs a time zone, e.g. Z")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="herald", description="CoE Herald: course promotion.")
+    p.add_argument("--config-dir", type=Path,
+                   default=Path(os.environ.get("HERALD_CONFIG_DIR", "config")),
+                   help="configuration folder (env HERALD_CONFIG_DIR; default ./config)")
+    p.add_argument("--db", default=None,
+                   help="database URL (env HERALD_DATABASE_URL; default sqlite:///var/herald.db)")
+    p.add_argument("--now", type=parse_now, default=None,
+                   help="act as if it were this ISO 8601 time (previews and tests)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    p.add_argument("--log-format", choices=["text", "json"], default="text")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(
+        func=commands.db_upgrade)
+
+    courses = sub.add_parser("courses", help="the course catalogue").add_subparsers(
+        dest="action", required=True)
+    ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
+    ci.add_argument("source")
+    ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
+    ci.set_defaults(func=commands.courses_import)
+    cl = courses.add_parser("list", help="list courses")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=commands.courses_list)
+
+    parts = sub.add_parser("participants", help="interest profiles").add_subparsers(
+        dest="action", required=True)
+    pi = parts.add_parser("import", help="import participants from CSV")
+    pi.add_argument("file", type=Path)
+    pi.set_defaults(func=commands.participants_import)
+    pl = parts.add_parser("list", help="list participants")
+    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--status", default=None)
+    pl.set_defaults(func=commands.participants_list)
+
+    chans = sub.add_parser("channels", help="delivery channels").add_subparsers(
+        dest="action", required=True)
+    chl = chans.add_parser("list", help="list channels and their health")
+    chl.add_argument("--json", action="store_true")
+    chl.set_defaults(func=commands.channels_list)
+    chans.add_parser("validate", help="validate every config file").set_defaults(
+        func=commands.channels_validate)
+    cht = chans.add_parser("test", help="send one test message through a channel")
+    cht.add_argument("name")
+    cht.add_argument("--to", default=None, help="recipient address (email channels)")
+    cht.add_argument("--dry-run", action="store_true")
+    cht.set_defaults(func=commands.channels_test)
+
+    plan = sub.add_parser("plan", help="plan due messages into the outbox and show what is due")
+    plan.add_argument("--json", action="store_true")
+    plan.add_argument("--dry-run", action="store_true")
+    plan.set_defaults(func=commands.plan)
+
+    sn = sub.add_parser("send-now", help="plan and dispatch everything due now, then exit")
+    sn.add_argument("--campaign")
+    sn.add_argument("--course")
+    sn.add_argument("--channel")
+    sn.add_argument("--dry-run", action="store_true")
+    sn.add_argument("--json", action="store_true")
+    sn.set_defaults(func=commands.send_now)
+
+    sub.add_parser("run", help="the daemon").set_defaults(func=commands.run_daemon)
+
+    dl = sub.add_parser("deliveries", help="the outbox").add_subparsers(
+        dest="action", required=True)
+    dll = dl.add_parser("list", help="list deliveries")
+    dll.add_argument("--state")
+    dll.add_argument("--channel")
+    dll.add_argument("--campaign")
+    dll.add_argument("--limit", type=int, default=200)
+    dll.add_argument("--json", action="store_true")
+    dll.set_defaults(func=commands.deliveries_list)
+    for name, fn, text in (("retry", commands.deliveries_retry, "send a failed/unknown one again"),
+                           ("cancel", commands.deliveries_cancel, "never send it")):
+        a = dl.add_parser(name, help=text)
+        a.add_argument("id", type=int)
+        a.set_defaults(func=fn)
+    return p
+
+
+def configure_logging(verbose: bool, fmt: str) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        from scheduler.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors are bad input
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    configure_logging(args.verbose, args.log_format)
+    app = App(args.config_dir, args.db, args.now)
+    try:
+        return int(args.func(app, args) or 0)
+    except InputError as exc:
+        for line in exc.errors:
+            print(f"error: {app_redact(app, line)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.debug("failure", exc_info=True)
+        print(f"error: {app_redact(app, f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+
+
+def app_redact(app: App, text: str) -> str:
+    cfg = app.__dict__.get("config")
+    return cfg.redact(text) if cfg is not None else text
+
+
+def dump_json(doc: object) -> None:
+    json.dump(doc, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Delivery row → ready-to-send `channels.base.Message` (render, links, fit)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.base import Channel, Message
+from scheduler.config import HeraldConfig
+from scheduler.links import click_url, preferences_url, unsubscribe_url
+from scheduler.matching import audience
+from scheduler.models import (
+    Course,
+    Delivery,
+    DeliveryState,
+    Participant,
+    ParticipantStatus,
+    Suppression,
+)
+from scheduler.rendering import Renderer
+from scheduler.timing import today_in
+
+
+@dataclass(frozen=True)
+class Skip:
+    """The delivery must not be sent: it ends in `state` for `reason`."""
+
+    state: DeliveryState
+    reason: str
+
+
+def course_context(course: Course) -> dict[str, Any]:
+    return {
+        "id": course.id,
+        "title": course.title,
+        "coe": course.coe,
+        "centre": course.coe,
+        "country": course.country,
+        "region": course.region,
+        "topics": list(course.topics),
+        "languages": list(course.languages),
+        "mode": course.mode,
+        "location": course.location,
+        "start_date": course.start_date,
+        "end_date": course.end_date,
+        "registration_deadline": course.registration_deadline,
+        "fee_usd": course.fee_usd,
+        "url": course.url,
+        "description": course.description or "",
+    }
+
+
+def hashtag(topic: str) -> str:
+    """`spectrum management` → `SpectrumManagement` (letters and digits only)."""
+    words = re.split(r"[^\w]+", topic)
+    return "".join(w[:1].upper() + w[1:] for w in words if w)
+
+
+class MessageBuilder:
+    """Builds the message of a delivery, or says why it must not be sent."""
+
+    def __init__(self, config: HeraldConfig, renderer: Renderer, signing_key: bytes) -> None:
+        self.config = config
+        self.renderer = renderer
+        self.key = signing_key
+        self.tz = ZoneInfo(config.settings.timezone)
+        self.base_url = config.settings.base_url
+
+    def build(
+        self, session: Session, delivery: Delivery, channel: Channel, now: datetime
+    ) -> Message | Skip:
+        if delivery.participant_id is not None:
+            return self._email(session, delivery, now)
+        return self._post(session, delivery, channel, now)
+
+    # -- emails -------------------------------------------------------------
+
+    def _recipient(self, session: Session, delivery: Delivery) -> Participant | Skip:
+        p = session.get(Participant, delivery.participant_id)
+        if p is None or p.status == ParticipantStatus.UNSUBSCRIBED.value:
+            return Skip(DeliveryState.CANCELLED, "participant unsubscribed")
+        if session.get(Suppression, p.email) is not None:
+            return Skip(DeliveryState.SUPPRESSED, "address on the suppression list")
+        if p.status != ParticipantStatus.ACTIVE.value:
+            return Skip(DeliveryState.CANCELLED, "participant not active")
+        return p
+
+    def _email(self, session: Session, delivery: Delivery, now: datetime) -> Message | Skip:
+        p = self._recipient(session, delivery)
+        if isinstance(p, Skip):
+            return p
+        today = today_in(now, self.tz)
+        ctx: dict[str, Any] = {
+            "participant": {"name": p.name, "email": p.email, "language": p.language},
+            "sender": self.config.settings.sender.model_dump(),
+            "campaign": {"name": delivery.campaign},
+            "links": {
+                "unsubscribe": unsubscribe_url(
+                    self.base_url, self.key, p.id, p.email, delivery.campaign
+                ),
+                "preferences": preferences_url(self.base_url, self.key, p.id, p.email),
+            },
+            "period": None,
+        }
+        meta: dict[str, Any] = {"campaign": delivery.campaign}
+        if delivery.course_id is not None:
+            course = session.get(Course, delivery.course_id)
+            if course is None or course.status != "open":
+                return Skip(DeliveryState.CANCELLED, "course cancelled")
+            if course.registration_deadline < today:
+                return Skip(DeliveryState.CANCELLED, "registration deadline passed")
+            ctx["course"] = course_context(course)
+            ctx["links"]["course"] = click_url(
+                self.base_url, self.key, delivery.dedup_key, course.url
+            )
+            meta["course_id"] = course.id
+        else:
+            courses = self.digest_courses(session, delivery, p.id, today)
+            if not courses:
+                return Skip(DeliveryState.CANCELLED, "no course left to list")
+            ctx["courses"] = [course_context(c) for c in courses]
+            ctx["links"]["courses"] = [
+                click_url(self.base_url, self.key, delivery.dedup_key, c.url) for c in courses
+            ]
+            ctx["period"] = {"start": delivery.period_start, "end": delivery.period_end}
+        language = self.renderer.resolve_language(delivery.template, p.language)
+        rendered = self.renderer.render_email(delivery.template, language, ctx)
+        return Message(
+            key=delivery.dedup_key,
+            to=p.email,
+            to_name=p.name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            language=rendered.language,
+            link=ctx["links"].get("course"),
+            headers={
+                "List-Unsubscribe": f"<{ctx['links']['unsubscribe']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            meta=meta,
+        )
+
+    def digest_courses(
+        self, session: Session, delivery: Delivery, participant_id: int, today: date
+    ) -> list[Course]:
+        """The courses a digest lists: matched, open, first seen within its period."""
+        pairs = audience(today, participant_ids=[participant_id]).subquery()
+        q = select(Course).where(Course.id.in_(select(pairs.c.course_id)))
+        if delivery.period_start is not None:
+            q = q.where(Course.first_seen_at > delivery.period_start)
+        if delivery.period_end is not None:
+            q = q.where(Course.first_seen_at <= delivery.period_end)
+        return list(session.scalars(q.order_by(Course.start_date, Course.id).limit(50)))
+
+    # -- posts --------------------------------------------------------------
+
+    def _post(
+        self, session: Session, delivery: Delivery, channel: Channel, now: datetime
+    ) -> Message | Skip:
+        from scheduler.posts import build_post  # social side, kept apart
+
+        return build_post(self, session, delivery, channel, now)

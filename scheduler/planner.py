@@ -1,0 +1,372 @@
+"""Campaigns × matching → deliveries (the outbox).
+
+Every planned message is one `INSERT … SELECT … ON CONFLICT DO NOTHING` row keyed by
+its unique dedup key, so two planners, two daemons or a crash and a restart cannot
+make a second copy. Courses are few (hundreds) and are looped over in Python;
+participants are many and are only ever touched by SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    String,
+    cast,
+    exists,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.config import CampaignConfig, HeraldConfig, parse_duration, parse_window
+from scheduler.db import insert_ignore
+from scheduler.matching import match_condition, participant_is_reachable
+from scheduler.models import Course, Delivery, DeliveryState, Participant, PlanMark
+from scheduler.timing import (
+    before_window,
+    date_moment,
+    last_cron_fire,
+    next_slot,
+    today_in,
+)
+
+log = logging.getLogger(__name__)
+
+EMAIL_KINDS = ("course_email", "digest")
+ACTIVE_STATES = (
+    DeliveryState.PENDING.value,
+    DeliveryState.RETRYING.value,
+    DeliveryState.SENDING.value,
+    DeliveryState.SENT.value,
+    DeliveryState.UNKNOWN.value,
+)
+
+
+@dataclass
+class PlanReport:
+    """What one planning pass wrote (or, in a dry run, would write)."""
+
+    planned: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(campaign, channel) → new deliveries."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.planned.values())
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    campaign: str | None = None
+    course: str | None = None
+    channel: str | None = None
+
+
+class Planner:
+    """Plans every enabled campaign at a given `now`."""
+
+    def __init__(self, sessions: sessionmaker[Session], config: HeraldConfig) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.tz = ZoneInfo(config.settings.timezone)
+
+    def plan(
+        self, now: datetime, *, only: PlanFilter | None = None, dry_run: bool = False
+    ) -> PlanReport:
+        """Plan everything due at `now`; with `dry_run`, count it and write nothing."""
+        only = only or PlanFilter()
+        report = PlanReport()
+        with self.sessions() as session:
+            for campaign in self.config.campaigns.values():
+                if not campaign.enabled or (only.campaign and campaign.name != only.campaign):
+                    continue
+                channels = [
+                    c
+                    for c in campaign.channels
+                    if self._channel_enabled(c) and (not only.channel or c == only.channel)
+                ]
+                if not channels:
+                    continue
+                if campaign.kind == "course_email":
+                    self._plan_course_email(session, campaign, channels[0], now, only, report)
+                elif campaign.kind == "digest":
+                    self._plan_digest(session, campaign, channels[0], now, report)
+                elif campaign.kind == "course_post":
+                    for channel in channels:
+                        self._plan_course_post(session, campaign, channel, now, only, report)
+                else:
+                    log.debug(
+                        "campaign %s: kind %s is not planned here", campaign.name, campaign.kind
+                    )
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        return report
+
+    # -- helpers -----------------------------------------------------------
+
+    def _channel_enabled(self, name: str) -> bool:
+        ch = self.config.channels.get(name)
+        return ch is not None and ch.enabled
+
+    def _due_courses(
+        self, session: Session, campaign: CampaignConfig, now: datetime, only: PlanFilter
+    ) -> list[tuple[Course, datetime]]:
+        """Open courses whose message for `campaign` is due at `now`, with its due time."""
+        today = today_in(now, self.tz)
+        q = select(Course).where(
+            Course.status == "open",
+            Course.registration_deadline >= today,
+            Course.first_seen_at <= now,
+        )
+        if only.course:
+            q = q.where(Course.id == only.course)
+        due: list[tuple[Course, datetime]] = []
+        timing = campaign.timing
+        for course in session.scalars(q.order_by(Course.start_date, Course.id)):
+            if timing.kind == "on_publish":
+                deadline_end = date_moment(course.registration_deadline, self.tz) + timedelta(
+                    days=1
+                )
+                if campaign.min_lead and deadline_end - now < campaign.min_lead:
+                    continue
+                due.append((course, course.first_seen_at))
+            elif timing.kind == "before":
+                assert timing.field and timing.offset is not None
+                moment, end = before_window(getattr(course, timing.field), timing.offset, self.tz)
+                if moment <= now < end:
+                    due.append((course, max(moment, course.first_seen_at)))
+        return due
+
+    def _mark(self, session: Session, campaign: str, scope: str) -> datetime | None:
+        return session.scalar(
+            select(PlanMark.planned_at).where(
+                PlanMark.campaign == campaign, PlanMark.scope == scope
+            )
+        )
+
+    def _set_mark(self, session: Session, campaign: str, scope: str, now: datetime) -> None:
+        mark = session.get(PlanMark, (campaign, scope))
+        if mark is None:
+            session.add(PlanMark(campaign=campaign, scope=scope, planned_at=now))
+        else:
+            mark.planned_at = max(mark.planned_at, now)
+        session.flush()
+
+    def _insert(self, session: Session, select_stmt: Any, columns: list[str]) -> int:
+        stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).from_select(
+            columns, select_stmt
+        )
+        return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- course emails -----------------------------------------------------
+
+    def _plan_course_email(
+        self,
+        session: Session,
+        campaign: CampaignConfig,
+        channel: str,
+        now: datetime,
+        only: PlanFilter,
+        report: PlanReport,
+    ) -> None:
+        today = today_in(now, self.tz)
+        for course, due_at in self._due_courses(session, campaign, now, only):
+            mark = self._mark(session, campaign.name, course.id)
+            conds = [
+                match_condition(today),
+                Course.id == course.id,
+                Participant.frequency == "immediate",
+            ]
+            if mark is not None:
+                # Already planned for everyone known then: only newcomers and changes.
+                conds.append(Participant.updated_at >= mark)
+            sel = (
+                select(
+                    literal(f"{campaign.name}:{course.id}:p") + cast(Participant.id, String),
+                    literal(campaign.name),
+                    literal(campaign.kind),
+                    literal(channel),
+                    literal(campaign.template),
+                    Course.id,
+                    Participant.id,
+                    literal(DeliveryState.PENDING.value),
+                    literal(due_at, Delivery.due_at.type),
+                    literal(0),
+                    literal(now, Delivery.created_at.type),
+                    literal(now, Delivery.updated_at.type),
+                )
+                .select_from(Course)
+                .join(Participant, literal(True))
+                .where(*conds)
+            )
+            n = self._insert(
+                session,
+                sel,
+                [
+                    "dedup_key",
+                    "campaign",
+                    "kind",
+                    "channel",
+                    "template",
+                    "course_id",
+                    "participant_id",
+                    "state",
+                    "due_at",
+                    "attempts",
+                    "created_at",
+                    "updated_at",
+                ],
+            )
+            self._set_mark(session, campaign.name, course.id, now)
+            if n:
+                report.planned[(campaign.name, channel)] += n
+
+    # -- digests -----------------------------------------------------------
+
+    def _plan_digest(
+        self,
+        session: Session,
+        campaign: CampaignConfig,
+        channel: str,
+        now: datetime,
+        report: PlanReport,
+    ) -> None:
+        assert campaign.timing.cron
+        fire = last_cron_fire(campaign.timing.cron, now, self.tz)
+        if fire is None:
+            return
+        period = fire.strftime("%Y-%m-%dT%H%MZ")
+        if self._mark(session, campaign.name, period) is not None:
+            return
+        today = today_in(now, self.tz)
+        new_course = (
+            select(literal(1))
+            .select_from(Course)
+            .where(
+                match_condition(today),
+                Course.first_seen_at <= fire,
+                or_(
+                    Participant.last_digest_at.is_(None),
+                    Course.first_seen_at > Participant.last_digest_at,
+                ),
+            )
+            .correlate(Participant)
+        )
+        sel = select(
+            literal(f"{campaign.name}:{period}:p") + cast(Participant.id, String),
+            literal(campaign.name),
+            literal(campaign.kind),
+            literal(channel),
+            literal(campaign.template),
+            Participant.id,
+            Participant.last_digest_at,
+            literal(fire, Delivery.period_end.type),
+            literal(DeliveryState.PENDING.value),
+            literal(fire, Delivery.due_at.type),
+            literal(0),
+            literal(now, Delivery.created_at.type),
+            literal(now, Delivery.updated_at.type),
+        ).where(
+            Participant.frequency == "weekly",
+            participant_is_reachable(),
+            exists(new_course),
+        )
+        n = self._insert(
+            session,
+            sel,
+            [
+                "dedup_key",
+                "campaign",
+                "kind",
+                "channel",
+                "template",
+                "participant_id",
+                "period_start",
+                "period_end",
+                "state",
+                "due_at",
+                "attempts",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        # The next digest lists what is new after this one.
+        planned = select(Delivery.participant_id).where(
+            Delivery.campaign == campaign.name, Delivery.period_end == fire
+        )
+        session.execute(
+            Participant.__table__.update()
+            .where(Participant.id.in_(planned))
+            .values(last_digest_at=fire)
+        )
+        self._set_mark(session, campaign.name, period, now)
+        if n:
+            report.planned[(campaign.name, channel)] += n
+
+    # -- social posts ------------------------------------------------------
+
+    def slot_rules(self, channel: str) -> dict[str, Any]:
+        raw = self.config.channels[channel].raw
+        return {
+            "tz": ZoneInfo(raw.get("timezone") or self.config.settings.timezone),
+            "window": parse_window(raw["window"]) if raw.get("window") else None,
+            "max_per_day": raw.get("max_per_day"),
+            "min_gap": parse_duration(raw["min_gap"]) if raw.get("min_gap") else None,
+        }
+
+    def taken_slots(self, session: Session, channel: str, since: datetime) -> list[datetime]:
+        rows = session.execute(
+            select(Delivery.due_at, Delivery.sent_at).where(
+                Delivery.channel == channel,
+                Delivery.state.in_(ACTIVE_STATES),
+                or_(Delivery.due_at >= since, Delivery.sent_at >= since),
+            )
+        )
+        return [sent or due for due, sent in rows]
+
+    def take_slot(
+        self, session: Session, channel: str, earliest: datetime, now: datetime
+    ) -> datetime:
+        """The next free posting slot on `channel` at or after `earliest` (and `now`)."""
+        start = max(earliest, now)
+        rules = self.slot_rules(channel)
+        taken = self.taken_slots(session, channel, start - timedelta(days=1))
+        return next_slot(start, taken, **rules)
+
+    def _plan_course_post(
+        self,
+        session: Session,
+        campaign: CampaignConfig,
+        channel: str,
+        now: datetime,
+        only: PlanFilter,
+        report: PlanReport,
+    ) -> None:
+        for course, due_at in self._due_courses(session, campaign, now, only):
+            key = f"{campaign.name}:{course.id}:{channel}"
+            if session.scalar(select(Delivery.id).where(Delivery.dedup_key == key)):
+                continue
+            slot = self.take_slot(session, channel, due_at, now)
+            stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).values(
+                dedup_key=key,
+                campaign=campaign.name,
+                kind=campaign.kind,
+                channel=channel,
+                template=campaign.template,
+                course_id=course.id,
+                state=DeliveryState.PENDING.value,
+                due_at=slot,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+                report.planned[(campaign.name, channel)] += 1
