@@ -1,0 +1,90 @@
+"""Reading a CSV file with a header row: decoding, header checks and row line numbers.
+
+Shared by the course, centre and participant imports. Line numbers are the file's:
+the header is line 1, and a row whose quoted field spans lines is reported at the
+line where the row starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+
+from scheduler.errors import InputError
+from scheduler.ingest.records import Problems
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """UTF-8 text (a BOM is dropped); undecodable bytes are an `InputError` with the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise InputError(
+            [f"{name}:{line}: not UTF-8 text (byte 0x{bad} at offset {exc.start}); "
+             "save the file as UTF-8"]
+        ) from None
+
+
+class CsvRows:
+    """The rows of a CSV text as (line, {column: cell}) with header columns lower-cased.
+
+    The header is checked when the object is made: a missing required column, a column
+    named twice or an empty file raise `InputError` at once. A row with the wrong number
+    of cells is reported to `problems` and skipped; blank rows are skipped silently.
+    Unknown columns are read but not checked: the caller ignores what it does not use.
+    """
+
+    def __init__(
+        self, text: str, name: str, required: Sequence[str], problems: Problems
+    ) -> None:
+        self.name = name
+        self._problems = problems
+        self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(self._reader, None)
+        except csv.Error as exc:
+            raise InputError([f"{name}:1: header: {exc}"]) from None
+        if header is None or not any(cell.strip() for cell in header):
+            raise InputError(
+                [f"{name}: empty file (expected a header row: {','.join(required)})"])
+        self.columns = [cell.strip().lower() for cell in header]
+        errors: list[str] = []
+        seen: set[str] = set()
+        for col in self.columns:
+            if col and col in seen:
+                errors.append(f"{name}:1: header: column {col!r} appears twice")
+            seen.add(col)
+        errors += [f"{name}:1: header: missing column {col!r}" for col in required
+                   if col not in seen]
+        if errors:
+            raise InputError(errors)
+        self._line = self._reader.line_num
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        width = len(self.columns)
+        while True:
+            start = self._line + 1
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # The reader cannot resynchronise after a malformed quote: stop here.
+                self._problems.add(f"{self.name}:{start}", None, f"malformed CSV: {exc}")
+                return
+            self._line = self._reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                cells = cells[:width]  # spreadsheets pad rows with empty cells
+            if len(cells) != width:
+                self._problems.add(
+                    f"{self.name}:{start}", None,
+                    f"row has {len(cells)} fields, the header has {width}"
+                    " (an unquoted comma or a missing field?)",
+                )
+                continue
+            yield start, dict(zip(self.columns, cells, strict=True))

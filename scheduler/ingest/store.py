@@ -1,0 +1,166 @@
+"""Writing validated course records: upsert by id, change detection, cancellations.
+
+A source may be partial (one centre's feed, one year's catalogue), so a course that a
+source no longer lists is left as it is: never deleted, never cancelled. A course is
+withdrawn by listing it with status `cancelled`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from scheduler.ingest.centres import import_centres, upsert_centres_from_courses
+from scheduler.ingest.records import CourseRecord
+from scheduler.models import Course, CourseTerm, Delivery, DeliveryEvent, DeliveryState
+
+__all__ = ["ImportSummary", "import_centres", "import_courses"]
+
+T = TypeVar("T")
+CHUNK = 500  # ids per IN (...) list: far below every database's parameter limit
+CANCELLABLE = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
+_FIELDS = ("title", "coe", "country", "region", "mode", "location", "start_date", "end_date",
+           "registration_deadline", "fee_usd", "url", "status", "description")
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass
+class ImportSummary:
+    """Course ids by what the import did to them.
+
+    `cancelled` holds courses that were open and are now cancelled (a course first seen
+    already cancelled is only `added`); `updated` every other change.
+    `deliveries_cancelled` counts outbox rows withdrawn because their course is cancelled.
+    """
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    deliveries_cancelled: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "updated": len(self.updated),
+                "unchanged": len(self.unchanged), "cancelled": len(self.cancelled),
+                "deliveries_cancelled": self.deliveries_cancelled}
+
+
+def _course_values(record: CourseRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _FIELDS}
+    values["topics"] = list(record.topics)
+    values["languages"] = list(record.languages)
+    return values
+
+
+def _terms(record: CourseRecord) -> list[dict[str, str]]:
+    rows = [{"course_id": record.id, "kind": "topic", "value": key}
+            for key in record.topic_keys]
+    rows += [{"course_id": record.id, "kind": "language", "value": code}
+             for code in record.languages]
+    return rows
+
+
+def import_courses(
+    session: Session, records: Sequence[CourseRecord], *, now: datetime, commit: bool = True
+) -> ImportSummary:
+    """Upsert `records` (already validated, ids unique) in one transaction.
+
+    New courses get `first_seen_at = now` (on_publish timing counts from it); a changed
+    course (its content hash differs) is rewritten and its matching terms replaced; a
+    course listed as cancelled has its pending and retrying deliveries cancelled, each
+    with a `cancelled` delivery event. Centres named by the courses are created if
+    unknown. Commits unless `commit` is False (then the caller owns the transaction);
+    on any error the transaction is rolled back and nothing is written.
+    """
+    ids = [r.id for r in records]
+    if len(set(ids)) != len(ids):
+        raise ValueError("course records must have unique ids")
+    summary = ImportSummary()
+    try:
+        existing: dict[str, Course] = {}
+        for chunk in chunks(ids):
+            existing.update(
+                (c.id, c) for c in session.scalars(select(Course).where(Course.id.in_(chunk))))
+        changed: list[CourseRecord] = []
+        for record in records:
+            digest = record.content_hash()
+            course = existing.get(record.id)
+            if course is None:
+                session.add(Course(id=record.id, **_course_values(record), content_hash=digest,
+                                   first_seen_at=now, updated_at=now))
+                summary.added.append(record.id)
+            elif course.content_hash == digest:
+                summary.unchanged.append(record.id)
+                continue
+            else:
+                newly_cancelled = record.status == "cancelled" and course.status != "cancelled"
+                for name, value in _course_values(record).items():
+                    setattr(course, name, value)
+                course.content_hash = digest
+                course.updated_at = now
+                (summary.cancelled if newly_cancelled else summary.updated).append(record.id)
+            changed.append(record)
+        session.flush()
+        _replace_terms(session, changed, existing)
+        summary.deliveries_cancelled = cancel_course_deliveries(
+            session, [r.id for r in records if r.status == "cancelled"], now=now)
+        upsert_centres_from_courses(session, records)
+        if commit:
+            session.commit()
+        else:
+            session.flush()
+    except BaseException:
+        session.rollback()
+        raise
+    return summary
+
+
+def _replace_terms(
+    session: Session, changed: Sequence[CourseRecord], existing: dict[str, Course]
+) -> None:
+    stale = [r.id for r in changed if r.id in existing]
+    for chunk in chunks(stale):
+        session.execute(delete(CourseTerm).where(CourseTerm.course_id.in_(chunk)))
+    rows = [term for record in changed for term in _terms(record)]
+    for part in chunks(rows, 10_000):
+        session.execute(insert(CourseTerm), list(part))
+
+
+def cancel_course_deliveries(session: Session, course_ids: Sequence[str], *, now: datetime) -> int:
+    """Cancel the not-yet-sent deliveries (pending, retrying) of these courses.
+
+    Runs for every course the source lists as cancelled, not only newly cancelled ones,
+    so a delivery planned in a race with the cancellation is still withdrawn.
+    Returns how many deliveries were cancelled.
+    """
+    total = 0
+    for chunk in chunks(list(course_ids)):
+        found = session.execute(
+            select(Delivery.id, Delivery.course_id).where(
+                Delivery.course_id.in_(chunk), Delivery.state.in_(CANCELLABLE))
+        ).all()
+        if not found:
+            continue
+        delivery_ids = [row.id for row in found]
+        for ids in chunks(delivery_ids):
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.state.in_(CANCELLABLE))
+                .values(state=DeliveryState.CANCELLED.value, updated_at=now,
+                        lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        session.execute(insert(DeliveryEvent), [
+            {"delivery_id": row.id, "type": "cancelled", "at": now,
+             "detail": f"course {row.course_id} cancelled"} for row in found])
+        total += len(found)
+    return total
