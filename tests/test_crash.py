@@ -1,0 +1,102 @@
+"""`herald send-now` killed with SIGKILL mid-dispatch, then run again: nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from email import message_from_bytes
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from scheduler.models import Delivery
+from tests.conftest import DEMO_NOW, ROOT, Project
+
+
+class SlowSink:
+    """An SMTP sink that takes `delay` seconds per message and remembers each one."""
+
+    def __init__(self) -> None:
+        self.delay = 0.05
+        self.received: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        msg = message_from_bytes(envelope.content, policy=default_policy)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received.append((rcpt, str(msg["Subject"])))
+        return "250 OK"
+
+
+@pytest.mark.slow
+def test_sigkill_mid_dispatch_sends_nothing_twice(project: Project) -> None:
+    sink = SlowSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        port = controller.server.sockets[0].getsockname()[1]
+        project.write_config("channels.yaml", f"""
+channels:
+  email:
+    type: smtp
+    host: 127.0.0.1
+    port: {port}
+    security: none
+    from: "ITU Academy <academy@example.org>"
+    connections: 1
+""")
+        project.write_config("campaigns.yaml", """
+campaigns:
+  announce:
+    kind: course_email
+    channel: email
+    template: email/announcement
+    timing: on_publish
+""")
+        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        assert project.run("participants", "import", "demo/participants.csv").code == 0
+        cmd = [sys.executable, "-m", "scheduler.cli", "--config-dir", str(project.config),
+               "--db", project.db_url, "--now", DEMO_NOW, "send-now"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(cmd, cwd=project.root, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while len(sink.received) < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_at = len(sink.received)
+
+        sink.delay = 0
+        again = subprocess.run(cmd, cwd=project.root, env=env, capture_output=True, text=True,
+                               timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert "recovered: 1 deliveries interrupted mid-send" in again.stdout
+
+        dupes = [k for k, n in Counter(sink.received).items() if n > 1]
+        assert dupes == []
+        engine = project.engine()
+        with engine.connect() as c:
+            states = dict(c.execute(select(Delivery.state, func.count())
+                                    .group_by(Delivery.state)).all())
+        engine.dispose()
+        assert states.get("unknown") == 1  # only the one in flight at the kill
+        assert states.get("sending", 0) == 0
+        assert set(states) <= {"sent", "unknown"}
+        assert states["sent"] > killed_at
+        assert states["sent"] <= len(sink.received) <= states["sent"] + 1
+    finally:
+        controller.stop()
