@@ -25,7 +25,7 @@ class SlowSink:
     """An SMTP sink that takes `delay` seconds per message and remembers each one."""
 
     def __init__(self) -> None:
-        self.delay = 0.05
+        self.delay = 0.2
         self.received: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
@@ -84,7 +84,6 @@ campaigns:
         again = subprocess.run(cmd, cwd=project.root, env=env, capture_output=True, text=True,
                                timeout=120)
         assert again.returncode == 0, again.stderr
-        assert "recovered: 1 deliveries interrupted mid-send" in again.stdout
 
         dupes = [k for k, n in Counter(sink.received).items() if n > 1]
         assert dupes == []
@@ -93,7 +92,11 @@ campaigns:
             states = dict(c.execute(select(Delivery.state, func.count())
                                     .group_by(Delivery.state)).all())
         engine.dispose()
-        assert states.get("unknown") == 1  # only the one in flight at the kill
+        # Only the one in flight at the kill (almost always one; none if the kill fell
+        # between two sends) is unknown, and the rerun said so.
+        assert states.get("unknown", 0) <= 1
+        if states.get("unknown"):
+            assert "recovered: 1 deliveries interrupted mid-send" in again.stdout
         assert states.get("sending", 0) == 0
         assert set(states) <= {"sent", "unknown"}
         assert states["sent"] > killed_at
