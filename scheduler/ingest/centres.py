@@ -83,39 +83,31 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
     return records
 
 
-def import_centres(
-    session: Session, path: str | Path, *, commit: bool = True
-) -> CentreImportSummary:
+def import_centres(session: Session, path: str | Path) -> CentreImportSummary:
     """Upsert the centres of a coes.csv-style file by name; the file is authoritative for
-    the fields it has. All-or-nothing: a bad row raises `InputError` before any write."""
+    the fields it has. All-or-nothing: a bad row raises `InputError` before any write.
+    Runs in the caller's transaction: only flushes, the caller commits."""
     records = read_centres_csv(path)
     summary = CentreImportSummary()
-    try:
-        existing = {c.name: c for c in session.scalars(select(Centre))}
-        for rec in records:
-            centre = existing.get(rec.name)
-            if centre is None:
-                session.add(Centre(name=rec.name, country=rec.country, region=rec.region,
-                                   topics=list(rec.topics), focal_email=rec.focal_email or None))
-                summary.added.append(rec.name)
-                continue
-            new: dict[str, object] = {
-                "country": rec.country, "region": rec.region, "topics": list(rec.topics)}
-            if rec.focal_email is not None:
-                new["focal_email"] = rec.focal_email or None
-            if all(getattr(centre, k) == v for k, v in new.items()):
-                summary.unchanged.append(rec.name)
-                continue
-            for k, v in new.items():
-                setattr(centre, k, v)
-            summary.updated.append(rec.name)
-        if commit:
-            session.commit()
-        else:
-            session.flush()
-    except BaseException:
-        session.rollback()
-        raise
+    existing = {c.name: c for c in session.scalars(select(Centre))}
+    for rec in records:
+        centre = existing.get(rec.name)
+        if centre is None:
+            session.add(Centre(name=rec.name, country=rec.country, region=rec.region,
+                               topics=list(rec.topics), focal_email=rec.focal_email or None))
+            summary.added.append(rec.name)
+            continue
+        new: dict[str, object] = {
+            "country": rec.country, "region": rec.region, "topics": list(rec.topics)}
+        if rec.focal_email is not None:
+            new["focal_email"] = rec.focal_email or None
+        if all(getattr(centre, k) == v for k, v in new.items()):
+            summary.unchanged.append(rec.name)
+            continue
+        for k, v in new.items():
+            setattr(centre, k, v)
+        summary.updated.append(rec.name)
+    session.flush()
     return summary
 
 

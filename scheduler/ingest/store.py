@@ -70,7 +70,7 @@ def _terms(record: CourseRecord) -> list[dict[str, str]]:
 
 
 def import_courses(
-    session: Session, records: Sequence[CourseRecord], *, now: datetime, commit: bool = True
+    session: Session, records: Sequence[CourseRecord], *, now: datetime
 ) -> ImportSummary:
     """Upsert `records` (already validated, ids unique) in one transaction.
 
@@ -78,49 +78,44 @@ def import_courses(
     course (its content hash differs) is rewritten and its matching terms replaced; a
     course listed as cancelled has its pending and retrying deliveries cancelled, each
     with a `cancelled` delivery event. Centres named by the courses are created if
-    unknown. Commits unless `commit` is False (then the caller owns the transaction);
-    on any error the transaction is rolled back and nothing is written.
+    unknown.
+
+    Runs in the caller's transaction (`with session.begin(): ...`) and only flushes: the
+    caller commits, and an exception leaves nothing written once it rolls back.
     """
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise ValueError("course records must have unique ids")
     summary = ImportSummary()
-    try:
-        existing: dict[str, Course] = {}
-        for chunk in chunks(ids):
-            existing.update(
-                (c.id, c) for c in session.scalars(select(Course).where(Course.id.in_(chunk))))
-        changed: list[CourseRecord] = []
-        for record in records:
-            digest = record.content_hash()
-            course = existing.get(record.id)
-            if course is None:
-                session.add(Course(id=record.id, **_course_values(record), content_hash=digest,
-                                   first_seen_at=now, updated_at=now))
-                summary.added.append(record.id)
-            elif course.content_hash == digest:
-                summary.unchanged.append(record.id)
-                continue
-            else:
-                newly_cancelled = record.status == "cancelled" and course.status != "cancelled"
-                for name, value in _course_values(record).items():
-                    setattr(course, name, value)
-                course.content_hash = digest
-                course.updated_at = now
-                (summary.cancelled if newly_cancelled else summary.updated).append(record.id)
-            changed.append(record)
-        session.flush()
-        _replace_terms(session, changed, existing)
-        summary.deliveries_cancelled = cancel_course_deliveries(
-            session, [r.id for r in records if r.status == "cancelled"], now=now)
-        upsert_centres_from_courses(session, records)
-        if commit:
-            session.commit()
+    existing: dict[str, Course] = {}
+    for chunk in chunks(ids):
+        existing.update(
+            (c.id, c) for c in session.scalars(select(Course).where(Course.id.in_(chunk))))
+    changed: list[CourseRecord] = []
+    for record in records:
+        digest = record.content_hash()
+        course = existing.get(record.id)
+        if course is None:
+            session.add(Course(id=record.id, **_course_values(record), content_hash=digest,
+                               first_seen_at=now, updated_at=now))
+            summary.added.append(record.id)
+        elif course.content_hash == digest:
+            summary.unchanged.append(record.id)
+            continue
         else:
-            session.flush()
-    except BaseException:
-        session.rollback()
-        raise
+            newly_cancelled = record.status == "cancelled" and course.status != "cancelled"
+            for name, value in _course_values(record).items():
+                setattr(course, name, value)
+            course.content_hash = digest
+            course.updated_at = now
+            (summary.cancelled if newly_cancelled else summary.updated).append(record.id)
+        changed.append(record)
+    session.flush()
+    _replace_terms(session, changed, existing)
+    summary.deliveries_cancelled = cancel_course_deliveries(
+        session, [r.id for r in records if r.status == "cancelled"], now=now)
+    upsert_centres_from_courses(session, records)
+    session.flush()
     return summary
 
 
