@@ -1,0 +1,218 @@
+"""Signed tokens for the links in messages: unsubscribe, preferences, interest, click redirect.
+
+A token is `base64url(json payload) "." base64url(HMAC-SHA256(key, first part)[:16])`, both
+unpadded: compact, URL-safe, and verifiable without a database lookup, so a link alone says
+who it is for and what it does (RFC 8058 one-click unsubscribe needs exactly that). The payload
+is signed, not encrypted: it holds nothing the recipient does not already know.
+
+Each token carries a purpose (`t`), so a preferences token cannot be replayed as an
+unsubscribe or a click token. Unsubscribe and preference links do not expire (a link in an
+old email must keep working); `verify(max_age=...)` serves links that should, such as
+confirmation links, whose tokens are signed with `issued_at`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+MAC_BYTES = 16  # 128 bits: far beyond guessing, and keeps links short
+MAX_TOKEN_LENGTH = 4096  # refuse to decode anything larger: tokens come from the internet
+
+UNSUBSCRIBE = "u"
+PREFERENCES = "p"
+CLICK = "c"
+INTEREST = "i"
+
+_B64 = re.compile(r"^[A-Za-z0-9_-]+$")
+_SAFE_SCHEMES = frozenset({"http", "https"})
+
+
+class BadToken(ValueError):
+    """The token is malformed, forged, tampered with, expired, or not of the expected kind."""
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    if not _B64.match(text):
+        raise BadToken("malformed token")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise BadToken("malformed token") from exc
+
+
+def _mac(key: bytes, body: str) -> bytes:
+    if not key:
+        raise ValueError("empty signing key")
+    return hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def sign(payload: dict[str, Any], key: bytes, *, issued_at: datetime | None = None) -> str:
+    """A token for `payload` (JSON-serialisable); `issued_at` adds `iat` for `max_age` checks."""
+    data = dict(payload)
+    if issued_at is not None:
+        if issued_at.tzinfo is None:
+            raise ValueError("issued_at must be timezone-aware")
+        data["iat"] = int(issued_at.timestamp())
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    body = _b64encode(raw.encode("utf-8"))
+    return f"{body}.{_b64encode(_mac(key, body))}"
+
+
+def verify(
+    token: str,
+    key: bytes | Sequence[bytes],
+    *,
+    max_age: timedelta | None = None,
+    now: datetime | None = None,
+    purpose: str | None = None,
+) -> dict[str, Any]:
+    """The payload of a genuine token, else `BadToken`.
+
+    `key` may be a list of keys, newest first, so links signed before a key rotation keep
+    working. With `max_age`, the token must carry `iat` and be no older than that at `now`
+    (default: the real clock). With `purpose`, its `t` must equal it.
+    """
+    keys = [key] if isinstance(key, bytes | bytearray) else list(key)
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        raise BadToken("malformed token")
+    body, mac_text = token.split(".")
+    mac = _b64decode(mac_text)
+    if not any(hmac.compare_digest(mac, _mac(bytes(k), body)) for k in keys):
+        raise BadToken("bad signature")
+    try:
+        payload = json.loads(_b64decode(body).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadToken("malformed payload") from exc
+    if not isinstance(payload, dict):
+        raise BadToken("malformed payload")
+    if purpose is not None and payload.get("t") != purpose:
+        raise BadToken("token is not for this action")
+    if max_age is not None:
+        iat = payload.get("iat")
+        if not isinstance(iat, int) or isinstance(iat, bool):
+            raise BadToken("token has no issue time")
+        at = now if now is not None else datetime.now(UTC)
+        age = at - datetime.fromtimestamp(iat, UTC)
+        if age > max_age:
+            raise BadToken("token expired")
+        if age < -timedelta(minutes=5):  # a little clock skew between replicas is normal
+            raise BadToken("token issued in the future")
+    return payload
+
+
+# -- the links Herald puts in messages -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecipientLink:
+    """What an unsubscribe, preferences or interest token says: who, and for which list."""
+
+    participant_id: int
+    email: str
+    campaign: str | None = None
+    course_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ClickLink:
+    """What a click token says: which delivery was clicked, and where to send the browser."""
+
+    delivery_key: str
+    target_url: str
+
+
+def _base(base_url: str) -> str:
+    return base_url.rstrip("/")
+
+
+def _check_target(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.netloc:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    return url
+
+
+def unsubscribe_url(
+    base_url: str, key: bytes, participant_id: int, email: str, campaign: str
+) -> str:
+    """`{base_url}/u/{token}`: one-click unsubscribe (RFC 8058) of this recipient from a list."""
+    token = sign({"t": UNSUBSCRIBE, "p": participant_id, "e": email, "c": campaign}, key)
+    return f"{_base(base_url)}/u/{token}"
+
+
+def preferences_url(base_url: str, key: bytes, participant_id: int, email: str) -> str:
+    """`{base_url}/p/{token}`: the recipient's interest profile, without a password."""
+    token = sign({"t": PREFERENCES, "p": participant_id, "e": email}, key)
+    return f"{_base(base_url)}/p/{token}"
+
+
+def interest_url(
+    base_url: str, key: bytes, participant_id: int, email: str, course_id: str, campaign: str
+) -> str:
+    """`{base_url}/i/{token}`: "we are interested in this course" (catalogue emails)."""
+    token = sign(
+        {"t": INTEREST, "p": participant_id, "e": email, "k": course_id, "c": campaign}, key
+    )
+    return f"{_base(base_url)}/i/{token}"
+
+
+def click_url(base_url: str, key: bytes, delivery_key: str, target_url: str) -> str:
+    """`{base_url}/c/{token}`: counts the click, then redirects to `target_url` (http(s) only).
+
+    The target is inside the signed token, so the redirect cannot be pointed elsewhere.
+    """
+    token = sign({"t": CLICK, "d": delivery_key, "u": _check_target(target_url)}, key)
+    return f"{_base(base_url)}/c/{token}"
+
+
+def _recipient(payload: dict[str, Any], *, course: bool = False) -> RecipientLink:
+    pid, email = payload.get("p"), payload.get("e")
+    campaign, course_id = payload.get("c"), payload.get("k")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(email, str):
+        raise BadToken("malformed payload")
+    if campaign is not None and not isinstance(campaign, str):
+        raise BadToken("malformed payload")
+    if course and not isinstance(course_id, str):
+        raise BadToken("malformed payload")
+    return RecipientLink(pid, email, campaign, course_id if course else None)
+
+
+def read_unsubscribe(token: str, key: bytes | Sequence[bytes]) -> RecipientLink:
+    """The recipient and campaign of an unsubscribe token, else `BadToken`."""
+    return _recipient(verify(token, key, purpose=UNSUBSCRIBE))
+
+
+def read_preferences(token: str, key: bytes | Sequence[bytes]) -> RecipientLink:
+    """The recipient of a preferences token, else `BadToken`."""
+    return _recipient(verify(token, key, purpose=PREFERENCES))
+
+
+def read_interest(token: str, key: bytes | Sequence[bytes]) -> RecipientLink:
+    """The recipient, course and campaign of an interest token, else `BadToken`."""
+    return _recipient(verify(token, key, purpose=INTEREST), course=True)
+
+
+def read_click(token: str, key: bytes | Sequence[bytes]) -> ClickLink:
+    """The delivery and target of a click token, else `BadToken`; the target is http(s)."""
+    payload = verify(token, key, purpose=CLICK)
+    delivery_key, target = payload.get("d"), payload.get("u")
+    if not isinstance(delivery_key, str) or not isinstance(target, str):
+        raise BadToken("malformed payload")
+    try:
+        return ClickLink(delivery_key, _check_target(target))
+    except ValueError as exc:
+        raise BadToken("unsafe redirect target") from exc
