@@ -1,0 +1,422 @@
+"""The one HTTP base for network channels: one session, timeouts, error translation.
+
+`HttpChannel.send` runs a fixed pipeline; adapters fill in only what differs::
+
+    prepare()                         I/O allowed, once: a login session (Bluesky); usually nothing
+    build_request(message)            PURE: a PreparedCall, no I/O
+    _perform(call)                    the only network access; transport errors → DeliveryResult
+    reauthenticate(response)          optional: renew an expired session, then build and send again
+    parse_response(response, message) → DeliveryResult, failures through `error_result`
+
+Every result leaves `send` scrubbed: the channel's secret values never appear in `error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from pydantic import ConfigDict, Field, SecretStr, field_validator
+from requests.auth import AuthBase
+
+from channels.base import (
+    Channel,
+    ChannelConfigError,
+    ChannelOptions,
+    DeliveryResult,
+    DeliveryStatus,
+    Message,
+)
+from channels.text import TextRules, TextTooLong, fit_text, fits
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "CoE-Herald/0.1 (+https://academy.itu.int)"
+REDACTED = "***"
+_MAX_ERROR = 500
+# A reset value above this is an epoch timestamp, below it a number of seconds from now.
+_EPOCH_THRESHOLD = 10**9
+
+
+def validate_base_url(value: str) -> str:
+    """An absolute http(s) URL without query or fragment; the trailing slash removed."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    return value.strip().rstrip("/")
+
+
+class HttpOptions(ChannelOptions):
+    """Options common to every HTTP channel."""
+
+    # Inputs may hold secrets: keep them out of validation messages.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    base_url: str
+    """Where the network's API lives; a proxy or a test server can stand in."""
+    timeout: float = Field(20.0, gt=0, le=600)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        return validate_base_url(value)
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """One HTTP request, fully described, not yet sent."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    data: Mapping[str, str] | bytes | None = None
+    auth: AuthBase | None = None
+    """A signing hook (OAuth 1.0a) applied when the request is sent."""
+    idempotent: bool = False
+    """True when repeating the call cannot publish twice (an Idempotency-Key, a login)."""
+
+
+class CallFailed(Exception):
+    """Internal: a call ended without a usable response; carries the result to return."""
+
+    def __init__(self, result: DeliveryResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_retry_after(value: str, now: datetime) -> datetime | None:
+    """A `Retry-After` value: delay seconds or an HTTP date."""
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_epoch(value: str) -> datetime | None:
+    """Unix epoch seconds."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def parse_epoch_or_delta(value: str, now: datetime) -> datetime | None:
+    """Seconds from now (draft-polli RateLimit-Reset), or an epoch when the value is large."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if number >= _EPOCH_THRESHOLD:
+        return parse_epoch(value)
+    return now + timedelta(seconds=max(number, 0))
+
+
+def parse_iso(value: str) -> datetime | None:
+    """An ISO-8601 timestamp; naive values are taken as UTC."""
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def json_body(response: requests.Response) -> Any:
+    """The decoded JSON body, or None when there is none or it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret value (also percent-encoded, as in URLs) with ***."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for form in {secret, quote(secret, safe=""), quote(secret)}:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+class _Redactor(logging.Filter):
+    """Scrubs live channels' secrets from the HTTP libraries' debug lines: urllib3 prints
+    request URLs (Telegram's token is in the path), oauthlib prints the OAuth parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.channels: weakref.WeakSet[HttpChannel] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = [s for channel in list(self.channels) for s in channel.secret_values()]
+        if secrets:
+            text = record.getMessage()
+            cleaned = scrub(text, secrets)
+            if cleaned != text:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_redactor = _Redactor()
+# Filters are not inherited by child loggers: name each module that logs URLs, headers or
+# OAuth base strings at DEBUG.
+for _name in (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "requests_oauthlib.oauth1_auth",
+    "oauthlib",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+):
+    logging.getLogger(_name).addFilter(_redactor)
+
+
+class HttpChannel(Channel):
+    """Base of the HTTP adapters: owns one `requests.Session` and the send pipeline."""
+
+    Options: ClassVar[type[ChannelOptions]] = HttpOptions
+    options: HttpOptions
+    text_rules: ClassVar[TextRules | None] = None
+    """How the network counts a post; `text_rules_for()` may refine it per instance."""
+
+    def __init__(self, name: str, options: ChannelOptions) -> None:
+        if not isinstance(options, self.Options):
+            raise ChannelConfigError(
+                f"{name}: options must be {self.Options.__name__}, not {type(options).__name__}"
+            )
+        super().__init__(name, options)
+        self.clock: Callable[[], datetime] = utc_now
+        """Now, timezone-aware UTC; tests pin it."""
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._runtime_secrets: set[str] = set()
+        _redactor.channels.add(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.options.base_url!r}>"
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def send(self, message: Message) -> DeliveryResult:
+        """Send one message; every failure becomes a result, scrubbed of secrets."""
+        try:
+            self.prepare()
+            response = self._perform(self.build_request(message))
+            if self.reauthenticate(response):
+                response = self._perform(self.build_request(message))
+            result = self._parse(response, message)
+        except CallFailed as failed:
+            result = failed.result
+        except TextTooLong as exc:
+            result = DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
+        return self.scrubbed(result)
+
+    def prepare(self) -> None:
+        """Establish whatever `build_request` needs (a session); may raise `CallFailed`."""
+
+    def build_request(self, message: Message) -> PreparedCall:
+        """Describe the request that publishes `message`. Pure: no I/O."""
+        raise NotImplementedError
+
+    def reauthenticate(self, response: requests.Response) -> bool:
+        """Renew credentials when `response` says they expired; True to send once more."""
+        return False
+
+    def parse_response(self, response: requests.Response, message: Message) -> DeliveryResult:
+        """Turn the network's answer into a result; failures usually via `error_result`."""
+        raise NotImplementedError
+
+    def _parse(self, response: requests.Response, message: Message) -> DeliveryResult:
+        try:
+            return self.parse_response(response, message)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            if response.ok:
+                # Accepted, but the answer is unreadable: it was published, the id is lost.
+                log.warning("%s: accepted but unreadable answer: %s", self.name, type(exc).__name__)
+                return DeliveryResult(DeliveryStatus.SENT, error="answer without a post id")
+            return self.error_result(response)
+
+    def _perform(self, call: PreparedCall) -> requests.Response:
+        """Send `call`: the only place that touches the network. Raises `CallFailed` when
+        no response came back, telling apart "never sent" from "may have been sent"."""
+        url = self.scrub(call.url)
+        try:
+            response = self.session.request(
+                call.method,
+                call.url,
+                headers=dict(call.headers),
+                json=call.json,
+                data=call.data,
+                auth=call.auth,
+                timeout=self.options.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            status = self._transport_status(exc, call)
+            error = f"{type(exc).__name__}: {self.scrub(str(exc))}"[:_MAX_ERROR]
+            log.warning(
+                "%s: %s %s failed (%s): %s", self.name, call.method, url, status.value, error
+            )
+            raise CallFailed(DeliveryResult(status, error=error)) from None
+        log.info("%s: %s %s -> %s", self.name, call.method, url, response.status_code)
+        return response
+
+    @staticmethod
+    def _transport_status(exc: requests.RequestException, call: PreparedCall) -> DeliveryStatus:
+        """TRANSIENT when the request surely never reached the server, or repeating it is safe;
+        UNKNOWN when a non-idempotent request may have been received; AUTH for a bad URL."""
+        if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+            return DeliveryStatus.TRANSIENT
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+            # A malformed endpoint (a token with odd characters): the channel needs attention.
+            return DeliveryStatus.AUTH
+        maybe_sent = isinstance(
+            exc, (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
+        ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
+        if maybe_sent and not call.idempotent:
+            return DeliveryStatus.UNKNOWN
+        return DeliveryStatus.TRANSIENT
+
+    # -- shared error mapping ----------------------------------------------------------------
+
+    def error_result(self, response: requests.Response, error: str | None = None) -> DeliveryResult:
+        """The common mapping of an HTTP failure: 429 → TRANSIENT at the reset time,
+        5xx → TRANSIENT, 401/403 → AUTH, 3xx → AUTH (check base_url), other 4xx → PERMANENT."""
+        code = response.status_code
+        text = error if error is not None else self.error_message(response)
+        if code == 429:
+            return DeliveryResult(
+                DeliveryStatus.TRANSIENT, retry_after=self.retry_after(response), error=text
+            )
+        if code >= 500:
+            return DeliveryResult(DeliveryStatus.TRANSIENT, error=text)
+        if code in (401, 403):
+            return DeliveryResult(DeliveryStatus.AUTH, error=text)
+        if 300 <= code < 400:
+            where = response.headers.get("Location", "?")
+            return DeliveryResult(
+                DeliveryStatus.AUTH, error=f"HTTP {code}: redirected to {where}; check base_url"
+            )
+        if 400 <= code < 500:
+            return DeliveryResult(DeliveryStatus.PERMANENT, error=text)
+        return DeliveryResult(DeliveryStatus.UNKNOWN, error=text)
+
+    def error_message(self, response: requests.Response) -> str:
+        """`HTTP <code>: <the network's own message>`, from common body shapes."""
+        body = json_body(response)
+        message = _find_message(body) if body is not None else None
+        if message is None:
+            message = " ".join(response.text.split())[:200] or response.reason or ""
+        return f"HTTP {response.status_code}: {message}"[:_MAX_ERROR]
+
+    def retry_after(self, response: requests.Response) -> datetime | None:
+        """When to try again: `Retry-After`, else the network's reset (`rate_limit_reset`);
+        never before now."""
+        now = self.clock()
+        header = response.headers.get("Retry-After")
+        when = parse_retry_after(header, now) if header else None
+        if when is None:
+            when = self.rate_limit_reset(response, now)
+        return None if when is None else max(when, now)
+
+    def rate_limit_reset(self, response: requests.Response, now: datetime) -> datetime | None:
+        """The network's own reset time from its headers or body; None when it gives none."""
+        return None
+
+    # -- text and secrets ----------------------------------------------------------------------
+
+    def text_rules_for(self) -> TextRules | None:
+        """How this channel counts a post (instance options may refine the class rules)."""
+        return self.text_rules
+
+    def post_text(self, message: Message) -> str:
+        """The message text, shortened to the limit at a word boundary if the renderer did not
+        (the URL kept whole). Raises `TextTooLong`. Pure."""
+        rules = self.text_rules_for()
+        if rules is None or fits(message.text, rules):
+            return message.text
+        url = message.link if message.link and message.link in message.text else None
+        return fit_text(message.text, url=url, rules=rules).text
+
+    def secret_values(self) -> list[str]:
+        """Every secret this channel holds: SecretStr options and session tokens."""
+        values = [
+            value.get_secret_value()
+            for name in type(self.options).model_fields
+            if isinstance(value := getattr(self.options, name), SecretStr)
+        ]
+        return [v for v in (*values, *self._runtime_secrets) if v]
+
+    def add_secret(self, value: str) -> None:
+        """Treat a runtime credential (a session token) as a secret from now on."""
+        self._runtime_secrets.add(value)
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.secret_values())
+
+    def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
+        if result.error is None:
+            return result
+        return DeliveryResult(
+            result.status, result.provider_id, result.retry_after, self.scrub(result.error)
+        )
+
+    def close(self) -> None:
+        self.session.close()
+        _redactor.channels.discard(self)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when a ConnectionError happened while connecting (DNS, refused, proxy), so the
+    request never left."""
+    from urllib3.exceptions import NewConnectionError, ProxyError
+
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (NewConnectionError, ProxyError, requests.exceptions.ProxyError)):
+            return True
+        if isinstance(item, BaseException):
+            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+            stack.extend(a for a in item.args if isinstance(a, BaseException))
+    return False
+
+
+def _find_message(body: Any) -> str | None:
+    """The human message in common JSON error shapes."""
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error_description", "description", "error", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict):
+                found = _find_message(value)
+                if found:
+                    return found
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            messages = [m for m in (_find_message(e) for e in errors) if m]
+            if messages:
+                return "; ".join(messages)
+    return None
