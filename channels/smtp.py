@@ -1,0 +1,219 @@
+"""The SMTP channel: emails through a relay, over a small pool of reused connections.
+
+Reply codes become delivery statuses (RFC 5321 basic codes refined by RFC 3463 enhanced codes):
+
+==========================================  ===================
+4xx (421 included), x.2.2 mailbox full      TRANSIENT
+any failure to connect, greet or start TLS  TRANSIENT
+connection lost before the end of the data  TRANSIENT
+connection lost after the end of the data   UNKNOWN
+530, 534, 535 and 5xx during AUTH           AUTH
+5.1.x, 5.2.1, or 550/551/553 to RCPT        RECIPIENT_REJECTED
+other 5xx (552, 554, 5.7.x policy, ...)     PERMANENT
+==========================================  ===================
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import ConfigDict, Field, SecretStr, field_validator
+
+from channels.base import (
+    Channel,
+    ChannelConfigError,
+    ChannelOptions,
+    DeliveryResult,
+    DeliveryStatus,
+    Message,
+)
+from channels.email_message import (
+    InvalidEmail,
+    build_email,
+    check_address,
+    email_bytes,
+    envelope_sender,
+    parse_mailbox,
+)
+from channels.pacing import Pacer, parse_rate
+from channels.smtp_pool import (
+    SessionPool,
+    SessionSettings,
+    SmtpFailure,
+    open_session,
+    transact,
+)
+
+_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+class SmtpOptions(ChannelOptions):
+    """Options of an `smtp` channel (config/channels.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: SecretStr | None = None
+    password: SecretStr | None = None
+    sender: str = Field(alias="from")
+    """The From mailbox, `Name <address>`; its domain names the Message-IDs."""
+    connections: int = Field(default=2, ge=1, le=100)
+    """SMTP connections kept open and reused; also the number of sends in flight."""
+    timeout: float = Field(default=30.0, gt=0)
+    max_messages_per_connection: int = Field(default=1000, ge=1)
+    helo: str | None = None
+    """The name given in EHLO; default the machine's fully qualified name."""
+    verify_tls: bool = True
+
+    @field_validator("sender")
+    @classmethod
+    def _valid_sender(cls, value: str) -> str:
+        parse_mailbox(value)  # InvalidEmail is a ValueError: pydantic reports it
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _valid_rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
+        return value
+
+
+class SmtpChannel(Channel):
+    """Sends emails through an SMTP relay; `send` may be called from `connections` threads.
+
+    With a `rate`, `send` blocks until the message's slot: sends are spaced evenly.
+    """
+
+    type = "smtp"
+    kind = "email"
+    Options = SmtpOptions
+    options: SmtpOptions
+
+    def __init__(self, name: str, options: ChannelOptions) -> None:
+        if not isinstance(options, SmtpOptions):
+            raise ChannelConfigError(f"channel {name}: expected SmtpOptions")
+        if (options.username is None) != (options.password is None):
+            raise ChannelConfigError(f"channel {name}: username and password go together")
+        super().__init__(name, options)
+        mailbox = parse_mailbox(options.sender)
+        self._sender = options.sender
+        self._envelope_sender = envelope_sender(options.sender)
+        self._domain = mailbox.domain
+        self._secrets = [
+            s.get_secret_value() for s in (options.username, options.password) if s is not None
+        ]
+        settings = SessionSettings(
+            host=options.host,
+            port=options.port,
+            security=options.security,
+            timeout=options.timeout,
+            username=options.username.get_secret_value() if options.username else None,
+            password=options.password.get_secret_value() if options.password else None,
+            local_hostname=options.helo,
+            verify_tls=options.verify_tls,
+        )
+        self._pool = SessionPool(lambda: open_session(settings), options.connections)
+        self._pacer = Pacer.from_rate(options.rate)
+
+    def send(self, message: Message) -> DeliveryResult:
+        """Send one email; never raises for a delivery problem."""
+        try:
+            email = build_email(message, self._sender, domain=self._domain)
+            recipient = check_address(message.to or "")
+            data = email_bytes(email)
+        except InvalidEmail as exc:
+            return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
+        if self._pacer is not None:
+            self._pacer.wait()
+        message_id = str(email["Message-ID"])
+        try:
+            self._deliver(recipient, data)
+        except SmtpFailure as failure:
+            status = classify(failure)
+            error = str(failure)
+            if failure.stage in ("connect", "tls"):
+                error = f"{self.options.host}:{self.options.port}: {error}"
+            if status is DeliveryStatus.UNKNOWN:
+                error += " (after the whole message was sent: it may have been delivered)"
+            return DeliveryResult(status, error=self._redact(error))
+        return DeliveryResult.sent(message_id)
+
+    def _deliver(self, recipient: str, data: bytes) -> None:
+        # A second try only when a kept-open session turned out dead at its first command
+        # (the server timed it out while idle): nothing of this message reached the server.
+        for attempt in (1, 2):
+            session = self._pool.acquire()
+            reuse = False
+            try:
+                transact(session.smtp, self._envelope_sender, recipient, data)
+                session.messages += 1
+                reuse = session.messages < self.options.max_messages_per_connection
+                return
+            except SmtpFailure as failure:
+                reuse = failure.reusable
+                stale = failure.stage == "mail" and (failure.disconnected or failure.code == 421)
+                if not (attempt == 1 and stale and session.messages > 0):
+                    raise
+            finally:
+                self._pool.release(session, reuse=reuse)
+
+    def close(self) -> None:
+        """QUIT every open connection; the channel reconnects if used again."""
+        self._pool.close()
+
+    def concurrency(self) -> int:
+        return self.options.connections
+
+    def describe(self) -> str:
+        """A one-line description without secrets."""
+        o = self.options
+        auth = ", auth" if o.username is not None else ""
+        rate = f", rate {o.rate}" if o.rate else ""
+        return (
+            f"smtp channel {self.name!r}: {o.host}:{o.port} ({o.security}{auth}), "
+            f"{o.connections} connection(s){rate}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<SmtpChannel {self.name!r} {self.options.host}:{self.options.port}>"
+
+    def _redact(self, text: str) -> str:
+        # A server may echo what it was sent (e.g. "535 bad credentials for USER").
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def classify(failure: SmtpFailure) -> DeliveryStatus:
+    """The delivery status of an SMTP failure (see the module's table)."""
+    code, stage = failure.code, failure.stage
+    if stage in ("connect", "tls"):
+        # Refused or lost connection, a 421/554 greeting, a failed TLS handshake: nothing of
+        # the message was sent, and the server may well take it later.
+        return DeliveryStatus.TRANSIENT
+    if code is None or code < 200:
+        # No reply at all (lost connection, timeout): unknown only once the data went out.
+        if stage == "data-end":
+            return DeliveryStatus.UNKNOWN
+        return DeliveryStatus.AUTH if stage == "auth" else DeliveryStatus.TRANSIENT
+    enhanced = _ENHANCED.match(failure.text)
+    subject_detail = (enhanced[2], enhanced[3]) if enhanced else None
+    if 400 <= code < 500 or subject_detail == ("2", "2"):
+        return DeliveryStatus.TRANSIENT
+    if code in (530, 534, 535) or (stage == "auth" and code >= 500):
+        return DeliveryStatus.AUTH
+    if code < 500:
+        # A positive reply where another was expected: the server misbehaved; try again later.
+        return DeliveryStatus.TRANSIENT
+    if stage in ("rcpt", "data", "data-end") and subject_detail is not None:
+        if subject_detail[0] == "1" or subject_detail == ("2", "1"):
+            return DeliveryStatus.RECIPIENT_REJECTED
+        return DeliveryStatus.PERMANENT
+    if stage == "rcpt" and code in (550, 551, 553):
+        return DeliveryStatus.RECIPIENT_REJECTED
+    return DeliveryStatus.PERMANENT

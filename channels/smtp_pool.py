@@ -1,0 +1,257 @@
+"""SMTP plumbing for `channels.smtp`: opening sessions, a pool that reuses them, one transaction.
+
+Every SMTP problem leaves this module as an `SmtpFailure` that says at which stage it happened,
+what the server replied, whether the connection died, and whether the session is still usable.
+The stage matters: a connection lost before the end of the data means "not sent"; lost after
+it, the message may have been delivered.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Stage = Literal["connect", "tls", "auth", "mail", "rcpt", "data", "data-end"]
+_LABELS: dict[str, str] = {
+    "connect": "connection",
+    "tls": "TLS",
+    "auth": "AUTH",
+    "mail": "MAIL FROM",
+    "rcpt": "RCPT TO",
+    "data": "DATA",
+    "data-end": "end of data",
+}
+
+
+class SmtpFailure(Exception):
+    """One failed step: `code` is the server's reply code (None when there was no reply)."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        text: str,
+        code: int | None = None,
+        *,
+        disconnected: bool = False,
+        reusable: bool = False,
+    ) -> None:
+        label = _LABELS[stage]
+        super().__init__(f"{label}: {code} {text}" if code else f"{label}: {text}")
+        self.stage: Stage = stage
+        self.code = code
+        self.text = text
+        self.disconnected = disconnected
+        self.reusable = reusable
+        """The session was reset (RSET answered 250) and may carry the next message."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """How to open one authenticated session."""
+
+    host: str
+    port: int
+    security: Literal["none", "starttls", "ssl"]
+    timeout: float
+    username: str | None = None
+    password: str | None = None
+    local_hostname: str | None = None
+    verify_tls: bool = True
+
+    def __repr__(self) -> str:
+        # The credentials must never reach a log line through a repr.
+        return f"SessionSettings({self.host}:{self.port}, security={self.security})"
+
+
+def reply_text(reply: bytes | str) -> str:
+    """A server reply as one line of text."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(text.split())
+
+
+def open_session(settings: SessionSettings) -> smtplib.SMTP:
+    """Connect, greet, STARTTLS and log in as configured; SmtpFailure on any problem."""
+    context = ssl.create_default_context()
+    if not settings.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    smtp: smtplib.SMTP
+    try:
+        if settings.security == "ssl":
+            smtp = smtplib.SMTP_SSL(
+                settings.host, settings.port, local_hostname=settings.local_hostname,
+                timeout=settings.timeout, context=context,
+            )  # fmt: skip
+        else:
+            smtp = smtplib.SMTP(
+                settings.host, settings.port, local_hostname=settings.local_hostname,
+                timeout=settings.timeout,
+            )  # fmt: skip
+    except smtplib.SMTPConnectError as exc:
+        raise SmtpFailure("connect", reply_text(exc.smtp_error), exc.smtp_code) from None
+    except ssl.SSLError as exc:
+        raise SmtpFailure("tls", _os_error_text(exc), disconnected=True) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SmtpFailure("connect", _os_error_text(exc), disconnected=True) from None
+    try:
+        _greet_and_login(smtp, settings, context)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _greet_and_login(smtp: smtplib.SMTP, settings: SessionSettings, ctx: ssl.SSLContext) -> None:
+    stage: Stage = "connect"
+    try:
+        smtp.ehlo_or_helo_if_needed()
+        if settings.security == "starttls":
+            stage = "tls"
+            if not smtp.has_extn("starttls"):
+                raise SmtpFailure("tls", "the server does not offer STARTTLS")
+            code, reply = smtp.starttls(context=ctx)
+            if code != 220:
+                raise SmtpFailure("tls", reply_text(reply), code)
+            smtp.ehlo()
+        if settings.username is not None:
+            stage = "auth"
+            smtp.login(settings.username, settings.password or "")
+    except smtplib.SMTPResponseException as exc:
+        raise SmtpFailure(stage, reply_text(exc.smtp_error), exc.smtp_code) from None
+    except smtplib.SMTPServerDisconnected as exc:
+        raise SmtpFailure(stage, str(exc), disconnected=True) from None
+    except ssl.SSLError as exc:
+        raise SmtpFailure("tls", _os_error_text(exc), disconnected=True) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        # SMTPNotSupportedError (no AUTH offered), "no suitable authentication method", ...
+        lost = isinstance(exc, OSError)
+        raise SmtpFailure(stage, _os_error_text(exc), disconnected=lost) from None
+
+
+def _os_error_text(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> str:
+    """MAIL, RCPT, DATA for one message on an open session; the final reply, or SmtpFailure.
+
+    Done step by step rather than with `sendmail` so that a connection lost after the end of
+    the data (stage `data-end`: outcome unknown) is told apart from one lost before it.
+    """
+    options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
+    _step(smtp, "mail", lambda: smtp.mail(sender, options), {250})
+    _step(smtp, "rcpt", lambda: smtp.rcpt(recipient), {250, 251})
+    _step(smtp, "data", lambda: _command(smtp, "data"), {354})
+    payload = re.sub(rb"(?m)^\.", b"..", data)  # dot-stuffing (RFC 5321 section 4.5.2)
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    try:
+        smtp.send(payload + b".\r\n")
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        # The terminating dot did not go out whole: the server cannot have accepted it.
+        smtp.close()
+        raise SmtpFailure("data", _os_error_text(exc), disconnected=True) from None
+    code, reply = _step(smtp, "data-end", smtp.getreply, {250})
+    return f"{code} {reply_text(reply)}"
+
+
+def _command(smtp: smtplib.SMTP, name: str) -> tuple[int, bytes]:
+    smtp.putcmd(name)
+    return smtp.getreply()
+
+
+def _step(
+    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]], ok: set[int]
+) -> tuple[int, bytes]:
+    try:
+        code, reply = command()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        smtp.close()
+        raise SmtpFailure(stage, _os_error_text(exc), disconnected=True) from None
+    if code in ok:
+        return code, reply
+    if code == 421 or code == -1:
+        # 421: the server is closing the channel; -1: smtplib could not read a reply.
+        smtp.close()
+        raise SmtpFailure(stage, reply_text(reply), code, disconnected=True)
+    raise SmtpFailure(stage, reply_text(reply), code, reusable=_reset(smtp))
+
+
+def _reset(smtp: smtplib.SMTP) -> bool:
+    """RSET after a refused step; True when the session is clean for the next message."""
+    try:
+        return smtp.rset()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+        return False
+
+
+@dataclass
+class PooledSession:
+    smtp: smtplib.SMTP
+    generation: int
+    messages: int = 0
+
+
+class SessionPool:
+    """Up to `size` sessions, opened lazily and reused; thread-safe.
+
+    `acquire` blocks while all `size` sessions are in use, so `size` is also the number of
+    messages in flight. The most recently used idle session is handed out first, so a light
+    load keeps few connections open.
+    """
+
+    def __init__(self, opener: Callable[[], smtplib.SMTP], size: int) -> None:
+        self._opener = opener
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._idle: list[PooledSession] = []
+        self._generation = 0
+
+    def acquire(self) -> PooledSession:
+        """An idle session, or a new one (SmtpFailure when it cannot be opened)."""
+        self._slots.acquire()
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            generation = self._generation
+        try:
+            return PooledSession(self._opener(), generation)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self, session: PooledSession, *, reuse: bool) -> None:
+        """Give a session back: kept for reuse, or ended (QUIT) when `reuse` is False."""
+        try:
+            with self._lock:
+                if reuse and session.generation == self._generation:
+                    self._idle.append(session)
+                    return
+            quit_session(session.smtp)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """QUIT every idle session; sessions in use are ended when given back."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for session in idle:
+            quit_session(session.smtp)
+
+
+def quit_session(smtp: smtplib.SMTP) -> None:
+    """QUIT politely, close in any case; never raises."""
+    try:
+        if smtp.sock is not None:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()

@@ -1,0 +1,271 @@
+"""A real SMTP server on loopback for tests: aiosmtpd, scriptable, counting connections.
+
+Reusable by any test package::
+
+    from tests.channels.smtp_server import SmtpTestServer
+
+    with SmtpTestServer() as server:
+        server.fail_next("451 4.3.0 Try again later")      # next end-of-data gets a 451
+        server.reject("bad@example.org")                    # 550 5.1.1 for this recipient
+        server.drop_next("rcpt")                            # close the connection at next RCPT
+        ... send to server.host / server.port ...
+        server.received[0].message()["Subject"], server.connections
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, Literal
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+Stage = Literal["mail", "rcpt", "data-end"]
+"""Where a scripted reply or drop applies: MAIL FROM, RCPT TO, or the end of the data."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the server accepted (or took in before dropping the connection)."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+    accepted: bool = True
+    """False when the connection was dropped instead of replying to the end of data."""
+
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+class ScriptedHandler:
+    """aiosmtpd handler: stores every message; answers as scripted; counts connections."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.received: list[Received] = []
+        self.connections = 0
+        self.quits = 0
+        self.require_auth = False
+        self.live: list[SMTP] = []
+        self._replies: dict[Stage, deque[str]] = {s: deque() for s in ("mail", "rcpt", "data-end")}
+        self._drops: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
+        self._rejected: dict[str, str] = {}
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def fail_next(self, reply: str, count: int = 1, stage: Stage = "data-end") -> None:
+        with self.lock:
+            self._replies[stage].extend([reply] * count)
+
+    def reject(self, address: str, reply: str = "550 5.1.1 No such user here") -> None:
+        with self.lock:
+            self._rejected[address.lower()] = reply
+
+    def drop_next(self, stage: Stage, count: int = 1) -> None:
+        with self.lock:
+            self._drops[stage] += count
+
+    def _scripted(self, server: SMTP, stage: Stage) -> str | None:
+        """A scripted answer for this command, "" to drop the connection, or None."""
+        with self.lock:
+            if self._drops[stage]:
+                self._drops[stage] -= 1
+                if server.transport is not None:
+                    server.transport.close()
+                return ""
+            if self._replies[stage]:
+                return self._replies[stage].popleft()
+        return None
+
+    # -- aiosmtpd hooks ----------------------------------------------------------------------
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        with self.lock:
+            if not getattr(server, "_herald_counted", False):
+                server._herald_counted = True  # type: ignore[attr-defined]
+                self.connections += 1
+                self.live.append(server)
+        return responses
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.lock:
+            self.quits += 1
+        return "221 2.0.0 Bye"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        scripted = self._scripted(server, "mail")
+        if scripted is not None:
+            return scripted
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        scripted = self._scripted(server, "rcpt")
+        if scripted is not None:
+            return scripted
+        with self.lock:
+            rejected = self._rejected.get(address.lower())
+        if rejected:
+            return rejected
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        assert isinstance(data, bytes)
+        mail_from = str(envelope.mail_from)
+        scripted = self._scripted(server, "data-end")
+        with self.lock:
+            if scripted == "":
+                # Dropped after the data arrived: the message may well have been delivered.
+                self.received.append(Received(mail_from, tuple(envelope.rcpt_tos), data, False))
+            elif scripted is None:
+                self.received.append(Received(mail_from, tuple(envelope.rcpt_tos), data))
+        return scripted if scripted is not None else "250 2.0.0 OK: queued"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpTestServer:
+    """An aiosmtpd server on 127.0.0.1 and a free port, with a `ScriptedHandler`.
+
+    With `auth=(user, password)`, AUTH is required (over plain text: it is loopback) and only
+    that pair is accepted.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, *, auth: tuple[str, str] | None = None) -> None:
+        self.handler = ScriptedHandler()
+        self.auth = auth
+        self.port = free_port(self.host)
+        kwargs: dict[str, Any] = {}
+        if auth is not None:
+            # Required by the handler at MAIL rather than with `auth_required`, which warns
+            # when not paired with TLS: plain text is fine on loopback.
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
+            self.handler.require_auth = True
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and self.auth is not None
+            and (data.login, data.password) == tuple(s.encode() for s in self.auth)
+        )
+        return AuthResult(success=ok, handled=False)
+
+    def start(self) -> SmtpTestServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def __enter__(self) -> SmtpTestServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- shortcuts to the handler --------------------------------------------------------------
+
+    @property
+    def received(self) -> list[Received]:
+        with self.handler.lock:
+            return [r for r in self.handler.received if r.accepted]
+
+    @property
+    def connections(self) -> int:
+        """Connections that got as far as EHLO (aiosmtpd's own readiness probe is not one)."""
+        with self.handler.lock:
+            return self.handler.connections
+
+    @property
+    def quits(self) -> int:
+        """Connections the client ended politely with QUIT."""
+        with self.handler.lock:
+            return self.handler.quits
+
+    def fail_next(self, reply: str, count: int = 1, stage: Stage = "data-end") -> None:
+        self.handler.fail_next(reply, count, stage)
+
+    def reject(self, address: str, reply: str = "550 5.1.1 No such user here") -> None:
+        self.handler.reject(address, reply)
+
+    def drop_next(self, stage: Stage, count: int = 1) -> None:
+        self.handler.drop_next(stage, count)
+
+    def drop_idle_connections(self, reply: str | None = "421 4.4.2 Idle timeout") -> None:
+        """Close every open connection, as a server's idle timeout would (421 first)."""
+        loop = self.controller.loop
+        with self.handler.lock:
+            live, self.handler.live = self.handler.live, []
+
+        def close(server: SMTP) -> None:
+            transport = server.transport
+            if isinstance(transport, asyncio.Transport) and not transport.is_closing():
+                if reply:
+                    transport.write(reply.encode() + b"\r\n")
+                transport.close()
+
+        for server in live:
+            loop.call_soon_threadsafe(close, server)
+        wait_until(lambda: all(s.transport is None or s.transport.is_closing() for s in live))
+
+    def channel_options(self, **overrides: Any) -> dict[str, Any]:
+        """Raw options of an `smtp` channel pointing here (as channels.yaml would give them)."""
+        options: dict[str, Any] = {
+            "type": "smtp",
+            "host": self.host,
+            "port": self.port,
+            "from": "ITU Academy <academy@example.org>",
+            "connections": 1,
+            "timeout": 5,
+        }
+        if self.auth is not None:
+            options.update(username=self.auth[0], password=self.auth[1])
+        options.update(overrides)
+        return options
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `condition` until true; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
