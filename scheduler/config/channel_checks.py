@@ -84,11 +84,12 @@ def check_channel(
         if resolved is not UNSET:
             raw[key] = resolved
     enabled = _enabled(raw, doc, here, problems)
-    for key, value in raw.items():
-        # `path` options name places in the project (var/outbox), not in config/.
-        if (key == "path" or str(key).endswith("_path")) and isinstance(value, str) and value:
-            where = Path(value).expanduser()
-            raw[key] = str(where if where.is_absolute() else (project_root / where).resolve())
+    folder = raw.get("path")
+    if type_name == "file" and isinstance(folder, str) and folder:
+        # A file channel's folder is a place in the project (var/outbox), not in config/.
+        # (Other channels' `path` is a URL path: left alone.)
+        where = Path(folder).expanduser()
+        raw["path"] = str(where if where.is_absolute() else (project_root / where).resolve())
     _check_common(raw, doc, here, problems)
     if options is not None:
         _check_options(options, raw, enabled, doc, here, problems, env)
@@ -154,6 +155,8 @@ def _check_common(raw: dict[str, Any], doc: YamlDoc, here: PathT, problems: Prob
             problems.add(doc, (*here, key), str(exc))
     for key in ("max_per_day", "max_attempts"):
         value = raw.get(key)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = raw[key] = int(value)  # from an ${ENV} reference
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
@@ -173,7 +176,7 @@ def _check_options(
     env: EnvRefs,
 ) -> None:
     # What an unset variable left out, by top-level key of this channel.
-    unset = {path[2]: var for path, var in env.omitted.items() if path[:2] == here}
+    unset = {str(path[2]): var for path, var in env.omitted.items() if path[:2] == here}
     data = dict(raw)
     if not enabled:
         # A disabled channel need not have its credentials: validate the rest as if they were

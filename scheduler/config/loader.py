@@ -158,14 +158,17 @@ def _settings(doc: YamlDoc, problems: Problems, env: EnvRefs) -> Settings | None
 
 def _channels(
     doc: YamlDoc, problems: Problems, env: EnvRefs, project_root: Path
-) -> tuple[dict[str, ChannelConfig], set[str]]:
-    """The valid channels, and every name declared (valid or not, to avoid knock-on errors)."""
+) -> tuple[dict[str, ChannelConfig], set[str] | None]:
+    """The valid channels, and every name declared (valid or not, to avoid knock-on errors);
+    None for the names when channels.yaml could not be read at all."""
     channels: dict[str, ChannelConfig] = {}
     section = _section(doc, "channels", problems)
     for name, spec in section.items():
         channel = check_channel(name, spec, doc, problems, env, project_root)
         if channel is not None:
             channels[name] = channel
+    if not doc.ok:
+        return channels, None
     return channels, {str(name) for name in section}
 
 
@@ -174,7 +177,7 @@ def _campaigns(
     problems: Problems,
     env: EnvRefs,
     channels: dict[str, ChannelConfig],
-    declared: set[str],
+    declared: set[str] | None,
 ) -> dict[str, CampaignConfig]:
     campaigns: dict[str, CampaignConfig] = {}
     for name, spec in _section(doc, "campaigns", problems).items():
@@ -195,7 +198,8 @@ def _campaigns(
             data["channels"] = [target for _, target in targets]
             if "channel" in spec:
                 rename[("channels", 0)] = ("channel",)
-            _check_targets(targets, data.get("kind"), doc, problems, channels, declared)
+            if declared is not None:
+                _check_targets(targets, data.get("kind"), doc, problems, channels, declared)
         campaign = _validate(CampaignConfig, data, doc, here, problems, env, rename)
         if campaign is not None and targets is not None:
             _check_timing(campaign, doc, here, problems)
@@ -206,21 +210,21 @@ def _campaigns(
 def _campaign_channels(
     data: dict[str, Any], doc: YamlDoc, here: PathT, problems: Problems
 ) -> list[tuple[PathT, str]] | None:
-    """(path, channel name) of each channel a campaign names, or None after reporting why not."""
-    if "channel" in data and "channels" in data:
+    """(path, name) of each channel a campaign names, taken out of `data`; None when the
+    campaign names none usably (after reporting why). Bad items are reported and skipped."""
+    one, many = data.pop("channel", None), data.pop("channels", None)
+    if one is not None and many is not None:
         problems.add(doc, (*here, "channels"), "give either channel or channels, not both")
         return None
-    if "channel" in data:
-        value = data.pop("channel")
-        items: list[tuple[PathT, Any]] = [((*here, "channel"), value)]
-    elif "channels" in data:
-        value = data.pop("channels")
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
+    if one is not None:
+        items: list[tuple[PathT, Any]] = [((*here, "channel"), one)]
+    elif many is not None:
+        if isinstance(many, str):
+            many = [many]
+        if not isinstance(many, list) or not many:
             problems.add(doc, (*here, "channels"), "expected a list of one or more channel names")
             return None
-        items = [((*here, "channels", i), item) for i, item in enumerate(value)]
+        items = [((*here, "channels", i), item) for i, item in enumerate(many)]
     else:
         problems.add(doc, here, "channel (or channels) is required")
         return None
@@ -232,7 +236,7 @@ def _campaign_channels(
             problems.add(doc, path, f"channel {item!r} is named twice")
         else:
             targets.append((path, item))
-    return targets if len(targets) == len(items) else None
+    return targets or None
 
 
 def _check_targets(

@@ -55,8 +55,11 @@ def format_duration(value: timedelta) -> str:
     seconds = int(value.total_seconds())
     if seconds == 0:
         return "0s"
+    week = int(_UNITS["w"].total_seconds())
+    if seconds % week == 0:
+        return f"{seconds // week}w"
     parts = []
-    for unit in "wdhms":
+    for unit in "dhms":  # 10d reads better than 1w3d
         step = int(_UNITS[unit].total_seconds())
         if seconds >= step:
             parts.append(f"{seconds // step}{unit}")
