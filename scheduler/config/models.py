@@ -21,7 +21,7 @@ from pydantic import field_validator as validator
 
 from scheduler.config.envrefs import redact_text, secret_key
 from scheduler.config.parse import Timing, parse_duration, parse_timing, parse_window
-from scheduler.config.yamldoc import PathT, Problems, render_path
+from scheduler.config.yamldoc import PathT, Problems
 from scheduler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -300,6 +300,5 @@ __all__ = [
     "Settings",
     "SourceConfig",
     "check_zone",
-    "render_path",
     "validation_reasons",
 ]
