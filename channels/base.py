@@ -8,6 +8,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import builtins
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -113,7 +114,7 @@ class Channel(ABC):
 
     type: ClassVar[str]
     kind: ClassVar[str] = "post"
-    Options: ClassVar[type[ChannelOptions]] = ChannelOptions
+    Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     text_limit: ClassVar[int | None] = None
     """Maximum post length in the network's own units, or None when unlimited."""
 

@@ -107,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
         a = dl.add_parser(name, help=text)
         a.add_argument("id", type=int)
         a.set_defaults(func=fn)
+    posts = sub.add_parser("posts", help="centre-submitted posts").add_subparsers(
+        dest="action", required=True)
+    ps = posts.add_parser("submit", help="submit a post (YAML or JSON file)")
+    ps.add_argument("file", type=Path)
+    ps.set_defaults(func=commands.posts_submit)
+    pls = posts.add_parser("list", help="list submitted posts")
+    pls.add_argument("--json", action="store_true")
+    pls.set_defaults(func=commands.posts_list)
+    for name, fn, text in (("approve", commands.posts_approve, "approve: slot it on its channels"),
+                           ("reject", commands.posts_reject, "reject: never post it")):
+        a = posts.add_parser(name, help=text)
+        a.add_argument("id", type=int)
+        a.set_defaults(func=fn)
     return p
 
 

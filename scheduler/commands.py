@@ -352,3 +352,43 @@ def deliveries_retry(app: App, args: argparse.Namespace) -> int:
 def deliveries_cancel(app: App, args: argparse.Namespace) -> int:
     return _transition(app, args.id, ("pending", "retrying", "failed", "unknown"), "cancelled",
                        "cancelled")
+
+
+# -- centre-submitted posts -------------------------------------------------------------
+
+
+def posts_submit(app: App, args: argparse.Namespace) -> int:
+    from scheduler.submissions import submit
+
+    post = submit(app, args.file)
+    print(f"post {post.id} submitted for {', '.join(post.channels)}; "
+          f"awaiting approval (`herald posts approve {post.id}`)")
+    return 0
+
+
+def posts_list(app: App, args: argparse.Namespace) -> int:
+    from scheduler.submissions import list_posts
+
+    rows = list_posts(app)
+    if args.json:
+        _json(rows)
+    else:
+        _print_table(rows, ["id", "status", "channels", "submitted_by", "earliest", "text"])
+    return 0
+
+
+def posts_approve(app: App, args: argparse.Namespace) -> int:
+    from scheduler.submissions import decide
+
+    post, slots = decide(app, args.id, approve=True)
+    for ch, slot in slots:
+        print(f"post {post.id} on {ch}: slot {slot}")
+    return 0
+
+
+def posts_reject(app: App, args: argparse.Namespace) -> int:
+    from scheduler.submissions import decide
+
+    post, _ = decide(app, args.id, approve=False)
+    print(f"post {post.id} rejected; it will never be posted")
+    return 0

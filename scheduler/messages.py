@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -54,12 +53,6 @@ def course_context(course: Course) -> dict[str, Any]:
         "url": course.url,
         "description": course.description or "",
     }
-
-
-def hashtag(topic: str) -> str:
-    """`spectrum management` → `SpectrumManagement` (letters and digits only)."""
-    words = re.split(r"[^\w]+", topic)
-    return "".join(w[:1].upper() + w[1:] for w in words if w)
 
 
 class MessageBuilder:

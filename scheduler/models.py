@@ -242,3 +242,20 @@ class PlanMark(Base):
     campaign: Mapped[str] = mapped_column(String(100), primary_key=True)
     scope: Mapped[str] = mapped_column(String(200), primary_key=True)
     planned_at: Mapped[datetime]
+
+
+class SubmittedPost(Base):
+    """A post a centre submitted; posted only once approved, on each named channel."""
+
+    __tablename__ = "submitted_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    course_id: Mapped[str | None] = mapped_column(String(100))
+    channels: Mapped[list[str]] = mapped_column(default=list)
+    earliest_at: Mapped[datetime | None]
+    submitted_by: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -124,7 +124,6 @@ class Planner:
         q = select(Course).where(
             Course.status == "open",
             Course.registration_deadline >= today,
-            Course.first_seen_at <= now,
         )
         if only.course:
             q = q.where(Course.id == only.course)
@@ -137,12 +136,12 @@ class Planner:
                 )
                 if campaign.min_lead and deadline_end - now < campaign.min_lead:
                     continue
-                due.append((course, course.first_seen_at))
+                due.append((course, min(course.first_seen_at, now)))
             elif timing.kind == "before":
                 assert timing.field and timing.offset is not None
                 moment, end = before_window(getattr(course, timing.field), timing.offset, self.tz)
                 if moment <= now < end:
-                    due.append((course, max(moment, course.first_seen_at)))
+                    due.append((course, min(max(moment, course.first_seen_at), now)))
         return due
 
     def _mark(self, session: Session, campaign: str, scope: str) -> datetime | None:

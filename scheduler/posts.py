@@ -1,4 +1,5 @@
-"""Social posts: build a course post's text in the channel's language, fitted to its rules."""
+"""Social posts: a course post in the channel's language fitted to its rules, or a
+centre-submitted post as approved."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
-from channels.text import RULES, TextRules, TextTooLong, fit_text
-from scheduler.models import Course, Delivery, DeliveryState
+from channels.text import RULES, TextRules, TextTooLong, fit_text, hashtags
+from scheduler.models import Course, Delivery, DeliveryState, SubmittedPost
 
 if TYPE_CHECKING:
     from scheduler.messages import MessageBuilder, Skip
 
 
 def rules_for(channel: Channel) -> TextRules | None:
-    """The text rules of a channel: its own, or those of the network a file sink stands in for."""
-    own = getattr(channel, "text_rules", None)
-    if isinstance(own, TextRules):
-        return own
+    """How a channel counts text: its own rules, or those of the network a file sink
+    stands in for (`network:`); None when it has no limit."""
+    own = getattr(channel, "text_rules_for", None)
+    if callable(own):
+        rules = own()
+        if isinstance(rules, TextRules):
+            return rules
     network = getattr(channel.options, "network", None)
     return RULES.get(network) if network else None
 
@@ -28,15 +32,15 @@ def build_post(
     builder: MessageBuilder, session: Session, delivery: Delivery, channel: Channel,
     now: datetime,
 ) -> Message | Skip:
-    from scheduler.messages import Skip, course_context, hashtag
+    from scheduler.messages import Skip, course_context
 
+    if delivery.post_id is not None:
+        return _submitted(session, delivery, channel)
     language = builder.renderer.resolve_language(delivery.template, channel.options.language)
-    if delivery.course_id is None:
-        return Skip(DeliveryState.CANCELLED, "post without a course")
-    course = session.get(Course, delivery.course_id)
+    course = session.get(Course, delivery.course_id) if delivery.course_id else None
     if course is None or course.status != "open":
         return Skip(DeliveryState.CANCELLED, "course cancelled")
-    tags = [hashtag(t) for t in course.topics]
+    tags = hashtags(course.topics)
     ctx = {"course": course_context(course), "hashtags": tags,
            "links": {"course": course.url}, "campaign": {"name": delivery.campaign}}
     text = builder.renderer.render_post(delivery.template, language, ctx)
@@ -49,3 +53,15 @@ def build_post(
     return Message(key=delivery.dedup_key, text=text, language=language, link=course.url,
                    title=course.title, meta={"course_id": course.id, "hashtags": tags,
                                              "campaign": delivery.campaign})
+
+
+def _submitted(session: Session, delivery: Delivery, channel: Channel) -> Message | Skip:
+    from scheduler.messages import Skip
+
+    post = session.get(SubmittedPost, delivery.post_id)
+    if post is None or post.status != "approved":
+        return Skip(DeliveryState.CANCELLED, "post not approved")
+    course = session.get(Course, post.course_id) if post.course_id else None
+    return Message(key=delivery.dedup_key, text=post.text, language=channel.options.language,
+                   link=course.url if course else None, title=course.title if course else None,
+                   meta={"post_id": post.id, "submitted_by": post.submitted_by})

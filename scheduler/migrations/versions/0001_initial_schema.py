@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:04:34.291640
+Create Date: 2026-11-23 09:18:02.358742
 """
 
 from __future__ import annotations
@@ -146,6 +146,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("campaign", "scope"),
     )
     op.create_table(
+        "submitted_posts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("course_id", sa.String(length=100), nullable=True),
+        sa.Column("channels", sa.JSON(), nullable=False),
+        sa.Column("earliest_at", scheduler.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_by", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("source_file", sa.String(length=500), nullable=False),
+        sa.Column("created_at", scheduler.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", scheduler.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "suppressions",
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("reason", sa.String(length=40), nullable=False),
@@ -185,10 +199,11 @@ def downgrade() -> None:
     op.drop_table("participant_interests")
     op.drop_table("course_terms")
     op.drop_table("suppressions")
+    op.drop_table("submitted_posts")
     op.drop_table("plan_marks")
     with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.drop_index("ix_participants_status_freq")
         batch_op.drop_index("ix_participants_updated")
+        batch_op.drop_index("ix_participants_status_freq")
 
     op.drop_table("participants")
     with op.batch_alter_table("delivery_events", schema=None) as batch_op:

@@ -1,0 +1,164 @@
+"""Centre-submitted posts: submit (validated, length-checked on every named channel),
+approve (each named channel gives it its next free slot), reject (never posted)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from channels.text import measure
+from scheduler.app import App
+from scheduler.db import insert_ignore
+from scheduler.errors import InputError
+from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, SubmittedPost
+from scheduler.posts import rules_for
+
+FIELDS = {"text", "course", "channels", "earliest", "submitted_by"}
+
+
+def read_submission(path: Path) -> dict[str, Any]:
+    """Parse a YAML or JSON submission file; InputError naming the file and field."""
+    name = str(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([f"{name}: cannot read: {exc}"]) from exc
+    try:
+        doc = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError([f"{name}: not valid {path.suffix.lstrip('.') or 'YAML'}: "
+                          f"{str(exc).splitlines()[0]}"]) from exc
+    if not isinstance(doc, dict):
+        raise InputError([f"{name}: expected a mapping with text, channels, ..."])
+    return doc
+
+
+def validate_submission(app: App, doc: dict[str, Any], name: str, session: Session
+                        ) -> tuple[str, str | None, list[str], datetime | None, str]:
+    errors: list[str] = []
+    unknown = sorted(set(doc) - FIELDS)
+    if unknown:
+        errors.append(f"{name}: {unknown[0]}: unknown field (known: {', '.join(sorted(FIELDS))})")
+    text = doc.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors.append(f"{name}: text: required, a non-empty string")
+        text = ""
+    course = doc.get("course")
+    if course is not None:
+        course = str(course)
+        if session.get(Course, course) is None:
+            errors.append(f"{name}: course: no course with id '{course}'")
+    chans = doc.get("channels")
+    if isinstance(chans, str):
+        chans = [chans]
+    if not isinstance(chans, list) or not chans:
+        errors.append(f"{name}: channels: required, a list of channel names")
+        chans = []
+    channels = app.channels()
+    for ch in chans:
+        cfg = app.config.channels.get(str(ch))
+        if cfg is None:
+            errors.append(f"{name}: channels: no channel named '{ch}'")
+            continue
+        built = channels.get(str(ch))
+        if built is None:
+            errors.append(f"{name}: channels: channel '{ch}' is disabled")
+            continue
+        if built.kind == "email":
+            errors.append(f"{name}: channels: '{ch}' is an email channel, not a social one")
+            continue
+        rules = rules_for(built)
+        if rules is not None and text:
+            n = measure(text.strip(), rules)
+            if n > rules.limit:
+                errors.append(f"{name}: text: {n} characters as '{ch}' counts them, over its "
+                              f"limit of {rules.limit}")
+    earliest = doc.get("earliest")
+    when: datetime | None = None
+    if earliest is not None:
+        try:
+            when = (earliest if isinstance(earliest, datetime)
+                    else datetime.fromisoformat(str(earliest).replace("Z", "+00:00")))
+            if when.tzinfo is None:
+                raise ValueError
+        except ValueError:
+            errors.append(f"{name}: earliest: '{earliest}' is not an ISO 8601 time with a zone")
+            when = None
+    by = doc.get("submitted_by") or ""
+    if errors:
+        raise InputError(errors)
+    return text.strip(), course, [str(c) for c in chans], when, str(by)
+
+
+def submit(app: App, path: Path) -> SubmittedPost:
+    doc = read_submission(path)
+    now = app.clock()
+    with app.sessions() as s, s.begin():
+        text, course, chans, when, by = validate_submission(app, doc, str(path), s)
+        post = SubmittedPost(text=text, course_id=course, channels=chans, earliest_at=when,
+                             submitted_by=by, status="submitted", source_file=path.name,
+                             created_at=now)
+        s.add(post)
+        s.flush()
+    return post
+
+
+def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[tuple[str, str]]]:
+    """Approve (slot it on each channel) or reject (cancel anything planned)."""
+    now = app.clock()
+    slots: list[tuple[str, str]] = []
+    planner = app.planner()
+    with app.sessions() as s, s.begin():
+        post = s.get(SubmittedPost, post_id)
+        if post is None:
+            raise InputError([f"posts: no submitted post with id {post_id}"])
+        if approve and post.status == "rejected":
+            raise InputError([f"posts: post {post_id} was rejected; submit it again"])
+        post.status = "approved" if approve else "rejected"
+        post.decided_at = now
+        if approve:
+            for ch in post.channels:
+                if ch not in app.config.channels or not app.config.channels[ch].enabled:
+                    continue
+                key = f"post{post.id}:{ch}"
+                existing = s.scalar(select(Delivery.due_at).where(Delivery.dedup_key == key))
+                if existing is not None:
+                    slots.append((ch, existing.isoformat()))
+                    continue
+                slot = planner.take_slot(s, ch, post.earliest_at or now, now)
+                s.execute(insert_ignore(Delivery.__table__, s.get_bind().dialect.name).values(
+                    dedup_key=key, campaign="submitted", kind="submitted_post", channel=ch,
+                    template="social/coe_post", post_id=post.id, course_id=post.course_id,
+                    state=DeliveryState.PENDING.value, due_at=slot, attempts=0,
+                    created_at=now, updated_at=now))
+                s.flush()
+                slots.append((ch, slot.isoformat()))
+        else:
+            ids = list(s.scalars(select(Delivery.id).where(
+                Delivery.post_id == post.id,
+                Delivery.state.in_([DeliveryState.PENDING.value,
+                                    DeliveryState.RETRYING.value]))))
+            if ids:
+                s.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
+                    state=DeliveryState.CANCELLED.value, updated_at=now,
+                    last_error="post rejected"))
+                for i in ids:
+                    s.add(DeliveryEvent(delivery_id=i, type="cancelled", at=now,
+                                        detail="post rejected"))
+    return post, slots
+
+
+def list_posts(app: App) -> list[dict[str, Any]]:
+    with app.sessions() as s:
+        return [{
+            "id": p.id, "status": p.status, "channels": p.channels, "course": p.course_id,
+            "submitted_by": p.submitted_by, "earliest": p.earliest_at.isoformat()
+            if p.earliest_at else None, "created_at": p.created_at.isoformat(),
+            "text": p.text,
+        } for p in s.scalars(select(SubmittedPost).order_by(SubmittedPost.id))]
