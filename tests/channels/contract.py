@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import pydantic
 import pytest
@@ -63,9 +64,12 @@ class Reply:
 
 
 def connection_refused(url: str) -> requests.ConnectionError:
-    """What requests raises when nothing listens: the URL (maybe with a token) in the text."""
+    """What requests raises when nothing listens: urllib3 quotes the request's path and query
+    (maybe with a token in them)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
     reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111]")  # type: ignore[arg-type]
-    return requests.ConnectionError(MaxRetryError(None, url, reason))  # type: ignore[arg-type]
+    return requests.ConnectionError(MaxRetryError(None, target, reason))  # type: ignore[arg-type]
 
 
 class ChannelContract:
