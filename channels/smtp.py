@@ -45,6 +45,7 @@ from channels.smtp_pool import (
     transact,
 )
 
+_DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -54,7 +55,8 @@ class SmtpOptions(ChannelOptions):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     host: str
-    port: int = Field(default=25, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default by `security`: 25 (none), 587 (starttls), 465 (ssl)."""
     security: Literal["none", "starttls", "ssl"] = "none"
     username: SecretStr | None = None
     password: SecretStr | None = None
@@ -67,6 +69,10 @@ class SmtpOptions(ChannelOptions):
     helo: str | None = None
     """The name given in EHLO; default the machine's fully qualified name."""
     verify_tls: bool = True
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or _DEFAULT_PORTS[self.security]
 
     @field_validator("sender")
     @classmethod
@@ -108,7 +114,7 @@ class SmtpChannel(Channel):
         ]
         settings = SessionSettings(
             host=options.host,
-            port=options.port,
+            port=options.resolved_port,
             security=options.security,
             timeout=options.timeout,
             username=options.username.get_secret_value() if options.username else None,
@@ -136,7 +142,7 @@ class SmtpChannel(Channel):
             status = classify(failure)
             error = str(failure)
             if failure.stage in ("connect", "tls"):
-                error = f"{self.options.host}:{self.options.port}: {error}"
+                error = f"{self.options.host}:{self.options.resolved_port}: {error}"
             if status is DeliveryStatus.UNKNOWN:
                 error += " (after the whole message was sent: it may have been delivered)"
             return DeliveryResult(status, error=self._redact(error))
@@ -174,12 +180,12 @@ class SmtpChannel(Channel):
         auth = ", auth" if o.username is not None else ""
         rate = f", rate {o.rate}" if o.rate else ""
         return (
-            f"smtp channel {self.name!r}: {o.host}:{o.port} ({o.security}{auth}), "
+            f"smtp channel {self.name!r}: {o.host}:{o.resolved_port} ({o.security}{auth}), "
             f"{o.connections} connection(s){rate}"
         )
 
     def __repr__(self) -> str:
-        return f"<SmtpChannel {self.name!r} {self.options.host}:{self.options.port}>"
+        return f"<SmtpChannel {self.name!r} {self.options.host}:{self.options.resolved_port}>"
 
     def _redact(self, text: str) -> str:
         # A server may echo what it was sent (e.g. "535 bad credentials for USER").

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.channels.smtp_server import SmtpTestServer
+from tests.channels.smtp_server import SmtpTestServer, make_certificate
 
 
 @pytest.fixture
@@ -21,3 +23,11 @@ def smtp_auth_server() -> Iterator[SmtpTestServer]:
     """The same, requiring AUTH as `herald` / `s3cret-Pa55`."""
     with SmtpTestServer(auth=("herald", "s3cret-Pa55")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed (cert, key) for 127.0.0.1; skips when the openssl CLI is missing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not available")
+    return make_certificate(tmp_path_factory.mktemp("tls"))

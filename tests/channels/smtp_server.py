@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections import deque
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
@@ -41,6 +44,8 @@ class Received:
     data: bytes
     accepted: bool = True
     """False when the connection was dropped instead of replying to the end of data."""
+    tls: bool = False
+    """The message came over TLS (STARTTLS or implicit)."""
 
     def message(self) -> EmailMessage:
         parsed = message_from_bytes(self.data, policy=policy.default)
@@ -139,14 +144,18 @@ class ScriptedHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
         assert isinstance(data, bytes)
-        mail_from = str(envelope.mail_from)
+        transport = server.transport
+        tls = session.ssl is not None or (
+            transport is not None and transport.get_extra_info("ssl_object") is not None
+        )
         scripted = self._scripted(server, "data-end")
-        with self.lock:
-            if scripted == "":
-                # Dropped after the data arrived: the message may well have been delivered.
-                self.received.append(Received(mail_from, tuple(envelope.rcpt_tos), data, False))
-            elif scripted is None:
-                self.received.append(Received(mail_from, tuple(envelope.rcpt_tos), data))
+        if scripted in ("", None):
+            # Dropped ("") after the data arrived: the message may well have been delivered.
+            rcpt_tos = tuple(envelope.rcpt_tos)
+            accepted = scripted is None
+            got = Received(str(envelope.mail_from), rcpt_tos, data, accepted=accepted, tls=tls)
+            with self.lock:
+                self.received.append(got)
         return scripted if scripted is not None else "250 2.0.0 OK: queued"
 
 
@@ -157,20 +166,43 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl CLI): (cert, key)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 class SmtpTestServer:
     """An aiosmtpd server on 127.0.0.1 and a free port, with a `ScriptedHandler`.
 
-    With `auth=(user, password)`, AUTH is required (over plain text: it is loopback) and only
-    that pair is accepted.
+    With `auth=(user, password)`, AUTH is required before MAIL (over plain text too: it is
+    loopback) and only that pair is accepted. With `certificate=(cert, key)` the server offers
+    STARTTLS, or with `implicit_tls=True` speaks TLS from the first byte (port 465 style).
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, *, auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        auth: tuple[str, str] | None = None,
+        certificate: tuple[Path, Path] | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
         self.handler = ScriptedHandler()
         self.auth = auth
         self.port = free_port(self.host)
         kwargs: dict[str, Any] = {}
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            kwargs["ssl_context" if implicit_tls else "tls_context"] = context
         if auth is not None:
             # Required by the handler at MAIL rather than with `auth_required`, which warns
             # when not paired with TLS: plain text is fine on loopback.

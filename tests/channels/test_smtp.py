@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -335,6 +336,42 @@ def test_close_quits_and_a_later_send_reconnects(smtp_server: SmtpTestServer) ->
     assert smtp_server.connections == 2
 
 
+def test_starttls_then_login(certificate: tuple[Path, Path]) -> None:
+    with SmtpTestServer(certificate=certificate, auth=("herald", "pw")) as server:
+        options = server.channel_options(security="starttls", verify_tls=False)
+        with SmtpChannel.from_config("email", options) as ch:
+            results = [ch.send(email(n)) for n in range(3)]
+        assert {r.status for r in results} == {DeliveryStatus.SENT}, results[0].error
+        assert [r.tls for r in server.received] == [True, True, True]
+        assert server.connections == 1
+
+
+def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
+    with SmtpTestServer(certificate=certificate, implicit_tls=True) as server:
+        options = server.channel_options(security="ssl", verify_tls=False)
+        with SmtpChannel.from_config("email", options) as ch:
+            result = ch.send(email(1))
+        assert result.status is DeliveryStatus.SENT, result.error
+        assert server.received[0].tls
+
+
+def test_untrusted_certificate_is_refused(certificate: tuple[Path, Path]) -> None:
+    with SmtpTestServer(certificate=certificate) as server:
+        with SmtpChannel.from_config("email", server.channel_options(security="starttls")) as ch:
+            result = ch.send(email(1))
+        assert result.status is DeliveryStatus.TRANSIENT
+        assert result.error is not None and "certificate" in result.error.lower()
+        assert server.handler.received == []
+
+
+def test_starttls_required_but_not_offered(smtp_server: SmtpTestServer) -> None:
+    with channel(smtp_server, security="starttls") as ch:
+        result = ch.send(email(1))
+    assert result.status is DeliveryStatus.TRANSIENT
+    assert result.error is not None and "STARTTLS" in result.error
+    assert smtp_server.handler.received == []
+
+
 def test_options_from_yaml_keys() -> None:
     raw = {"type": "smtp", "host": "mail.example.org", "port": 587, "security": "starttls",
            "from": "ITU Academy <academy@example.org>", "username": "u", "password": "p",
@@ -342,6 +379,10 @@ def test_options_from_yaml_keys() -> None:
     options = SmtpOptions.model_validate(raw)
     assert options.sender == "ITU Academy <academy@example.org>"
     assert options.connections == 2 and options.timeout == 30 and options.verify_tls
+    assert options.resolved_port == 587
+    for security, port in (("none", 25), ("starttls", 587), ("ssl", 465)):
+        raw = {"type": "smtp", "host": "h", "from": "a@example.org", "security": security}
+        assert SmtpOptions.model_validate(raw).resolved_port == port
     assert "p" not in repr(options.password)
     for bad in ({"from": "not a mailbox"}, {"rate": "fast"}, {"security": "tls"}, {"hots": "x"}):
         raw = {"type": "smtp", "host": "h", "from": "a@example.org", **bad}
