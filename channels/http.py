@@ -244,6 +244,9 @@ class HttpChannel(Channel):
         raise NotImplementedError
 
     def _parse(self, response: requests.Response, message: Message) -> DeliveryResult:
+        if 300 <= response.status_code < 400:
+            # `response.ok` is true for redirects, which are never followed: not a success.
+            return self.error_result(response)
         try:
             return self.parse_response(response, message)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -298,7 +301,8 @@ class HttpChannel(Channel):
 
     def error_result(self, response: requests.Response, error: str | None = None) -> DeliveryResult:
         """The common mapping of an HTTP failure: 429 → TRANSIENT at the reset time,
-        5xx → TRANSIENT, 401/403 → AUTH, 3xx → AUTH (check base_url), other 4xx → PERMANENT."""
+        5xx → TRANSIENT (at its Retry-After, if any), 401/403 → AUTH, 3xx → AUTH (check
+        base_url), other 4xx → PERMANENT."""
         code = response.status_code
         text = error if error is not None else self.error_message(response)
         if code == 429:
@@ -306,7 +310,15 @@ class HttpChannel(Channel):
                 DeliveryStatus.TRANSIENT, retry_after=self.retry_after(response), error=text
             )
         if code >= 500:
-            return DeliveryResult(DeliveryStatus.TRANSIENT, error=text)
+            # A 503 may say when the service returns; rate-limit resets do not apply here.
+            now = self.clock()
+            header = response.headers.get("Retry-After")
+            when = parse_retry_after(header, now) if header else None
+            return DeliveryResult(
+                DeliveryStatus.TRANSIENT,
+                retry_after=None if when is None else max(when, now),
+                error=text,
+            )
         if code in (401, 403):
             return DeliveryResult(DeliveryStatus.AUTH, error=text)
         if 300 <= code < 400:

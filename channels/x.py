@@ -84,11 +84,15 @@ class XChannel(HttpChannel):
     def parse_response(self, response: requests.Response, message: Message) -> DeliveryResult:
         body = json_body(response)
         if response.ok:
-            data = body.get("data") if isinstance(body, dict) else None
-            if isinstance(data, dict) and data.get("id"):
-                return DeliveryResult.sent(str(data["id"]))
-            # A 2xx carrying only errors[] created nothing.
-            return DeliveryResult(DeliveryStatus.PERMANENT, error=self.error_message(response))
+            if isinstance(body, dict):
+                data = body.get("data")
+                if isinstance(data, dict) and data.get("id"):
+                    return DeliveryResult.sent(str(data["id"]))
+                if body.get("errors"):
+                    # A 2xx carrying only errors[] created nothing.
+                    error = self.error_message(response)
+                    return DeliveryResult(DeliveryStatus.PERMANENT, error=error)
+            return DeliveryResult(DeliveryStatus.SENT, error="answer without a post id")
         error = self.error_message(response)
         if response.status_code == 403 and "duplicate content" in error.lower():
             return DeliveryResult(DeliveryStatus.PERMANENT, error=error)
