@@ -223,14 +223,22 @@ def hashtags(topics: Iterable[str]) -> list[str]:
     return tags
 
 
-def _break_points(prose: str) -> list[int]:
+def _protected(prose: str) -> list[tuple[int, int]]:
+    """Spans never cut into: URLs and hashtags (a CJK hashtag has no inner spaces either)."""
+    spans = [(start, end) for start, end, _ in find_urls(prose)]
+    spans += [m.span() for m in re.finditer(r"#\w+", prose)]
+    return spans
+
+
+def _break_points(prose: str, protected: list[tuple[int, int]]) -> list[int]:
     """Offsets where `prose` may be cut: ends of words, and between CJK characters,
-    which take no spaces. Never inside a grapheme."""
+    which take no spaces. Never inside a grapheme, a URL or a hashtag."""
+    inside = {p for start, end in protected for p in range(start + 1, end)}
     points = []
     pos = 0
     previous = ""
     for cluster in grapheme.graphemes(prose):
-        in_word = bool(previous) and not previous.isspace()
+        in_word = bool(previous) and not previous.isspace() and pos not in inside
         if in_word and (cluster.isspace() or _wide(previous) or _wide(cluster)):
             points.append(pos)
         pos += len(cluster)
@@ -298,10 +306,14 @@ def _tags(items: Sequence[str]) -> list[str]:
 
 def _shorten(head: str, compose: Callable[[str], str], rules: TextRules) -> str:
     """The longest `head` prefix ending at a break point, plus "…", that fits."""
-    points = _break_points(head)
+    protected = _protected(head)
+    points = _break_points(head, protected)
 
     def cut(point: int) -> str:
         prefix = head[:point].rstrip(_CUT_STRIP)
+        for start, end in protected:
+            if start < len(prefix) < end:  # the strip ate a URL's closing "/" or ")"
+                prefix = head[:end]
         return compose(prefix + ELLIPSIS) if prefix else compose("")
 
     # Fitting is monotone in the cut point: binary-search the last one that fits.

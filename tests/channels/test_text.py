@@ -183,6 +183,15 @@ def test_an_emoji_sequence_is_never_split() -> None:
     )
 
 
+def test_hashtags_and_urls_in_the_prose_are_never_cut_into() -> None:
+    fitted = fit_text(
+        "学习 #频谱管理培训课程 现在", url=None, rules=TextRules(12, unit="graphemes")
+    )
+    assert fitted.text == "学习…"
+    fitted = fit_text("See https://itu.int/ now please", url=None, rules=TextRules(22))
+    assert fitted.text == "See https://itu.int/…"
+
+
 def test_too_long_even_at_the_minimum() -> None:
     with pytest.raises(TextTooLong) as caught:
         fit_text(f"Word another\n\n{URL}", url=URL, rules=TextRules(20, unit="chars"))
