@@ -73,14 +73,15 @@ class HttpOptions(ChannelOptions):
 
 @dataclass(frozen=True)
 class PreparedCall:
-    """One HTTP request, fully described, not yet sent."""
+    """One HTTP request, fully described, not yet sent. Its repr shows no URL, header or
+    body: any of them may hold a token."""
 
     method: str
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-    data: Mapping[str, str] | bytes | None = None
-    auth: AuthBase | None = None
+    url: str = field(repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    json: Any = field(default=None, repr=False)
+    data: Mapping[str, str] | bytes | None = field(default=None, repr=False)
+    auth: AuthBase | None = field(default=None, repr=False)
     """A signing hook (OAuth 1.0a) applied when the request is sent."""
     idempotent: bool = False
     """True when repeating the call cannot publish twice (an Idempotency-Key, a login)."""

@@ -172,6 +172,12 @@ def test_urllib3_debug_lines_are_scrubbed(caplog: pytest.LogCaptureFixture) -> N
     channel.close()
 
 
+def test_a_prepared_call_does_not_show_the_token() -> None:
+    call = telegram().build_request(make_message())
+    assert TOKEN in call.url
+    assert TOKEN not in repr(call)
+
+
 @pytest.mark.parametrize("chat_id", ["itu_academy", "@no", "-100x", ""])
 def test_chat_id_is_validated(chat_id: str) -> None:
     with pytest.raises(pydantic.ValidationError, match="chat_id"):
