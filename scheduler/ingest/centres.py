@@ -5,6 +5,7 @@ Centre topics are stored as matching keys (trimmed, lower case).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import InputError
 from scheduler.ingest import fields as f
-from scheduler.ingest.csvfile import CsvRows, decode_utf8
+from scheduler.ingest.csvfile import CsvRows, utf8_lines
 from scheduler.ingest.records import Problems
 from scheduler.models import Centre
 
@@ -49,7 +50,7 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
     except OSError as exc:
         raise InputError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
     problems = Problems()
-    rows = CsvRows(decode_utf8(data, name), name, CENTRE_COLUMNS, problems)
+    rows = CsvRows(utf8_lines(io.BytesIO(data), name), name, CENTRE_COLUMNS, problems)
     has_focal = "focal_email" in rows.columns
     records: list[CentreRecord] = []
     first: dict[str, int] = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from scheduler.ingest.csvfile import CsvRows, decode_utf8
+import io
+
+from scheduler.ingest.csvfile import CsvRows, utf8_lines
 from scheduler.ingest.records import (
     COURSE_COLUMNS,
     CourseRecord,
@@ -18,7 +20,7 @@ def read_courses_csv(data: bytes, name: str) -> list[CourseRecord]:
     `name` is how messages name the file (`courses.csv:7: start_date: ...`).
     """
     problems = Problems()
-    rows = CsvRows(decode_utf8(data, name), name, COURSE_COLUMNS, problems)
+    rows = CsvRows(utf8_lines(io.BytesIO(data), name), name, COURSE_COLUMNS, problems)
     records: list[CourseRecord] = []
     ids = UniqueIds()
     for line, row in rows:

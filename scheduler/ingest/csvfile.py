@@ -8,11 +8,17 @@ line where the row starts.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from scheduler.errors import InputError
 from scheduler.ingest.records import Problems
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _not_utf8(name: str, line: int, column: int, byte: bytes) -> InputError:
+    return InputError([f"{name}:{line}: not UTF-8 text (byte 0x{byte.hex()} at column "
+                       f"{column}); save the file as UTF-8"])
 
 
 def decode_utf8(data: bytes, name: str) -> str:
@@ -21,15 +27,25 @@ def decode_utf8(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        bad = data[exc.start : exc.start + 1].hex()
-        raise InputError(
-            [f"{name}:{line}: not UTF-8 text (byte 0x{bad} at offset {exc.start}); "
-             "save the file as UTF-8"]
-        ) from None
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _not_utf8(name, line, column, data[exc.start : exc.start + 1]) from None
+
+
+def utf8_lines(chunks: Iterable[bytes], name: str) -> Iterator[str]:
+    """Decode a binary file line by line (it is never held whole in memory, nor decoded
+    into one large string); a BOM is dropped, an undecodable byte is an `InputError`."""
+    for number, raw in enumerate(chunks, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(name, number, exc.start + 1, raw[exc.start : exc.start + 1]) from None
 
 
 class CsvRows:
-    """The rows of a CSV text as (line, {column: cell}) with header columns lower-cased.
+    """The rows of CSV lines (newlines kept, as `utf8_lines` gives them) as
+    (line, {column: cell}), header columns trimmed and lower-cased.
 
     The header is checked when the object is made: a missing required column, a column
     named twice or an empty file raise `InputError` at once. A row with the wrong number
@@ -38,11 +54,11 @@ class CsvRows:
     """
 
     def __init__(
-        self, text: str, name: str, required: Sequence[str], problems: Problems
+        self, lines: Iterable[str], name: str, required: Sequence[str], problems: Problems
     ) -> None:
         self.name = name
-        self._problems = problems
-        self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        self.problems = problems
+        self._reader = csv.reader(lines, strict=True)
         try:
             header = next(self._reader, None)
         except csv.Error as exc:
@@ -73,7 +89,7 @@ class CsvRows:
                 return
             except csv.Error as exc:
                 # The reader cannot resynchronise after a malformed quote: stop here.
-                self._problems.add(f"{self.name}:{start}", None, f"malformed CSV: {exc}")
+                self.problems.add(f"{self.name}:{start}", None, f"malformed CSV: {exc}")
                 return
             self._line = self._reader.line_num
             if not any(cell.strip() for cell in cells):
@@ -81,7 +97,7 @@ class CsvRows:
             if len(cells) > width and not any(c.strip() for c in cells[width:]):
                 cells = cells[:width]  # spreadsheets pad rows with empty cells
             if len(cells) != width:
-                self._problems.add(
+                self.problems.add(
                     f"{self.name}:{start}", None,
                     f"row has {len(cells)} fields, the header has {width}"
                     " (an unquoted comma or a missing field?)",

@@ -25,6 +25,10 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Characters no import has a use for; NUL is also refused by PostgreSQL text columns.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
 _DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
@@ -204,6 +208,8 @@ def url(value: object) -> str:
 def email(value: object) -> str:
     """An address, RFC 5321-ish, lower-cased whole; an IDN domain is stored as punycode."""
     raw = text(value, required=True)
+    if _PLAIN_EMAIL.fullmatch(raw) and len(raw) <= 254 and len(raw.partition("@")[0]) <= 64:
+        return raw.lower()  # the common case, without the IDNA codec
     if len(raw) > 254:
         raise FieldError("is longer than 254 characters")
     local, at, domain = raw.rpartition("@")

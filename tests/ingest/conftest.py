@@ -1,0 +1,57 @@
+"""Fixtures for the ingest tests: a fresh SQLite database and course-file builders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from scheduler.db import ensure_schema, make_engine, session_factory
+from scheduler.models import Base
+
+NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+HEADER = ("id,title,coe,country,region,topics,languages,mode,location,start_date,end_date,"
+          "registration_deadline,fee_usd,url")
+GOOD = {
+    "id": "T-1", "title": "Spectrum basics", "coe": "Test Centre", "country": "Kenya",
+    "region": "Africa", "topics": "spectrum management;Policy and Regulation",
+    "languages": "en;fr", "mode": "online_instructor", "location": "Online",
+    "start_date": "2027-03-01", "end_date": "2027-03-05",
+    "registration_deadline": "2027-02-15", "fee_usd": "400",
+    "url": "https://academy.example.org/c/1",
+}
+
+
+def csv_row(**overrides: str) -> str:
+    """One CSV line of GOOD with fields replaced (values are written verbatim)."""
+    row = {**GOOD, **overrides}
+    return ",".join(row[col] for col in HEADER.split(","))
+
+
+def course_csv(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as s:
+        yield s
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """Rows per table: a failed import must leave these exactly as they were."""
+    session.rollback()  # a fresh snapshot
+    return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables}
