@@ -153,16 +153,17 @@ class SmtpChannel(Channel):
         # (the server timed it out while idle): nothing of this message reached the server.
         for attempt in (1, 2):
             session = self._pool.acquire()
+            session.transactions += 1
+            under_cap = session.transactions < self.options.max_messages_per_connection
             reuse = False
             try:
                 transact(session.smtp, self._envelope_sender, recipient, data)
-                session.messages += 1
-                reuse = session.messages < self.options.max_messages_per_connection
+                reuse = under_cap
                 return
             except SmtpFailure as failure:
-                reuse = failure.reusable
+                reuse = failure.reusable and under_cap
                 stale = failure.stage == "mail" and (failure.disconnected or failure.code == 421)
-                if not (attempt == 1 and stale and session.messages > 0):
+                if not (attempt == 1 and stale and session.transactions > 1):
                     raise
             finally:
                 self._pool.release(session, reuse=reuse)

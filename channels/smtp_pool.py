@@ -195,7 +195,8 @@ def _reset(smtp: smtplib.SMTP) -> bool:
 class PooledSession:
     smtp: smtplib.SMTP
     generation: int
-    messages: int = 0
+    transactions: int = 0
+    """Messages tried on this session, sent or not."""
 
 
 class SessionPool:

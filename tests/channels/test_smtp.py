@@ -238,6 +238,14 @@ def test_connection_closed_while_idle_is_replaced_silently(smtp_server: SmtpTest
     assert len(smtp_server.received) == 2
 
 
+def test_idle_close_after_a_refusal_is_also_replaced(smtp_server: SmtpTestServer) -> None:
+    smtp_server.reject("gone@example.org")
+    with channel(smtp_server) as ch:
+        assert ch.send(email(1, to="gone@example.org")).status is DeliveryStatus.RECIPIENT_REJECTED
+        smtp_server.drop_idle_connections()
+        assert ch.send(email(2)).status is DeliveryStatus.SENT
+
+
 def test_server_down_is_transient() -> None:
     options = {"type": "smtp", "host": "127.0.0.1", "port": free_port(), "from": "a@example.org"}
     with SmtpChannel.from_config("email", options) as ch:
