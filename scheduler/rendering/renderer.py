@@ -1,0 +1,257 @@
+"""Renders emails and posts from per-language template files, falling back to English.
+
+A template is a directory under `templates/` holding one file per language and part:
+
+    email/announcement/{lang}.subject.txt   the subject, rendered then folded to one line
+    email/announcement/{lang}.txt           the text/plain part
+    email/announcement/{lang}.html          the text/html part (extends email/_layout.html)
+    social/announce/{lang}.txt              a post (anything not under email/)
+
+Every template sees the caller's context plus `lang`, `dir` (`ltr`/`rtl`), `align` (the
+start side, `left`/`right`, for mail clients that ignore `dir`) and `t`, the shared labels
+of `i18n/{lang}.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+
+import scheduler
+from scheduler.rendering import formatting
+from scheduler.rendering.environment import build_environment
+from scheduler.rendering.labels import FALLBACK, LabelError, Labels
+from scheduler.rendering.samples import sample_context
+
+LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
+"""The six official languages of the UN, which every shipped template has."""
+
+EMAIL_PARTS = ("subject.txt", "txt", "html")
+POST_PARTS = ("txt",)
+
+_NAME = re.compile(r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)+$")
+_FILE = re.compile(r"^([a-z]{2,3})\.(subject\.txt|txt|html)$")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+class RenderError(Exception):
+    """A template is missing, malformed, or failed on this context; says file and line."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A rendered email: one-line subject, text and HTML bodies, and their language."""
+
+    subject: str
+    text: str
+    html: str
+    language: str
+    direction: str  # "rtl" for Arabic, else "ltr"
+
+
+def default_templates_dir() -> Path:
+    """`templates/` at the repository root, beside the `scheduler` package."""
+    return Path(scheduler.__file__).resolve().parent.parent / "templates"
+
+
+def parts_for(template: str) -> tuple[str, ...]:
+    """The files each language of `template` needs: emails three, everything else one."""
+    return EMAIL_PARTS if template.split("/", 1)[0] == "email" else POST_PARTS
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row: what conditionals leave behind."""
+    # "-- " keeps its space: it is the signature delimiter mail clients recognise.
+    lines = [
+        line if line == "-- " else line.rstrip()
+        for line in text.replace("\r\n", "\n").split("\n")
+    ]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+class Renderer:
+    """Renders the templates under `templates_dir` (default: the repository's `templates/`)."""
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = (
+            Path(templates_dir) if templates_dir else default_templates_dir()
+        ).resolve()
+        self.env = build_environment(self.templates_dir)
+        self.labels = Labels(self.templates_dir / "i18n")
+
+    # -- languages -----------------------------------------------------------------------
+
+    def _files(self, template: str) -> dict[str, set[str]]:
+        """Language → the parts present in the template's directory."""
+        if not _NAME.match(template):
+            return {}
+        directory = self.templates_dir / template
+        if not directory.is_dir():
+            return {}
+        found: dict[str, set[str]] = {}
+        for path in directory.iterdir():
+            m = _FILE.match(path.name)
+            if m and path.is_file():
+                found.setdefault(m.group(1), set()).add(m.group(2))
+        return found
+
+    def languages_for(self, template: str) -> list[str]:
+        """The languages `template` is complete in (every part present), sorted."""
+        need = set(parts_for(template))
+        return sorted(lang for lang, parts in self._files(template).items() if need <= parts)
+
+    def resolve_language(self, template: str, wanted: str) -> str:
+        """`wanted` (normalised: `fr-CA` → `fr`) if `template` has it, else `en`."""
+        lang = formatting.normalize_language(wanted or FALLBACK)
+        return lang if lang in self.languages_for(template) else FALLBACK
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render_email(
+        self, template: str, language: str, context: Mapping[str, Any]
+    ) -> RenderedEmail:
+        """The email `template` in `language` (or English) for `context`.
+
+        `context` holds `course` (id, title, coe, country, region, topics, languages, mode,
+        location, start_date, end_date, registration_deadline, fee_usd, url, description)
+        or `courses` (a list of such), `participant` (name, email, language), `links`
+        (unsubscribe, preferences, course, and `courses` aligned with `courses`), `sender`
+        (name, email), `campaign` (name) and `period` (start, end, or None).
+        Raises `RenderError`.
+        """
+        lang = self.resolve_language(template, language)
+        ctx = self._context(lang, context)
+        subject = formatting.one_line(self._render(f"{template}/{lang}.subject.txt", ctx))
+        text = _tidy(self._render(f"{template}/{lang}.txt", ctx)) + "\n"
+        html = self._render(f"{template}/{lang}.html", ctx)
+        return RenderedEmail(subject, text, html, lang, ctx["dir"])
+
+    def render_post(self, template: str, language: str, context: Mapping[str, Any]) -> str:
+        """The post `template` in `language` (or English): plain text, link last.
+
+        `context` holds `course`, `links.course`, `hashtags`, `campaign` (or `text` for
+        `social/coe_post`). Raises `RenderError`.
+        """
+        lang = self.resolve_language(template, language)
+        return _tidy(self._render(f"{template}/{lang}.txt", self._context(lang, context)))
+
+    def _context(self, lang: str, context: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            labels = self.labels.get(lang)
+        except LabelError as exc:
+            raise RenderError(str(exc)) from exc
+        # Ours last: the caller's data cannot pose as the language or the labels.
+        direction = formatting.direction(lang)
+        align = "right" if direction == "rtl" else "left"
+        return {**context, "lang": lang, "dir": direction, "align": align, "t": labels}
+
+    def _render(self, name: str, ctx: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(ctx)
+        except TemplateError as exc:
+            raise RenderError(self._describe(exc, name)) from exc
+        except (TypeError, ValueError, LookupError) as exc:  # raised by a filter on bad data
+            raise RenderError(self._describe(exc, name)) from exc
+
+    # -- validation ----------------------------------------------------------------------
+
+    def check(self, template: str) -> list[str]:
+        """Every problem with `template`, one line each (for `herald channels validate`).
+
+        Missing English files, languages missing a part, syntax errors, and templates that
+        fail on a complete sample context (an unknown variable, a bad filter argument).
+        """
+        if not _NAME.match(template):
+            return [f"{template}: not a template name (expected like email/announcement)"]
+        shown = self._show(self.templates_dir / template)
+        if not (self.templates_dir / template).is_dir():
+            return [f"{shown}: no such template directory"]
+        problems: list[str] = []
+        files = self._files(template)
+        parts = parts_for(template)
+        for part in parts:
+            if part not in files.get(FALLBACK, set()):
+                problems.append(
+                    f"{shown}/{FALLBACK}.{part}: missing (English is the fallback of every "
+                    "language, so it must exist)"
+                )
+        for lang, have in sorted(files.items()):
+            if lang != FALLBACK:
+                problems += [
+                    f"{shown}/{lang}.{part}: missing ({lang} is not used without it)"
+                    for part in parts
+                    if part not in have
+                ]
+            if not formatting.is_known_language(lang):
+                problems.append(f"{shown}/{lang}.*: {lang!r} is not a language code")
+        syntax_ok = True
+        for lang, have in sorted(files.items()):
+            for part in sorted(have & set(parts)):
+                try:
+                    self.env.get_template(f"{template}/{lang}.{part}")
+                except TemplateError as exc:
+                    syntax_ok = False
+                    problems.append(self._describe(exc, f"{template}/{lang}.{part}"))
+        if not syntax_ok:
+            return problems
+        for lang in self.languages_for(template):
+            problems += self.labels.problems(lang)
+            problems += self._check_render(template, lang)
+        return list(dict.fromkeys(problems))
+
+    def _check_render(self, template: str, lang: str) -> list[str]:
+        try:
+            if parts_for(template) == EMAIL_PARTS:
+                self.render_email(template, lang, sample_context())
+            else:
+                self.render_post(template, lang, sample_context())
+        except RenderError as exc:
+            return [str(exc)]
+        return []
+
+    # -- error reporting -----------------------------------------------------------------
+
+    def _show(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.templates_dir.parent))
+        except ValueError:
+            return str(path)
+
+    def _describe(self, exc: BaseException, name: str) -> str:
+        """`templates/email/x/fr.html:12: message`: the template line where it went wrong."""
+        if isinstance(exc, TemplateNotFound):
+            return f"{self._show(self.templates_dir / exc.name)}: missing" if exc.name else (
+                f"{self._show(self.templates_dir / name)}: missing")
+        where = self._show(self.templates_dir / name)
+        if isinstance(exc, TemplateSyntaxError):
+            if exc.name:
+                where = self._show(self.templates_dir / exc.name)
+            message = exc.message or str(exc)
+            return f"{where}:{exc.lineno}: {message}"
+        located = _template_frame(exc.__traceback__, self.templates_dir)
+        if located is not None:
+            where = f"{self._show(located[0])}:{located[1]}"
+        return f"{where}: {_first_line(exc)}"
+
+
+def _template_frame(tb: TracebackType | None, root: Path) -> tuple[Path, int] | None:
+    """The innermost traceback frame inside a template file (Jinja maps them to lines)."""
+    found: tuple[Path, int] | None = None
+    base = str(root.resolve())
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(base):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
