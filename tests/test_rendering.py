@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from html.parser import HTMLParser
@@ -184,6 +185,9 @@ def test_every_email_renders_the_facts_and_links(
             assert format_date(course["registration_deadline"], "long", locale=lang) in body
             assert course["title"] in body
             assert course["coe"] in body
+    # a date ending in an abbreviation ("2027 г.") never ends a sentence: no ".."
+    for body in (email.subject, email.text, email.html):
+        assert not re.search(r"(?<!\.)\.\.(?!\.)", body)
     # the HTML is one well-formed document made for mail clients
     html = email.html
     parser = _TagBalance()
