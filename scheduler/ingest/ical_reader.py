@@ -40,8 +40,12 @@ def _unescape(value: str) -> str:
 
 def _scalar(prop: Any) -> Any:
     """A property's Python value: a date or datetime, a duration, or its text."""
-    if hasattr(prop, "dt"):
+    try:
         return prop.dt
+    except AttributeError:
+        pass
+    except ValueError:  # icalendar's BrokenCalendarProperty: keep the text, report it
+        return str(prop)
     if isinstance(prop, icalendar.vText | icalendar.vUri):
         return str(prop)
     return _unescape(str(prop))
@@ -90,6 +94,7 @@ def _raw_event(event: Any, cancelled_calendar: bool, where: str,
             raw[field] = [str(c) for cat in cats for c in getattr(cat, "cats", [cat])]
         elif isinstance(prop, list):
             problems.add(where, name, f"appears {len(prop)} times")
+            raw[field] = _scalar(prop[0])
             ok = False
         else:
             raw[field] = _scalar(prop)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from scheduler.db import ensure_schema, make_engine, session_factory
 from scheduler.models import Base
@@ -48,6 +48,13 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with session_factory(engine)() as s:
         yield s
+
+
+def tx(session: Session) -> SessionTransaction:
+    """A fresh write transaction, ending the read transaction a test's queries began."""
+    if session.in_transaction():
+        session.commit()
+    return session.begin()
 
 
 def row_counts(session: Session) -> dict[str, int]:

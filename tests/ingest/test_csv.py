@@ -19,10 +19,9 @@ def errors(data: bytes, name: str = "courses.csv") -> list[str]:
 
 
 def test_good_row_is_normalised() -> None:
-    [rec] = read_courses_csv(course_csv(csv_row(region="arab states", mode="Blended",
-                                                 languages=" EN ; ;fr;en",
-                                                 topics=" Spectrum  management ;;spectrum management ")),
-                             "c.csv")
+    row = csv_row(region="arab states", mode="Blended", languages=" EN ; ;fr;en",
+                  topics=" Spectrum  management ;;spectrum management ")
+    [rec] = read_courses_csv(course_csv(row), "c.csv")
     assert rec.region == "Arab States"
     assert rec.mode == "blended"
     assert rec.languages == ("en", "fr")
