@@ -13,19 +13,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # A fixed moment in the demo catalogue's season, so the demo shows announcements,
 # reminders, a weekly digest and social posts, and gives the same result every time.
 DEMO_NOW = "2027-01-11T09:30:00Z"
+# The catalogue and the participants were loaded a week earlier, so this Monday's
+# digest (08:00) has courses to list.
+IMPORTED_AT = "2027-01-04T09:00:00Z"
 
 
-def run(*args: str) -> None:
-    print(f"\n$ herald {' '.join(args)}", flush=True)
-    code = herald(["--now", DEMO_NOW, *args])
+def run(*args: str, now: str = DEMO_NOW) -> None:
+    print(f"\n$ herald --now {now} {' '.join(args)}", flush=True)
+    code = herald(["--now", now, *args])
     if code != 0:
         sys.exit(code)
 
 
 def main() -> int:
     run("db", "upgrade")
-    run("courses", "import", str(ROOT / "demo" / "courses.csv"))
-    run("participants", "import", str(ROOT / "demo" / "participants.csv"))
+    run("courses", "import", str(ROOT / "demo" / "courses.csv"), now=IMPORTED_AT)
+    run("participants", "import", str(ROOT / "demo" / "participants.csv"), now=IMPORTED_AT)
     run("send-now")
     run("plan")
     outbox = ROOT / "var" / "outbox"

@@ -25,10 +25,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.base import Channel, DeliveryResult, DeliveryStatus
+from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
 from scheduler.config import HeraldConfig
 from scheduler.messages import MessageBuilder, Skip
-from scheduler.models import ChannelHealth, Delivery, DeliveryEvent, DeliveryState, Suppression
+from scheduler.models import (
+    ChannelHealth,
+    Delivery,
+    DeliveryEvent,
+    DeliveryState,
+    Participant,
+    Suppression,
+)
 from scheduler.timing import next_window_start
 
 log = logging.getLogger(__name__)
@@ -258,6 +265,10 @@ class Dispatcher:
     def process(self, delivery_id: int, channel: Channel) -> str:
         """Build, send and record one claimed delivery; return its resulting state."""
         now = self.clock()
+        built: Message | Skip | Exception
+        opening: datetime | None = None
+        # Read in one short transaction, closed before anything is written (on SQLite a
+        # second writer in the same thread would wait for this one forever).
         with self.sessions() as s:
             d = s.get(Delivery, delivery_id)
             if d is None or d.lease_owner != self.owner or d.state not in CLAIMABLE:
@@ -266,48 +277,46 @@ class Dispatcher:
                 built = self.builder.build(s, d, channel, now)
             except Exception as exc:  # a template bug must not stop the queue
                 log.exception("delivery %s: could not build the message", d.id)
-                return self._finish(
-                    d.id,
-                    DeliveryResult(
-                        DeliveryStatus.PERMANENT, error=f"build failed: {type(exc).__name__}: {exc}"
-                    ),
-                    channel,
-                )
-            if isinstance(built, Skip):
-                return self._skip(d.id, built)
-            held = self._hold_for_window(s, d, now)
-            if held is not None:
-                return held
+                built = exc
+            if isinstance(built, Message):
+                opening = self._window_opening(s, d, now)
+        if isinstance(built, Exception):
+            error = f"build failed: {type(built).__name__}: {built}"
+            return self._finish(delivery_id, DeliveryResult(DeliveryStatus.PERMANENT,
+                                                            error=error), channel)
+        if isinstance(built, Skip):
+            return self._skip(delivery_id, built)
+        if opening is not None:
+            self._hold(delivery_id, opening)
+            return "held"
         if not self._begin_send(delivery_id):
             return "skipped"
         try:
             result = channel.send(built)
         except Exception as exc:  # an adapter bug: we cannot know whether it went out
-            log.exception("channel %s raised while sending delivery %s", channel.name, delivery_id)
-            result = DeliveryResult(DeliveryStatus.UNKNOWN, error=f"{type(exc).__name__}: {exc}")
+            log.exception("channel %s raised while sending delivery %s", channel.name,
+                          delivery_id)
+            result = DeliveryResult(DeliveryStatus.UNKNOWN,
+                                    error=f"{type(exc).__name__}: {exc}")
         return self._finish(delivery_id, result, channel, to=built.to)
 
-    def _hold_for_window(self, s: Session, d: Delivery, now: datetime) -> str | None:
+    def _window_opening(self, s: Session, d: Delivery, now: datetime) -> datetime | None:
+        """When a campaign's `local_window` holds this email: the window's next opening."""
         campaign = self.config.campaigns.get(d.campaign)
         if campaign is None or campaign.local_window is None or d.participant_id is None:
             return None
-        from scheduler.models import Participant
-
         p = s.get(Participant, d.participant_id)
         try:
             tz = ZoneInfo(p.timezone) if p else self.tz
-        except Exception:  # an unknown zone in old data: the operator's zone
+        except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
             tz = self.tz
         opening = next_window_start(now, campaign.local_window, tz)
-        if opening <= now:
-            return None
-        s.execute(
-            update(Delivery)
-            .where(Delivery.id == d.id)
-            .values(due_at=opening, lease_owner=None, lease_expires_at=None, updated_at=now)
-        )
-        s.commit()
-        return "held"
+        return opening if opening > now else None
+
+    def _hold(self, delivery_id: int, until: datetime) -> None:
+        with self.sessions() as s, s.begin():
+            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+                due_at=until, lease_owner=None, lease_expires_at=None, updated_at=self.clock()))
 
     def _begin_send(self, delivery_id: int) -> bool:
         now = self.clock()

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from scheduler.models import Delivery
+from tests.channels.smtp_server import free_port
 from tests.conftest import DEMO_NOW, ROOT, Project
 
 
@@ -43,10 +44,10 @@ class SlowSink:
 @pytest.mark.slow
 def test_sigkill_mid_dispatch_sends_nothing_twice(project: Project) -> None:
     sink = SlowSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        port = controller.server.sockets[0].getsockname()[1]
         project.write_config("channels.yaml", f"""
 channels:
   email:
