@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TextIO
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ("email", "name", "language", "country", "timezone", "topics", "regions",
@@ -44,7 +45,7 @@ def _g(spec: str) -> list[G]:
     """'Latin|native|g, ...' → given names."""
     out = []
     for item in spec.split(","):
-        latin, native, gender = (item.strip().split("|") + ["", ""])[:3]
+        latin, native, gender = [*item.strip().split("|"), "", ""][:3]
         out.append((latin, native, gender))
     return out
 
@@ -52,7 +53,7 @@ def _g(spec: str) -> list[G]:
 def _f(spec: str) -> list[F]:
     out = []
     for item in spec.split(","):
-        latin, native = (item.strip().split("|") + [""])[:2]
+        latin, native = [*item.strip().split("|"), ""][:2]
         out.append((latin, native))
     return out
 
@@ -330,14 +331,18 @@ def generate(n: int, seed: int = 2027) -> Iterator[dict[str, str]]:
 
 
 def write_csv(path: Path | str, n: int, seed: int) -> None:
-    out = sys.stdout if str(path) == "-" else open(path, "w", encoding="utf-8", newline="")
-    try:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(generate(n, seed))
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    """Write `n` rows to `path` ("-": standard output)."""
+    if str(path) == "-":
+        _write(sys.stdout, n, seed)
+        return
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        _write(out, n, seed)
+
+
+def _write(out: TextIO, n: int, seed: int) -> None:
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(generate(n, seed))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -278,9 +278,9 @@ def _insert_new(session: Session, records: Sequence[ParticipantRecord], now: dat
         _executemany(session, table, [
             {**_row(r, _status(r), r.consent), "created_at": now, "updated_at": now}
             for r in part])
-        ids = dict(session.execute(
-            select(Participant.email, Participant.id).where(Participant.id > floor)
-        ).tuples().all())
+        ids: dict[str, int] = {
+            email: pid for email, pid in session.execute(
+                select(Participant.email, Participant.id).where(Participant.id > floor))}
         _insert_interests(session, ((ids[r.email], r) for r in part))
 
 
