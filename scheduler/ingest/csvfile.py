@@ -59,21 +59,24 @@ class CsvRows:
         self.name = name
         self.problems = problems
         self._reader = csv.reader(lines, strict=True)
+        header: list[str] | None = []
         try:
-            header = next(self._reader, None)
+            while header is not None and not any(cell.strip() for cell in header):
+                header = next(self._reader, None)  # blank lines before the header are fine
         except csv.Error as exc:
-            raise InputError([f"{name}:1: header: {exc}"]) from None
-        if header is None or not any(cell.strip() for cell in header):
+            raise InputError([f"{name}:{self._reader.line_num}: header: {exc}"]) from None
+        if header is None:
             raise InputError(
                 [f"{name}: empty file (expected a header row: {','.join(required)})"])
+        at = f"{name}:{self._reader.line_num}"
         self.columns = [cell.strip().lower() for cell in header]
         errors: list[str] = []
         seen: set[str] = set()
         for col in self.columns:
             if col and col in seen:
-                errors.append(f"{name}:1: header: column {col!r} appears twice")
+                errors.append(f"{at}: header: column {col!r} appears twice")
             seen.add(col)
-        errors += [f"{name}:1: header: missing column {col!r}" for col in required
+        errors += [f"{at}: header: missing column {col!r}" for col in required
                    if col not in seen]
         if errors:
             raise InputError(errors)

@@ -211,3 +211,10 @@ def test_demo_catalogue_reads_cleanly() -> None:
     assert {r.region for r in recs} == {"Africa", "Americas", "Arab States", "Asia-Pacific",
                                         "CIS", "Europe"}
     assert GOOD["region"] in {r.region for r in recs}
+
+
+def test_blank_lines_before_the_header_keep_line_numbers_true() -> None:
+    data = b"\n\n" + course_csv(csv_row(id="A"), csv_row(id="B", mode="x"))
+    assert errors(data)[0].startswith("courses.csv:5: mode: 'x' is not a mode")
+    assert errors(b"\n" + HEADER.replace(",url", "").encode() + b"\n") == [
+        "courses.csv:2: header: missing column 'url'"]
