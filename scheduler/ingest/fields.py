@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 REGIONS = ("Africa", "Americas", "Arab States", "Asia-Pacific", "CIS", "Europe")
 MODES = ("online_instructor", "online_self_paced", "face_to_face", "blended")
-ONLINE_MODES = frozenset({"online_instructor", "online_self_paced"})
 FREQUENCIES = ("immediate", "weekly")
 
 _REGION_BY_KEY = {r.casefold(): r for r in REGIONS}

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from scheduler.errors import InputError
 from scheduler.ingest import fields as f
 
 COURSE_COLUMNS = (
@@ -101,8 +102,6 @@ class Problems:
         return bool(self.lines)
 
     def raise_if_any(self) -> None:
-        from scheduler.errors import InputError
-
         if self.lines:
             raise InputError(self.lines)
 
