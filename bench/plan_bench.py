@@ -28,9 +28,9 @@ from scheduler.config import load_config  # noqa: E402
 from scheduler.db import ensure_schema, make_engine, session_factory  # noqa: E402
 from scheduler.ingest.records import CourseRecord  # noqa: E402
 from scheduler.ingest.store import import_courses  # noqa: E402
+from scheduler.models import Delivery  # noqa: E402
 from scheduler.participants import bulk_load_participants, validate_participant  # noqa: E402
 from scheduler.planner import Planner  # noqa: E402
-from scheduler.models import Delivery  # noqa: E402
 
 NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)
 CAMPAIGNS = """

@@ -36,6 +36,7 @@ from scheduler.models import (
     Participant,
     Suppression,
 )
+from scheduler.slots import send_time_hold
 from scheduler.timing import next_window_start
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class Dispatcher:
             for did, state, owner, expires in rows:
                 if owner == self.owner:
                     continue
-                if not (expires is not None and expires < now) and not owner_is_dead(owner):
+                if not (expires is not None and expires < now) and not owner_is_dead(owner or ""):
                     continue
                 if state == DeliveryState.SENDING.value:
                     s.execute(
@@ -279,7 +280,8 @@ class Dispatcher:
                 log.exception("delivery %s: could not build the message", d.id)
                 built = exc
             if isinstance(built, Message):
-                opening = self._window_opening(s, d, now)
+                opening = (self._window_opening(s, d, now) if built.is_email
+                           else send_time_hold(self.config, s, channel.name, d.id, now))
         if isinstance(built, Exception):
             error = f"build failed: {type(built).__name__}: {built}"
             return self._finish(delivery_id, DeliveryResult(DeliveryStatus.PERMANENT,

@@ -22,18 +22,19 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.config import CampaignConfig, HeraldConfig, parse_duration, parse_window
+from scheduler.config import CampaignConfig, HeraldConfig
 from scheduler.db import insert_ignore
 from scheduler.matching import match_condition, participant_is_reachable
 from scheduler.models import Course, Delivery, DeliveryState, Participant, PlanMark
+from scheduler.slots import take_slot
 from scheduler.timing import (
     before_window,
     date_moment,
     last_cron_fire,
-    next_slot,
     today_in,
 )
 
@@ -302,9 +303,7 @@ class Planner:
             Delivery.campaign == campaign.name, Delivery.period_end == fire
         )
         session.execute(
-            Participant.__table__.update()
-            .where(Participant.id.in_(planned))
-            .values(last_digest_at=fire)
+            update(Participant).where(Participant.id.in_(planned)).values(last_digest_at=fire)
         )
         self._set_mark(session, campaign.name, period, now)
         if n:
@@ -312,33 +311,11 @@ class Planner:
 
     # -- social posts ------------------------------------------------------
 
-    def slot_rules(self, channel: str) -> dict[str, Any]:
-        raw = self.config.channels[channel].raw
-        return {
-            "tz": ZoneInfo(raw.get("timezone") or self.config.settings.timezone),
-            "window": parse_window(raw["window"]) if raw.get("window") else None,
-            "max_per_day": raw.get("max_per_day"),
-            "min_gap": parse_duration(raw["min_gap"]) if raw.get("min_gap") else None,
-        }
-
-    def taken_slots(self, session: Session, channel: str, since: datetime) -> list[datetime]:
-        rows = session.execute(
-            select(Delivery.due_at, Delivery.sent_at).where(
-                Delivery.channel == channel,
-                Delivery.state.in_(ACTIVE_STATES),
-                or_(Delivery.due_at >= since, Delivery.sent_at >= since),
-            )
-        )
-        return [sent or due for due, sent in rows]
-
     def take_slot(
         self, session: Session, channel: str, earliest: datetime, now: datetime
     ) -> datetime:
         """The next free posting slot on `channel` at or after `earliest` (and `now`)."""
-        start = max(earliest, now)
-        rules = self.slot_rules(channel)
-        taken = self.taken_slots(session, channel, start - timedelta(days=1))
-        return next_slot(start, taken, **rules)
+        return take_slot(self.config, session, channel, earliest, now)
 
     def _plan_course_post(
         self,

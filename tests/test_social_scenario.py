@@ -3,6 +3,7 @@ then a 503 delay but lose and duplicate nothing; a 401 keeps posts pending and f
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
@@ -66,7 +67,7 @@ campaigns:
     kind: course_post
     channels: [mastodon, x, linkedin]
     template: social/announce
-    timing: before start_date 60d
+    timing: before start_date 90d
 """
 RULES_OF = {"mastodon": {"window": (time(8), time(18)), "cap": 6, "gap": timedelta(minutes=90)},
             "x": {"window": (time(9), time(17)), "cap": 4, "gap": timedelta(hours=2)},
@@ -124,7 +125,8 @@ def test_thirty_courses_three_networks(social: Project) -> None:
         return (200, {}, json.dumps({"id": str(calls["mastodon"]), "url": "https://m/1"}))
 
     def x(request):  # type: ignore[no-untyped-def]
-        assert request.headers["Authorization"].startswith("OAuth ")
+        auth = request.headers["Authorization"]
+        assert (auth.decode() if isinstance(auth, bytes) else auth).startswith("OAuth ")
         posted["x"].append({"text": json.loads(request.body)["text"]})
         return (201, {}, json.dumps({"data": {"id": str(len(posted["x"])), "text": "…"}}))
 
@@ -151,7 +153,6 @@ def test_thirty_courses_three_networks(social: Project) -> None:
             assert run.code == 0, run.err
             outputs.append(run.out + run.err)
         assert pending_due(social) is None
-
     # Every course posted exactly once per network, each whole link present, within limits.
     for network, rules_name in (("mastodon", "mastodon"), ("x", "x"), ("linkedin", "linkedin")):
         texts = [str(p["text"]) for p in posted[network]]
@@ -177,7 +178,7 @@ def test_thirty_courses_three_networks(social: Project) -> None:
         for t in times:
             local = t.astimezone(ZURICH).time()
             assert rule["window"][0] <= local < rule["window"][1], (network, t)
-        for a, b in zip(times, times[1:], strict=False):
+        for a, b in itertools.pairwise(times):
             assert b - a >= rule["gap"] - timedelta(seconds=5), (network, a, b)
     for secret in SECRETS.values():
         assert secret not in dump

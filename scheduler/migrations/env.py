@@ -10,10 +10,12 @@ from scheduler.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # `alembic` CLI use: take the URL from the ini / -x db=...
-    engine = make_engine(
-        context.get_x_argument(as_dictionary=True).get("db")
-        or config.get_main_option("sqlalchemy.url")
+    url = context.get_x_argument(as_dictionary=True).get("db") or config.get_main_option(
+        "sqlalchemy.url"
     )
+    if not url:
+        raise SystemExit("alembic: pass -x db=URL")
+    engine = make_engine(url)
 
 with engine.connect() as connection:
     context.configure(
