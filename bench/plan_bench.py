@@ -105,6 +105,7 @@ def main() -> int:
     again = planner.plan(NOW + timedelta(minutes=1))
     t_again = time.perf_counter() - t0
     assert again.total == 0
+    plan_peak = peak_mib()  # before the baseline below holds its rows in memory
 
     # The limit: the same rows, prebuilt in memory, bulk-inserted by executemany.
     with sessions() as s:
@@ -130,8 +131,8 @@ def main() -> int:
          "pass": ratio <= 2.0},
         {"name": "second_pass_time", "value": round(t_again, 3), "unit": "s", "target": 1.0,
          "pass": t_again <= 1.0},
-        {"name": "peak_memory", "value": round(peak_mib(), 1), "unit": "MiB", "target": 1024,
-         "pass": peak_mib() <= 1024},
+        {"name": "peak_memory_planning", "value": round(plan_peak, 1), "unit": "MiB",
+         "target": 1024, "pass": plan_peak <= 1024},
     ]
     print(f"planned {rows:,} deliveries ({engine.dialect.name})")
     for f in figures:
