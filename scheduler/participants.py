@@ -33,7 +33,7 @@ PARTICIPANT_COLUMNS = ("email", "name", "language", "country", "timezone", "topi
                        "regions", "languages", "modes", "frequency", "consent")
 INTEREST_KINDS = ("topic", "region", "language", "mode")
 CHUNK = 10_000  # rows per executemany
-IN_CHUNK = 500  # values per IN (...) list
+IN_CHUNK = 900  # values per IN (...) list: under SQLite's oldest 999-parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,23 +309,13 @@ _COMPARED = ("name", "language", "country", "timezone", "frequency", "status", "
              "any_topic", "any_region", "any_mode", "any_language")
 
 
-def _existing(session: Session, emails: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored rows of these emails, by email. A large import scans the table once
-    rather than asking for its emails a few hundred at a time."""
+def _existing(session: Session, emails: Sequence[str]) -> dict[str, Any]:
+    """The stored rows (id, email and the compared columns) of these emails, by email."""
     cols = [Participant.id, Participant.email, *(getattr(Participant, c) for c in _COMPARED)]
-    stored = session.scalar(select(func.count()).select_from(Participant)) or 0
-    if stored == 0:
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    if len(emails) * 4 >= stored:
-        wanted = set(emails)
-        for row in session.execute(select(*cols)).mappings():
-            if row["email"] in wanted:
-                found[row["email"]] = dict(row)
-    else:
-        for i in range(0, len(emails), IN_CHUNK):
-            query = select(*cols).where(Participant.email.in_(emails[i : i + IN_CHUNK]))
-            found.update((row["email"], dict(row)) for row in session.execute(query).mappings())
+    found: dict[str, Any] = {}
+    for i in range(0, len(emails), IN_CHUNK):
+        query = select(*cols).where(Participant.email.in_(emails[i : i + IN_CHUNK]))
+        found.update((row.email, row) for row in session.execute(query))
     return found
 
 
@@ -340,6 +330,17 @@ def _interests_of(session: Session, ids: Sequence[int]) -> dict[int, set[tuple[s
     return out
 
 
+def _target(record: ParticipantRecord, old: Any) -> dict[str, Any]:
+    """The compared columns a stored participant should have after importing `record`."""
+    if old.status == ParticipantStatus.UNSUBSCRIBED.value:
+        status, consent = old.status, old.consent_date
+    elif record.consent or old.status == ParticipantStatus.ACTIVE.value:
+        status, consent = ParticipantStatus.ACTIVE.value, record.consent or old.consent_date
+    else:
+        status, consent = ParticipantStatus.PENDING.value, None
+    return _row(record, status, consent)
+
+
 def import_participants(
     session: Session, records: Sequence[ParticipantRecord], *, now: datetime
 ) -> ParticipantImportSummary:
@@ -347,46 +348,51 @@ def import_participants(
 
     New profiles are inserted `active` when they carry consent, else `pending`; a stored
     profile is updated only where something differs. Status never goes back from
-    `active` to `pending`, nor from `unsubscribed` to anything. Runs in the caller's
+    `active` to `pending`, nor from `unsubscribed` to anything. Works a chunk of records
+    at a time, so memory stays flat whatever the file's size. Runs in the caller's
     transaction and only flushes.
     """
     emails = [r.email for r in records]
     if len(set(emails)) != len(emails):
         raise ValueError("participant records must have unique emails")
+    del emails
     summary = ParticipantImportSummary()
-    existing = _existing(session, emails)
-    stored_interests = _interests_of(session, [row["id"] for row in existing.values()])
-    new: list[ParticipantRecord] = []
-    changed: list[tuple[int, ParticipantRecord, dict[str, Any]]] = []
-    for record in records:
-        old = existing.get(record.email)
-        if old is None:
-            new.append(record)
-            summary.added.append(record.email)
-            continue
-        if old["status"] == ParticipantStatus.UNSUBSCRIBED.value:
-            status, consent = old["status"], old["consent_date"]
-        elif record.consent or old["status"] == ParticipantStatus.ACTIVE.value:
-            status, consent = ParticipantStatus.ACTIVE.value, record.consent or old["consent_date"]
-        else:
-            status, consent = ParticipantStatus.PENDING.value, None
-        row = _row(record, status, consent)
-        same = all(old[c] == row[c] for c in _COMPARED)
-        if same and stored_interests[old["id"]] == set(record.interests()):
-            summary.unchanged.append(record.email)
-            continue
-        changed.append((old["id"], record, row))
-        summary.updated.append(record.email)
-    _insert_new(session, new, now)
-    for i in range(0, len(changed), CHUNK):
-        part = changed[i : i + CHUNK]
-        session.execute(update(Participant), [
-            {"id": pid, **{c: row[c] for c in _COMPARED}, "updated_at": now}
-            for pid, _rec, row in part])
-        ids = [pid for pid, _rec, _row in part]
-        for j in range(0, len(ids), IN_CHUNK):
-            session.execute(delete(ParticipantInterest).where(
-                ParticipantInterest.participant_id.in_(ids[j : j + IN_CHUNK])))
-        _insert_interests(session, ((pid, rec) for pid, rec, _row in part))
+    # Into an empty table (a first load) nothing can exist: skip every lookup.
+    empty = session.scalar(select(Participant.id).limit(1)) is None
+    for i in range(0, len(records), CHUNK):
+        part = records[i : i + CHUNK]
+        existing = {} if empty else _existing(session, [r.email for r in part])
+        stored = _interests_of(session, [row.id for row in existing.values()])
+        new: list[ParticipantRecord] = []
+        changed: list[tuple[int, ParticipantRecord, dict[str, Any]]] = []
+        for record in part:
+            old = existing.get(record.email)
+            if old is None:
+                new.append(record)
+                summary.added.append(record.email)
+                continue
+            row = _target(record, old)
+            if (all(getattr(old, c) == row[c] for c in _COMPARED)
+                    and stored[old.id] == set(record.interests())):
+                summary.unchanged.append(record.email)
+            else:
+                changed.append((old.id, record, row))
+                summary.updated.append(record.email)
+        _insert_new(session, new, now)
+        _update(session, changed, now)
     session.flush()
     return summary
+
+
+def _update(session: Session, changed: Sequence[tuple[int, ParticipantRecord, dict[str, Any]]],
+            now: datetime) -> None:
+    if not changed:
+        return
+    session.execute(update(Participant), [
+        {"id": pid, **{c: row[c] for c in _COMPARED}, "updated_at": now}
+        for pid, _rec, row in changed])
+    ids = [pid for pid, _rec, _row in changed]
+    for j in range(0, len(ids), IN_CHUNK):
+        session.execute(delete(ParticipantInterest).where(
+            ParticipantInterest.participant_id.in_(ids[j : j + IN_CHUNK])))
+    _insert_interests(session, ((pid, rec) for pid, rec, _row in changed))
