@@ -1,0 +1,91 @@
+"""The dispatcher over a real SMTP server on loopback: retries, bounces, suppression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from scheduler.models import Delivery, Suppression
+from tests.channels.smtp_server import SmtpTestServer
+from tests.conftest import Project
+
+PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,"
+          "consent\n"
+          "ana@example.org,Ana,es,Spain,Europe/Madrid,,,,,immediate,2026-01-01\n"
+          "gone@example.org,Gone,en,Kenya,Africa/Nairobi,,,,,immediate,2026-01-01\n"
+          "wei@example.org,Wei,zh,China,Asia/Shanghai,,,zh;en,,immediate,2026-01-01\n")
+COURSES = ("id,title,coe,country,region,topics,languages,mode,location,start_date,end_date,"
+           "registration_deadline,fee_usd,url\n"
+           "A1,Spectrum monitoring,AFRALTI,Kenya,Africa,spectrum management,en;es,"
+           "online_instructor,Online,2027-03-01,2027-03-05,2027-02-15,0,https://example.org/a1\n"
+           "A2,Cyber drills,CERT-MU,Mauritius,Africa,cybersecurity,en,"
+           "online_instructor,Online,2027-04-01,2027-04-05,2027-03-15,0,https://example.org/a2\n")
+NOW = "2027-01-11T09:00:00Z"
+
+
+def configure(project: Project, server: SmtpTestServer, tmp: Path) -> None:
+    project.write_config("channels.yaml", f"""
+channels:
+  email:
+    type: smtp
+    host: 127.0.0.1
+    port: {server.port}
+    security: none
+    from: "ITU Academy <academy@example.org>"
+    connections: 1
+    max_attempts: 3
+""")
+    project.write_config("campaigns.yaml", """
+campaigns:
+  announce:
+    kind: course_email
+    channel: email
+    template: email/announcement
+    timing: on_publish
+""")
+    (tmp / "c.csv").write_text(COURSES)
+    (tmp / "p.csv").write_text(PEOPLE)
+    assert project.run("courses", "import", "c.csv", now=NOW).code == 0
+    assert project.run("participants", "import", "p.csv", now=NOW).code == 0
+
+
+def states(project: Project) -> dict[str, str]:
+    engine = project.engine()
+    with engine.connect() as c:
+        rows = dict(c.execute(select(Delivery.dedup_key, Delivery.state)).all())
+    engine.dispose()
+    return rows
+
+
+def test_451_is_retried_later_and_550_suppresses(project: Project, tmp_path: Path) -> None:
+    with SmtpTestServer() as server:
+        configure(project, server, tmp_path)
+        server.fail_next("451 4.3.0 Try again later", count=1)
+        server.reject("gone@example.org", "550 5.1.1 No such user here")
+        r = project.run("send-now", "--campaign", "announce", now=NOW)
+        assert r.code == 0, r.err
+        first = states(project)
+        assert list(first.values()).count("retrying") == 1
+        assert first["announce:A1:p2"] == "failed"
+        assert server.connections == 1  # one connection carried every message
+
+        # Nothing more goes out before the backoff has passed ...
+        again = project.run("send-now", now=NOW)
+        assert "retrying" in states(project).values()
+        assert again.code == 0
+        # ... and after it, the retried message is delivered once.
+        later = project.run("send-now", now="2027-01-11T10:00:00Z")
+        assert later.code == 0, later.err
+        final = states(project)
+        assert final["announce:A1:p2"] == "failed"
+        assert final["announce:A2:p2"] == "suppressed"  # the bounce of A1 suppressed it
+        assert {k: v for k, v in final.items() if "p2" not in k} == {
+            "announce:A1:p1": "sent", "announce:A1:p3": "sent", "announce:A2:p3": "sent"}
+        delivered = [(m.rcpt_tos, m.message()["Subject"]) for m in server.received if m.accepted]
+        assert len(delivered) == len(set(delivered)) == 3
+
+    engine = project.engine()
+    with engine.connect() as c:
+        assert c.execute(select(Suppression.email)).scalars().all() == ["gone@example.org"]
+    engine.dispose()
