@@ -149,7 +149,7 @@ def test_thirty_courses_three_networks(social: Project) -> None:
             due = pending_due(social)
             if due is None:
                 break
-            run = social.run("send-now", now=max(due, START).isoformat())
+            run = social.run("-v", "send-now", now=max(due, START).isoformat())
             assert run.code == 0, run.err
             outputs.append(run.out + run.err)
         assert pending_due(social) is None
