@@ -111,6 +111,7 @@ class Dispatcher:
         self.rng = random.Random()
         self.tz = ZoneInfo(config.settings.timezone)
         self._stopping = False
+        self._halted: set[str] = set()  # channels whose credentials were refused this run
 
     def stop(self) -> None:
         """Stop claiming; sends under way finish."""
@@ -190,6 +191,7 @@ class Dispatcher:
         """Dispatch everything due now; return (channel, final state) counts."""
         only = only or DispatchFilter()
         outcome: Counter[tuple[str, str]] = Counter()
+        self._halted.clear()  # the lasting flag is ChannelHealth, read just below
         for name in self.usable_channels(only):
             outcome.update(self.drain_channel(name, only))
         return outcome
@@ -206,8 +208,7 @@ class Dispatcher:
                 states = list(pool.map(lambda i: self.process(i, channel), ids))
                 for state in states:
                     outcome[(name, state)] += 1
-                if "auth" in states:
-                    self.release(ids)
+                if name in self._halted:
                     break
             self.release_all()
         return outcome
@@ -265,6 +266,8 @@ class Dispatcher:
 
     def process(self, delivery_id: int, channel: Channel) -> str:
         """Build, send and record one claimed delivery; return its resulting state."""
+        if channel.name in self._halted:
+            return "skipped"
         now = self.clock()
         built: Message | Skip | Exception
         opening: datetime | None = None
@@ -291,7 +294,7 @@ class Dispatcher:
         if opening is not None:
             self._hold(delivery_id, opening)
             return "held"
-        if not self._begin_send(delivery_id):
+        if channel.name in self._halted or not self._begin_send(delivery_id):
             return "skipped"
         try:
             result = channel.send(built)
@@ -429,6 +432,7 @@ class Dispatcher:
         return "auth" if event == "auth" else str(values.get("state", "pending"))
 
     def _flag_channel(self, s: Session, name: str, reason: str, now: datetime) -> None:
+        self._halted.add(name)
         h = s.get(ChannelHealth, name)
         if h is None:
             h = ChannelHealth(channel=name)
