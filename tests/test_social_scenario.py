@@ -211,3 +211,19 @@ def test_401_keeps_posts_pending_and_flags_the_channel(social: Project) -> None:
     engine.dispose()
     assert states == {"pending": 30}
     assert SECRETS["MASTODON_TOKEN"] not in r.out
+
+
+def test_channels_test_sends_one_post_or_only_shows_it(social: Project) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.POST, "https://mastodon.test/api/v1/statuses", status=200,
+                 json={"id": "109", "url": "https://mastodon.test/@itu/109"})
+        dry = social.run("channels", "test", "mastodon", "--dry-run")
+        assert dry.code == 0 and "dry run: nothing sent" in dry.out
+        assert len(rsps.calls) == 0
+        real = social.run("channels", "test", "mastodon")
+        assert real.code == 0, real.err
+        assert "result: sent id=109" in real.out
+        assert len(rsps.calls) == 1
+        assert SECRETS["MASTODON_TOKEN"] not in real.out + real.err
+        missing = social.run("channels", "test", "myspace")
+        assert missing.code == 2 and "no channel named 'myspace'" in missing.err
