@@ -1,4 +1,6 @@
 # The two commands a newcomer runs: `make demo` and `make test`.
+# `make test` runs the suite on SQLite and, through scripts/with-postgres.sh, on a
+# throwaway PostgreSQL server (installed with apt-get when missing and root).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
-	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -83,12 +83,19 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def insert_ignore(table: Any, dialect_name: str) -> Insert:
-    """`INSERT … ON CONFLICT DO NOTHING` for the dialect in use."""
+    """`INSERT … ON CONFLICT DO NOTHING` for the dialect in use; its rowcount is exact.
+
+    Callers count what they inserted by `rowcount`, which SQLAlchemy only carries for
+    an INSERT when asked (`preserve_rowcount`): without it psycopg's result says -1.
+    """
+    stmt: Insert
     if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect_name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"insert-ignore for {dialect_name}")
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect_name == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"insert-ignore for {dialect_name}")
+    return stmt.execution_options(preserve_rowcount=True)
 
 
 def table_names(engine: Engine) -> list[str]:

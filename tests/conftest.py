@@ -32,14 +32,11 @@ class CliResult:
 class Project:
     root: Path
     run: Callable[..., CliResult]
+    db_url: str
 
     @property
     def config(self) -> Path:
         return self.root / "config"
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'var' / 'herald.db'}"
 
     def engine(self) -> Engine:
         return make_engine(self.db_url)
@@ -52,8 +49,14 @@ class Project:
 
 
 @pytest.fixture
+def project_db_url(tmp_path: Path) -> str:
+    """The database `project` uses: SQLite in its folder (tests/postgres overrides it)."""
+    return f"sqlite:///{tmp_path / 'var' / 'herald.db'}"
+
+
+@pytest.fixture
 def project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-            monkeypatch: pytest.MonkeyPatch) -> Project:
+            monkeypatch: pytest.MonkeyPatch, project_db_url: str) -> Project:
     """A copy of the shipped config and demo data in a temporary folder, cwd set to it."""
     shutil.copytree(ROOT / "config", tmp_path / "config")
     shutil.copytree(ROOT / "demo", tmp_path / "demo")
@@ -64,11 +67,11 @@ def project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     def run(*args: str, now: str | None = DEMO_NOW) -> CliResult:
         capsys.readouterr()
         argv = ["--config-dir", str(tmp_path / "config"),
-                "--db", f"sqlite:///{tmp_path / 'var' / 'herald.db'}"]
+                "--db", project_db_url]
         if now:
             argv += ["--now", now]
         code = main([*argv, *args])
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    return Project(tmp_path, run)
+    return Project(tmp_path, run, project_db_url)
