@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
 
 from scheduler.db import ensure_schema, make_engine, session_factory
 from scheduler.matching import ONLINE_MODES, audience, normalise
@@ -97,8 +99,9 @@ ensure_schema(engine)
 Session = session_factory(engine)
 
 
-def load(ps: list[P], cs: list[C]) -> None:
-    with Session() as s, s.begin():
+def load(ps: list[P], cs: list[C], sessions: sessionmaker[OrmSession] = Session) -> None:
+    """Replace every participant and course with these (tests/postgres reuses it)."""
+    with sessions() as s, s.begin():
         for t in (ParticipantInterest, CourseTerm, Participant, Course, Suppression):
             s.execute(delete(t))
         for i, c in enumerate(cs):
@@ -134,8 +137,12 @@ def load(ps: list[P], cs: list[C]) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(participants, min_size=1, max_size=12), st.lists(courses, min_size=1, max_size=5))
 def test_sql_matching_equals_reference(ps: list[P], cs: list[C]) -> None:
-    load(ps, cs)
-    with Session() as s:
+    check_against_reference(ps, cs, Session)
+
+
+def check_against_reference(ps: list[P], cs: list[C], sessions: sessionmaker[OrmSession]) -> None:
+    load(ps, cs, sessions)
+    with sessions() as s:
         got = set(s.execute(audience(TODAY)).all())
     expected = {(f"C{ci}", pi + 1) for pi, p in enumerate(ps) for ci, c in enumerate(cs)
                 if reference_match(p, c)}
