@@ -153,12 +153,23 @@ class Planner:
         )
 
     def _set_mark(self, session: Session, campaign: str, scope: str, now: datetime) -> None:
-        mark = session.get(PlanMark, (campaign, scope))
-        if mark is None:
-            session.add(PlanMark(campaign=campaign, scope=scope, planned_at=now))
-        else:
-            mark.planned_at = max(mark.planned_at, now)
-        session.flush()
+        # Insert-ignore, then move forward only: another replica planning the same scope
+        # at the same moment must not make this one fail on the primary key.
+        dialect = session.get_bind().dialect.name
+        session.execute(
+            insert_ignore(PlanMark.__table__, dialect).values(
+                campaign=campaign, scope=scope, planned_at=now
+            )
+        )
+        session.execute(
+            update(PlanMark)
+            .where(
+                PlanMark.campaign == campaign,
+                PlanMark.scope == scope,
+                PlanMark.planned_at < now,
+            )
+            .values(planned_at=now)
+        )
 
     def _insert(self, session: Session, select_stmt: Any, columns: list[str]) -> int:
         stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).from_select(
