@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from scheduler import commands
+from scheduler import commands, status
 from scheduler.app import App
 from scheduler.errors import InputError
 
@@ -91,7 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     sn.add_argument("--json", action="store_true")
     sn.set_defaults(func=commands.send_now)
 
-    sub.add_parser("run", help="the daemon").set_defaults(func=commands.run_daemon)
+    run = sub.add_parser("run", help="the daemon")
+    run.add_argument("--http-port", type=int, default=None,
+                     help="serve /healthz and /metrics on this port (default: settings.yaml"
+                          " http.port, 9464; 0 = off)")
+    run.set_defaults(func=commands.run_daemon)
+    st = sub.add_parser("status", help="queue, channels needing attention, daemon heartbeats")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=status.status)
 
     dl = sub.add_parser("deliveries", help="the outbox").add_subparsers(
         dest="action", required=True)

@@ -301,7 +301,7 @@ def send_now(app: App, args: argparse.Namespace) -> int:
 def run_daemon(app: App, args: argparse.Namespace) -> int:
     from scheduler.daemon import run
 
-    return run(app)
+    return run(app, getattr(args, "http_port", None))
 
 
 # -- deliveries ---------------------------------------------------------------------

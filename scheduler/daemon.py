@@ -5,28 +5,74 @@ seconds, settle expired leases every minute, and watch config/ for edits. Every 
 idempotent, so a missed or doubled tick harms nothing. SIGTERM/SIGINT stop claiming and
 let sends under way finish; SIGHUP (or an edited file) reloads the configuration, and
 an invalid new one is reported while the old one stays in force.
+
+Observability: `/healthz` and `/metrics` on settings.yaml `http` (or `--http-port`), and a
+`daemon_heartbeats` row per job that `herald status` reads. Tests shorten the intervals
+with HERALD_PLAN_EVERY, HERALD_DISPATCH_EVERY, HERALD_REAP_EVERY, HERALD_WATCH_EVERY,
+HERALD_HEARTBEAT_EVERY and the first retry's backoff with HERALD_RETRY_BASE (seconds).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import delete
 
 from scheduler.app import App
 from scheduler.errors import InputError
+from scheduler.health import HealthServer, JobTicks, database_check
+from scheduler.metrics import Metrics
+from scheduler.models import DaemonHeartbeat
+
+if TYPE_CHECKING:
+    from scheduler.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
-PLAN_EVERY = timedelta(minutes=1)
-DISPATCH_EVERY = timedelta(seconds=5)
-REAP_EVERY = timedelta(minutes=1)
-WATCH_EVERY = timedelta(seconds=2)
+
+
+def _every(name: str, default: timedelta) -> timedelta:
+    """An interval, overridable in seconds by the environment variable `name`."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise InputError([f"{name}: '{raw}' is not a number of seconds"]) from None
+    if seconds <= 0:
+        raise InputError([f"{name}: must be more than 0 seconds"])
+    return timedelta(seconds=seconds)
+
+
+PLAN_EVERY = _every("HERALD_PLAN_EVERY", timedelta(minutes=1))
+DISPATCH_EVERY = _every("HERALD_DISPATCH_EVERY", timedelta(seconds=5))
+REAP_EVERY = _every("HERALD_REAP_EVERY", timedelta(minutes=1))
+WATCH_EVERY = _every("HERALD_WATCH_EVERY", timedelta(seconds=2))
+HEARTBEAT_EVERY = _every("HERALD_HEARTBEAT_EVERY", timedelta(seconds=15))
+# The first retry's backoff (doubling after): tests shorten it with HERALD_RETRY_BASE.
+RETRY_BASE = _every("HERALD_RETRY_BASE", timedelta(minutes=1))
+
+
+class _SkipBusyTicks(logging.Filter):
+    """A tick skipped because the last one still runs (a long drain) is normal, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkipBusyTicks())
 
 
 def config_fingerprint(config_dir: Path) -> tuple[tuple[str, float, int], ...]:
@@ -35,14 +81,53 @@ def config_fingerprint(config_dir: Path) -> tuple[tuple[str, float, int], ...]:
 
 
 class Daemon:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, http_port: int | None = None) -> None:
         self.app = app
         self.stop_event = threading.Event()
         self.lock = threading.RLock()
         self.scheduler = BackgroundScheduler(timezone="UTC")
-        self.dispatcher = app.dispatcher()
+        self.metrics = Metrics(app.sessions)
+        self.ticks = JobTicks()
+        self.dispatcher = self._new_dispatcher()
+        self.owner = self.dispatcher.owner  # this replica in daemon_heartbeats, across reloads
         self.planner = app.planner()
         self.fingerprint = config_fingerprint(app.config_dir)
+        http = app.config.settings.http
+        self.http_host = http.host
+        self.http_port = http.port if http_port is None else http_port
+        self.http: HealthServer | None = None
+
+    def _new_dispatcher(self) -> Dispatcher:
+        import scheduler.dispatcher
+
+        scheduler.dispatcher.BACKOFF_BASE = RETRY_BASE
+        d = self.app.dispatcher()
+        d.on_outcome = self.metrics.observe_send
+        return d
+
+    def _job(self, name: str, fn: Callable[[], None], every: timedelta) -> Callable[[], None]:
+        """Wrap a job: time its ticks for /healthz and the heartbeat; a failure is logged."""
+        self.ticks.every[name] = every.total_seconds()
+
+        def tick() -> None:
+            with self.ticks.lock:
+                self.ticks.running[name] = time.time()
+            try:
+                fn()
+            except Exception:
+                self.metrics.job_failures.labels(name).inc()
+                log.exception("job %s failed", name)
+                return
+            finally:
+                with self.ticks.lock:
+                    self.ticks.running.pop(name, None)
+            now = time.time()
+            with self.ticks.lock:
+                self.ticks.last_ok[name] = now
+            self.metrics.last_success.labels(name).set(now)
+
+        tick.__name__ = tick.__qualname__ = name  # what APScheduler's log lines call it
+        return tick
 
     # -- jobs ------------------------------------------------------------------
 
@@ -81,7 +166,44 @@ class Daemon:
     def reap(self) -> None:
         found = self.dispatcher.recover()
         if found.get("unknown"):
+            self.metrics.recovered_unknown.inc(found["unknown"])
             log.warning("%d deliveries interrupted mid-send are now unknown", found["unknown"])
+
+    def heartbeat(self) -> None:
+        """Write this replica's job ticks for `herald status` (one small transaction)."""
+        now = self.app.clock()
+        wall = time.time()
+        with self.ticks.lock:
+            last = dict(self.ticks.last_ok)
+            every = dict(self.ticks.every)
+        owner = self.owner
+        with self.app.sessions() as s, s.begin():
+            s.execute(delete(DaemonHeartbeat).where(DaemonHeartbeat.owner == owner))
+            for job, secs in every.items():
+                ok = last.get(job)
+                last_at = now - timedelta(seconds=wall - ok) if ok is not None else None
+                s.add(DaemonHeartbeat(owner=owner, job=job, last_ok_at=last_at,
+                                      next_run_at=(last_at or now) + timedelta(seconds=secs)))
+
+    def forget_heartbeat(self) -> None:
+        try:
+            with self.app.sessions() as s, s.begin():
+                s.execute(delete(DaemonHeartbeat)
+                          .where(DaemonHeartbeat.owner == self.owner))
+        except Exception as exc:
+            log.warning("could not remove this replica's heartbeat: %s", type(exc).__name__)
+
+    def health(self) -> tuple[bool, dict[str, dict[str, object]]]:
+        """The /healthz verdict: scheduler, job ticks, database."""
+        running = self.scheduler.running and not self.stop_event.is_set()
+        jobs_ok, jobs = self.ticks.check(time.time())
+        db_ok, db_detail = database_check(self.app.engine)
+        checks: dict[str, dict[str, object]] = {
+            "scheduler": {"ok": running},
+            "jobs": {"ok": jobs_ok, "jobs": jobs},
+            "database": {"ok": db_ok, "detail": db_detail},
+        }
+        return running and jobs_ok and db_ok, checks
 
     def watch(self) -> None:
         fp = config_fingerprint(self.app.config_dir)
@@ -93,6 +215,7 @@ class Daemon:
 
     def reload(self) -> None:
         """Re-read config/; keep the old configuration if the new one is invalid."""
+        self.fingerprint = config_fingerprint(self.app.config_dir)  # SIGHUP: no second reload
         fresh = App(self.app.config_dir, self.app._db_url, None)
         fresh.clock = self.app.clock
         try:
@@ -112,8 +235,18 @@ class Daemon:
             self.app.__dict__["config"] = cfg
             old_channels = self.app._channels
             self.app._channels = channels
-            self.dispatcher = self.app.dispatcher()
+            self.dispatcher = self._new_dispatcher()
             self.planner = self.app.planner()
+        # A dispatch tick begun before the swap still sends through the old channels: let it
+        # finish (it stops claiming at once) before closing them.
+        with self.ticks.lock:
+            begun = self.ticks.running.get("dispatch")
+        deadline = time.monotonic() + 120
+        while begun is not None and time.monotonic() < deadline:
+            with self.ticks.lock:
+                if self.ticks.running.get("dispatch") != begun:
+                    break
+            time.sleep(0.05)
         for ch in (old_channels or {}).values():
             ch.close()
         self.schedule_sources()
@@ -124,10 +257,15 @@ class Daemon:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()
+        with self.ticks.lock:
+            for gone in [j for j in self.ticks.every if j.startswith("source:")]:
+                self.ticks.every.pop(gone)
+                self.ticks.last_ok.pop(gone, None)
         for name, src in self.app.config.sources.items():
-            self.scheduler.add_job(self.poll_source, "interval", args=[name],
-                                   seconds=src.every.total_seconds(), id=f"source:{name}",
-                                   next_run_time=self.app.clock(), max_instances=1,
+            job_id = f"source:{name}"
+            self.scheduler.add_job(self._job(job_id, partial(self.poll_source, name), src.every),
+                                   "interval", seconds=src.every.total_seconds(), id=job_id,
+                                   next_run_time=datetime.now(UTC), max_instances=1,
                                    coalesce=True)
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
@@ -140,30 +278,49 @@ class Daemon:
 
     def run(self) -> int:
         recovered = self.dispatcher.recover()
+        self.metrics.recovered_unknown.inc(recovered.get("unknown", 0))
         log.warning("herald run: started as %s; recovered %d unknown, %d released leases",
                     self.dispatcher.owner, recovered.get("unknown", 0),
                     recovered.get("released", 0))
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         signal.signal(signal.SIGHUP, self.request_reload)
-        now = self.app.clock()
-        common = {"max_instances": 1, "coalesce": True, "next_run_time": now}
-        self.scheduler.add_job(self.plan, "interval", id="plan",
-                               seconds=PLAN_EVERY.total_seconds(), **common)
-        self.scheduler.add_job(self.dispatch, "interval", id="dispatch",
-                               seconds=DISPATCH_EVERY.total_seconds(), **common)
-        self.scheduler.add_job(self.reap, "interval", id="reap",
-                               seconds=REAP_EVERY.total_seconds(), **common)
-        self.scheduler.add_job(self.watch, "interval", id="watch",
-                               seconds=WATCH_EVERY.total_seconds(), **common)
+        # APScheduler fires on the real clock, also when --now shifts the app's clock.
+        common = {"max_instances": 1, "coalesce": True, "next_run_time": datetime.now(UTC)}
+        jobs: list[tuple[str, Callable[[], None], timedelta]] = [
+            ("plan", self.plan, PLAN_EVERY), ("dispatch", self.dispatch, DISPATCH_EVERY),
+            ("reap", self.reap, REAP_EVERY), ("watch", self.watch, WATCH_EVERY),
+            ("heartbeat", self.heartbeat, HEARTBEAT_EVERY),
+        ]
+        for name, fn, every in jobs:
+            self.scheduler.add_job(self._job(name, fn, every), "interval", id=name,
+                                   seconds=every.total_seconds(), **common)
         self.schedule_sources()
+        self.start_http()
         self.scheduler.start()
         self.stop_event.wait()
         self.scheduler.shutdown(wait=True)  # sends under way finish
         self.dispatcher.release_all()
+        self.forget_heartbeat()
+        if self.http is not None:
+            self.http.stop()
         log.warning("herald run: stopped")
         return 0
 
+    def start_http(self) -> None:
+        if not self.http_port:
+            return
+        try:
+            self.http = HealthServer(self.http_host, self.http_port, self.metrics.registry,
+                                     self.health)
+        except OSError as exc:  # e.g. a second replica on this host: run on, say so
+            log.error("http: cannot listen on %s:%d (%s); /healthz and /metrics are off",
+                      self.http_host, self.http_port, exc.strerror or exc)
+            return
+        self.http.start()
+        log.warning("http: /healthz and /metrics on http://%s:%d", self.http_host,
+                    self.http.port)
 
-def run(app: App) -> int:
-    return Daemon(app).run()
+
+def run(app: App, http_port: int | None = None) -> int:
+    return Daemon(app, http_port).run()

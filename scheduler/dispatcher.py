@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -112,6 +113,8 @@ class Dispatcher:
         self.tz = ZoneInfo(config.settings.timezone)
         self._stopping = False
         self._halted: set[str] = set()  # channels whose credentials were refused this run
+        # Observer (the daemon's metrics): (channel, resulting state, send seconds).
+        self.on_outcome: Callable[[str, str, float], None] | None = None
 
     def stop(self) -> None:
         """Stop claiming; sends under way finish."""
@@ -296,6 +299,7 @@ class Dispatcher:
             return "held"
         if channel.name in self._halted or not self._begin_send(delivery_id):
             return "skipped"
+        started = time.monotonic()
         try:
             result = channel.send(built)
         except Exception as exc:  # an adapter bug: we cannot know whether it went out
@@ -303,7 +307,11 @@ class Dispatcher:
                           delivery_id)
             result = DeliveryResult(DeliveryStatus.UNKNOWN,
                                     error=f"{type(exc).__name__}: {exc}")
-        return self._finish(delivery_id, result, channel, to=built.to)
+        elapsed = time.monotonic() - started
+        state = self._finish(delivery_id, result, channel, to=built.to)
+        if self.on_outcome is not None:
+            self.on_outcome(channel.name, state, elapsed)
+        return state
 
     def _window_opening(self, s: Session, d: Delivery, now: datetime) -> datetime | None:
         """When a campaign's `local_window` holds this email: the window's next opening."""

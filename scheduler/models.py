@@ -259,3 +259,14 @@ class SubmittedPost(Base):
     source_file: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class DaemonHeartbeat(Base):
+    """A `herald run` replica's job ticks: when each last succeeded and runs next."""
+
+    __tablename__ = "daemon_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_ok_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None]

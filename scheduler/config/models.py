@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo
 from pydantic import field_validator as validator
 
 from scheduler.config.envrefs import redact_text, secret_key
@@ -74,6 +74,13 @@ class Sender(_Model):
         return value.strip()
 
 
+class HttpSettings(_Model):
+    """Where `herald run` serves /healthz and /metrics; port 0 turns it off."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+
+
 class Settings(_Model):
     """settings.yaml."""
 
@@ -83,6 +90,7 @@ class Settings(_Model):
     signing_key: SecretStr | None = None
     timezone: str = "UTC"
     sender: Sender
+    http: HttpSettings = HttpSettings()
 
     @validator("database_url")
     @classmethod

@@ -1,0 +1,56 @@
+"""`herald run` against an SMTP server that refuses and drops for a while, then recovers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.channels.smtp_server import SmtpTestServer
+from tests.conftest import Project
+from tests.daemon.conftest import (
+    ANNOUNCE,
+    Daemon,
+    event_count,
+    import_participants,
+    smtp_channels,
+    states,
+    wait_for,
+)
+
+
+def test_flaky_smtp_then_recovery_delivers_everything_once_and_metrics_tell(
+        project: Project, daemon: Daemon) -> None:
+    with SmtpTestServer() as server:
+        project.write_config("channels.yaml", smtp_channels(server.port, max_attempts=20))
+        project.write_config("campaigns.yaml", ANNOUNCE)
+        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        import_participants(project)
+        # The server is unwell from the start: refusals at each stage, dropped connections.
+        server.fail_next("421 4.3.2 Service shutting down", count=2, stage="mail")
+        server.fail_next("451 4.3.0 Try again later", count=6, stage="data-end")
+        server.drop_next("rcpt", count=2)
+        daemon.start()
+        wait_for(lambda: len(server.received) > 20, 20, "some messages through")
+        server.drop_idle_connections()  # and once more mid-stream
+        server.fail_next("451 4.7.1 Greylisted", count=3, stage="rcpt")
+
+        def settled() -> bool:
+            st = states(project)
+            return bool(st) and set(st) == {"sent"}
+
+        wait_for(settled, 25, "every delivery sent")
+        sent = states(project)["sent"]
+        got = Counter((rcpt, str(r.message()["Subject"]))
+                      for r in server.received for rcpt in r.rcpt_tos)
+        assert [k for k, n in got.items() if n > 1] == []
+        assert sum(got.values()) == sent
+
+        retries = event_count(project, "retry")
+        assert retries >= 2 + 6 + 2 + 3  # every scripted refusal or drop cost one retry
+        code, health = daemon.health()
+        assert code == 200, health
+        assert daemon.metric("herald_retries_total", channel="email") == retries
+        assert daemon.metric("herald_outcomes_total", channel="email", state="sent") == sent
+        assert daemon.metric("herald_deliveries", channel="email", state="sent") == sent
+        assert daemon.metric("herald_send_seconds_count", channel="email") == sent + retries
+        assert daemon.metric("herald_job_last_success_timestamp_seconds", job="dispatch") > 0
+        assert daemon.stop() == 0
