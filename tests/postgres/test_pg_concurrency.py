@@ -92,7 +92,7 @@ def test_concurrent_planners_with_nothing_to_send_agree_on_the_marks(project: Pr
                                 datetime.fromisoformat(DEMO_NOW), 4)
         total += sum(r.total for r in reports)
         with app.sessions() as s:
-            assert s.scalar(select(func.count()).select_from(PlanMark)) > 10
+            assert (s.scalar(select(func.count()).select_from(PlanMark)) or 0) > 10
     posts = keys(project.db_url)
     assert all(":p" not in k for k in posts)
     assert total == len(posts) == len(set(posts))
