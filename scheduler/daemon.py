@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
 from scheduler.app import App
+from scheduler.dispatcher import DispatchFilter
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.metrics import Metrics
@@ -88,6 +90,10 @@ class Daemon:
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.metrics = Metrics(app.sessions)
         self.ticks = JobTicks()
+        # One worker per channel: a slow or rate-limited channel never holds the others up.
+        self.workers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="channel")
+        self.draining: dict[str, Future[None]] = {}
+        self.draining_lock = threading.Lock()
         self.dispatcher = self._new_dispatcher()
         self.owner = self.dispatcher.owner  # this replica in daemon_heartbeats, across reloads
         self.planner = app.planner()
@@ -157,11 +163,30 @@ class Daemon:
             log.info("planned %d deliveries", report.total)
 
     def dispatch(self) -> None:
+        """Start a drain on each usable channel whose previous drain has finished."""
         with self.lock:
             dispatcher = self.dispatcher
-        outcome = dispatcher.run_once()
+        for name in dispatcher.usable_channels(DispatchFilter()):
+            with self.draining_lock:
+                running = self.draining.get(name)
+                if running is not None and not running.done():
+                    continue
+                self.draining[name] = self.workers.submit(self._drain, dispatcher, name)
+
+    def _drain(self, dispatcher: Dispatcher, name: str) -> None:
+        try:
+            outcome = dispatcher.dispatch_channel(name)
+        except Exception:
+            log.exception("channel %s: dispatch failed", name)
+            return
         if outcome:
             log.info("dispatched %s", dict(outcome))
+
+    def wait_for_drains(self, timeout: float) -> None:
+        """Let the drains under way finish (they stop claiming once their dispatcher stops)."""
+        with self.draining_lock:
+            running = list(self.draining.values())
+        wait(running, timeout=timeout)
 
     def reap(self) -> None:
         found = self.dispatcher.recover()
@@ -237,16 +262,9 @@ class Daemon:
             self.app._channels = channels
             self.dispatcher = self._new_dispatcher()
             self.planner = self.app.planner()
-        # A dispatch tick begun before the swap still sends through the old channels: let it
-        # finish (it stops claiming at once) before closing them.
-        with self.ticks.lock:
-            begun = self.ticks.running.get("dispatch")
-        deadline = time.monotonic() + 120
-        while begun is not None and time.monotonic() < deadline:
-            with self.ticks.lock:
-                if self.ticks.running.get("dispatch") != begun:
-                    break
-            time.sleep(0.05)
+        # Drains begun before the swap still send through the old channels: let them finish
+        # (they stop claiming at once) before closing them.
+        self.wait_for_drains(timeout=120)
         for ch in (old_channels or {}).values():
             ch.close()
         self.schedule_sources()
@@ -299,7 +317,9 @@ class Daemon:
         self.start_http()
         self.scheduler.start()
         self.stop_event.wait()
-        self.scheduler.shutdown(wait=True)  # sends under way finish
+        self.scheduler.shutdown(wait=True)
+        self.wait_for_drains(timeout=60)  # sends under way finish
+        self.workers.shutdown(wait=True)
         self.dispatcher.release_all()
         self.forget_heartbeat()
         if self.http is not None:

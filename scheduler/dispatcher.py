@@ -199,6 +199,13 @@ class Dispatcher:
             outcome.update(self.drain_channel(name, only))
         return outcome
 
+    def dispatch_channel(self, name: str) -> Counter[tuple[str, str]]:
+        """Everything due on one channel (the daemon runs one such worker per channel)."""
+        self._halted.discard(name)  # the lasting flag is ChannelHealth, read just below
+        if name not in self.usable_channels(DispatchFilter(channel=name)):
+            return Counter()
+        return self.drain_channel(name, DispatchFilter())
+
     def drain_channel(self, name: str, only: DispatchFilter) -> Counter[tuple[str, str]]:
         channel = self.channels[name]
         outcome: Counter[tuple[str, str]] = Counter()
@@ -213,7 +220,7 @@ class Dispatcher:
                     outcome[(name, state)] += 1
                 if name in self._halted:
                     break
-            self.release_all()
+            self.release_all(channel=name)
         return outcome
 
     def claim(self, channel: str, only: DispatchFilter, limit: int) -> list[int]:
@@ -257,20 +264,21 @@ class Dispatcher:
                 .values(lease_owner=None, lease_expires_at=None)
             )
 
-    def release_all(self) -> None:
+    def release_all(self, channel: str | None = None) -> None:
+        """Free this owner's reserved rows (of one channel, or all) whose send never began."""
+        q = update(Delivery).where(Delivery.lease_owner == self.owner,
+                                   Delivery.state.in_(CLAIMABLE))
+        if channel is not None:
+            q = q.where(Delivery.channel == channel)
         with self.sessions() as s, s.begin():
-            s.execute(
-                update(Delivery)
-                .where(Delivery.lease_owner == self.owner, Delivery.state.in_(CLAIMABLE))
-                .values(lease_owner=None, lease_expires_at=None)
-            )
+            s.execute(q.values(lease_owner=None, lease_expires_at=None))
 
     # -- one delivery -------------------------------------------------------
 
     def process(self, delivery_id: int, channel: Channel) -> str:
         """Build, send and record one claimed delivery; return its resulting state."""
-        if channel.name in self._halted:
-            return "skipped"
+        if self._stopping or channel.name in self._halted:
+            return "skipped"  # still reserved: released when the drain ends
         now = self.clock()
         built: Message | Skip | Exception
         opening: datetime | None = None

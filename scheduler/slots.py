@@ -92,9 +92,11 @@ def take_slot(config: HeraldConfig, session: Session, channel: str, earliest: da
               now: datetime) -> datetime:
     """The next free posting slot on `channel` at or after `earliest` (and `now`)."""
     start = max(earliest, now)
-    if start.second or start.microsecond:  # slots fall on whole minutes
-        start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
     rules = slot_rules(config, channel)
+    if rules.unrestricted:  # posts whenever due
+        return start
+    if start.second or start.microsecond:  # a calendar of whole minutes
+        start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
     return rules.next_free(start, planned_slots(session, channel, start - timedelta(days=1)))
 
 
