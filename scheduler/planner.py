@@ -171,11 +171,32 @@ class Planner:
             .values(planned_at=now)
         )
 
-    def _insert(self, session: Session, select_stmt: Any, columns: list[str]) -> int:
+    def _insert(self, session: Session, select_stmt: Any) -> int:
+        """INSERT-ignore the rows of `select_stmt`, whose labels name the outbox columns."""
+        columns = [c.name for c in select_stmt.selected_columns]
         stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).from_select(
             columns, select_stmt
         )
         return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _outbox_row(campaign: CampaignConfig, channel: str, key_prefix: str, now: datetime,
+                    **columns: Any) -> list[Any]:
+        """The labelled SELECT list of a pending delivery per participant row."""
+        row = {
+            "dedup_key": literal(key_prefix) + cast(Participant.id, String),
+            "campaign": literal(campaign.name),
+            "kind": literal(campaign.kind),
+            "channel": literal(channel),
+            "template": literal(campaign.template),
+            "participant_id": Participant.id,
+            "state": literal(DeliveryState.PENDING.value),
+            "attempts": literal(0),
+            "created_at": literal(now, Delivery.created_at.type),
+            "updated_at": literal(now, Delivery.updated_at.type),
+            **columns,
+        }
+        return [expr.label(name) for name, expr in row.items()]
 
     # -- course emails -----------------------------------------------------
 
@@ -200,42 +221,14 @@ class Planner:
                 # Already planned for everyone known then: only newcomers and changes.
                 conds.append(Participant.updated_at >= mark)
             sel = (
-                select(
-                    literal(f"{campaign.name}:{course.id}:p") + cast(Participant.id, String),
-                    literal(campaign.name),
-                    literal(campaign.kind),
-                    literal(channel),
-                    literal(campaign.template),
-                    Course.id,
-                    Participant.id,
-                    literal(DeliveryState.PENDING.value),
-                    literal(due_at, Delivery.due_at.type),
-                    literal(0),
-                    literal(now, Delivery.created_at.type),
-                    literal(now, Delivery.updated_at.type),
-                )
+                select(*self._outbox_row(
+                    campaign, channel, f"{campaign.name}:{course.id}:p", now,
+                    course_id=Course.id, due_at=literal(due_at, Delivery.due_at.type)))
                 .select_from(Course)
                 .join(Participant, literal(True))
                 .where(*conds)
             )
-            n = self._insert(
-                session,
-                sel,
-                [
-                    "dedup_key",
-                    "campaign",
-                    "kind",
-                    "channel",
-                    "template",
-                    "course_id",
-                    "participant_id",
-                    "state",
-                    "due_at",
-                    "attempts",
-                    "created_at",
-                    "updated_at",
-                ],
-            )
+            n = self._insert(session, sel)
             self._set_mark(session, campaign.name, course.id, now)
             if n:
                 report.planned[(campaign.name, channel)] += n
@@ -271,44 +264,17 @@ class Planner:
             )
             .correlate(Participant)
         )
-        sel = select(
-            literal(f"{campaign.name}:{period}:p") + cast(Participant.id, String),
-            literal(campaign.name),
-            literal(campaign.kind),
-            literal(channel),
-            literal(campaign.template),
-            Participant.id,
-            Participant.last_digest_at,
-            literal(fire, Delivery.period_end.type),
-            literal(DeliveryState.PENDING.value),
-            literal(fire, Delivery.due_at.type),
-            literal(0),
-            literal(now, Delivery.created_at.type),
-            literal(now, Delivery.updated_at.type),
-        ).where(
+        sel = select(*self._outbox_row(
+            campaign, channel, f"{campaign.name}:{period}:p", now,
+            period_start=Participant.last_digest_at,
+            period_end=literal(fire, Delivery.period_end.type),
+            due_at=literal(fire, Delivery.due_at.type),
+        )).where(
             Participant.frequency == "weekly",
             participant_is_reachable(),
             exists(new_course),
         )
-        n = self._insert(
-            session,
-            sel,
-            [
-                "dedup_key",
-                "campaign",
-                "kind",
-                "channel",
-                "template",
-                "participant_id",
-                "period_start",
-                "period_end",
-                "state",
-                "due_at",
-                "attempts",
-                "created_at",
-                "updated_at",
-            ],
-        )
+        n = self._insert(session, sel)
         # The next digest lists what is new after this one.
         planned = select(Delivery.participant_id).where(
             Delivery.campaign == campaign.name, Delivery.period_end == fire
