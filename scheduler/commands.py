@@ -283,14 +283,17 @@ def send_now(app: App, args: argparse.Namespace) -> int:
         return 0
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
-    if recovered.get("unknown"):
+    if recovered.get("unknown") and not args.json:
         print(f"recovered: {recovered['unknown']} deliveries interrupted mid-send are now "
               "'unknown' (see `herald deliveries list --state unknown`)")
     report = planner.plan(now, only=PlanFilter(args.campaign, args.course, args.channel))
     outcome = dispatcher.run_once(DispatchFilter(args.campaign, args.course, args.channel))
     rows = [{"channel": ch, "state": st, "count": n} for (ch, st), n in sorted(outcome.items())]
     if args.json:
-        _json({"planned": report.total, "dispatched": rows})
+        doc: dict[str, Any] = {"planned": report.total, "dispatched": rows}
+        if recovered.get("unknown"):
+            doc["recovered_unknown"] = recovered["unknown"]
+        _json(doc)
         return 0
     print(f"planned {report.total} new deliveries")
     print(f"dispatched {sum(outcome.values())}:")
