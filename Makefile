@@ -25,7 +25,7 @@ test: $(STAMP) lint
 	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/plan_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
