@@ -1,0 +1,109 @@
+"""What every benchmark shares: figures, peak memory, a scratch project, a PostgreSQL database.
+
+Each benchmark is a script of its own (`bench/<name>_bench.py`) that takes `--quick` and
+`--json PATH` and writes a list of figures there; `bench/run.py` runs them one process each,
+so one benchmark's memory peak never shows in another's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_ENV = "HERALD_TEST_POSTGRES_URL"
+
+Figure = dict[str, Any]
+
+
+def figure(
+    bench: str,
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    target: float | None = None,
+    better: Literal["lower", "higher"] = "lower",
+    note: str = "",
+) -> Figure:
+    """One row of the results table; `pass` is set when there is a target."""
+    out: Figure = {"bench": bench, "name": name, "value": value, "unit": unit}
+    if target is not None:
+        out["target"] = target
+        out["better"] = better
+        out["pass"] = bool(value <= target if better == "lower" else value >= target)
+    if note:
+        out["note"] = note
+    return out
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_mib() -> float:
+    """The largest peak resident memory of any waited-for child process, in MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def write_figures(path: Path | None, figures: list[Figure]) -> None:
+    """Print the figures and, with a path, write them as JSON for `bench/run.py`."""
+    for f in figures:
+        mark = "" if "pass" not in f else ("  ok" if f["pass"] else "  MISSES TARGET")
+        print(f"  {f['name']:<34} {f['value']:>12} {f['unit']}{mark}", flush=True)
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2))
+
+
+def scratch_project(tmp: Path, *, campaigns: str | None = None,
+                    channels: str | None = None) -> Path:
+    """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced."""
+    shutil.copytree(ROOT / "config", tmp / "config")
+    if campaigns is not None:
+        (tmp / "config" / "campaigns.yaml").write_text(campaigns)
+    if channels is not None:
+        (tmp / "config" / "channels.yaml").write_text(channels)
+    (tmp / "demo").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "demo" / "courses.csv", tmp / "demo" / "courses.csv")
+    return tmp / "config"
+
+
+def pg_server_url() -> str | None:
+    """The PostgreSQL server `scripts/with-postgres.sh` started, if any."""
+    return os.environ.get(PG_ENV) or None
+
+
+def _driver_url(url: str) -> str:
+    return ("postgresql+psycopg://" + url.split("://", 1)[1]
+            if url.startswith("postgresql://") else url)
+
+
+@contextmanager
+def pg_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the server for one benchmark; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"herald_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_driver_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_driver_url(server_url)).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
