@@ -25,7 +25,7 @@ from channels.base import (
     DeliveryStatus,
     Message,
 )
-from channels.email_message import InvalidEmail, build_email, email_bytes, parse_mailbox
+from channels.email_message import InvalidEmail, compose_email, parse_mailbox
 
 Network = Literal["x", "mastodon", "bluesky", "linkedin", "facebook", "telegram", "webhook"]
 
@@ -115,7 +115,7 @@ class FileChannel(Channel):
 
     def _render(self, message: Message) -> bytes:
         if message.is_email:
-            return email_bytes(build_email(message, self.options.sender, domain=self._domain))
+            return compose_email(message, self.options.sender, domain=self._domain).data
         post: dict[str, Any] = {
             "key": message.key,
             "network": self.options.network,

@@ -30,9 +30,8 @@ from channels.base import (
 )
 from channels.email_message import (
     InvalidEmail,
-    build_email,
     check_address,
-    email_bytes,
+    compose_email,
     envelope_sender,
     parse_mailbox,
 )
@@ -128,16 +127,14 @@ class SmtpChannel(Channel):
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
         try:
-            email = build_email(message, self._sender, domain=self._domain)
+            email = compose_email(message, self._sender, domain=self._domain)
             recipient = check_address(message.to or "")
-            data = email_bytes(email)
         except InvalidEmail as exc:
             return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
         if self._pacer is not None:
             self._pacer.wait()
-        message_id = str(email["Message-ID"])
         try:
-            self._deliver(recipient, data)
+            self._deliver(recipient, email.data)
         except SmtpFailure as failure:
             status = classify(failure)
             error = str(failure)
@@ -146,7 +143,7 @@ class SmtpChannel(Channel):
             if status is DeliveryStatus.UNKNOWN:
                 error += " (after the whole message was sent: it may have been delivered)"
             return DeliveryResult(status, error=self._redact(error))
-        return DeliveryResult.sent(message_id)
+        return DeliveryResult.sent(email.message_id)
 
     def _deliver(self, recipient: str, data: bytes) -> None:
         # A second try only when a kept-open session turned out dead at its first command

@@ -1,7 +1,9 @@
 """Locale-aware formatting of the facts in a message (Babel, CLDR data): pure functions.
 
 Every function takes the message language (`lang`, an ISO 639 code Babel knows) and never
-the process locale, so a message reads the same whichever machine renders it.
+the process locale, so a message reads the same whichever machine renders it. Being pure,
+the costly ones are memoised: a send of thousands of emails formats each course's dates and
+fee once per language, not once per recipient.
 """
 
 from __future__ import annotations
@@ -64,11 +66,13 @@ def as_date(value: date | datetime | str) -> date:
     raise TypeError(f"not a date: {value!r}")
 
 
+@lru_cache(maxsize=4096)
 def day(value: date | datetime | str, lang: str, format: str = "long") -> str:
     """`January 18, 2027` / `18 janvier 2027` / `2027年1月18日` (CLDR `long` by default)."""
     return format_date(as_date(value), format=format, locale=locale(lang))
 
 
+@lru_cache(maxsize=4096)
 def day_range(start: date | datetime | str, end: date | datetime | str, lang: str) -> str:
     """`February 1 – 26, 2027` / `1–26 février 2027`: a CLDR interval, month names in full."""
     a, b = as_date(start), as_date(end)
@@ -85,6 +89,7 @@ def day_range(start: date | datetime | str, end: date | datetime | str, lang: st
     return format_date(a, first, locale=loc) + format_date(b, second, locale=loc)
 
 
+@lru_cache(maxsize=4096)
 def money(amount: float | int | None, lang: str, free: str) -> str:
     """`USD 1,200` / `1 200 USD`; `free` for zero; empty for an unknown fee.
 
@@ -105,6 +110,7 @@ def money(amount: float | int | None, lang: str, free: str) -> str:
     return format_currency(amount, "USD", format=pattern, locale=loc, currency_digits=False)
 
 
+@lru_cache(maxsize=4096)
 def language_name(code: str, lang: str) -> str:
     """The name of language `code` written in `lang`: `fr` in Spanish is `francés`."""
     names = locale(lang).languages
@@ -134,6 +140,7 @@ def _country_codes() -> dict[str, str]:
     return {**codes, **_COUNTRY_ALIASES}
 
 
+@lru_cache(maxsize=4096)
 def country_name(name: str, lang: str) -> str:
     """An English country name (`Kenya`) in `lang` (`Кения`); unknown names stay as given.
 
@@ -148,8 +155,12 @@ def country_name(name: str, lang: str) -> str:
 
 def join_list(items: Iterable[object], lang: str) -> str:
     """`a, b, and c` / `a, b et c` / `a、b和c`."""
-    parts = [str(i) for i in items if str(i)]
-    return format_list(parts, locale=locale(lang)) if parts else ""
+    return _join(tuple(str(i) for i in items if str(i)), lang)
+
+
+@lru_cache(maxsize=4096)
+def _join(parts: tuple[str, ...], lang: str) -> str:
+    return format_list(list(parts), locale=locale(lang)) if parts else ""
 
 
 def language_names(codes: Iterable[str], lang: str) -> str:

@@ -84,16 +84,32 @@ class Renderer:
         ).resolve()
         self.env = build_environment(self.templates_dir)
         self.labels = Labels(self.templates_dir / "i18n")
+        self._listing: dict[str, tuple[int, dict[str, set[str]]]] = {}
 
     # -- languages -----------------------------------------------------------------------
 
     def _files(self, template: str) -> dict[str, set[str]]:
-        """Language → the parts present in the template's directory."""
+        """Language → the parts present in the template's directory.
+
+        Listed again only when the directory changes (a file added, removed or renamed
+        changes its mtime), so an operator's edit is seen and a large send lists it once.
+        """
         if not _NAME.match(template):
             return {}
         directory = self.templates_dir / template
-        if not directory.is_dir():
+        try:
+            mtime = directory.stat().st_mtime_ns
+        except OSError:
             return {}
+        cached = self._listing.get(template)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        found = self._list(directory) if directory.is_dir() else {}
+        self._listing[template] = (mtime, found)
+        return found
+
+    @staticmethod
+    def _list(directory: Path) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
         for path in directory.iterdir():
             m = _FILE.match(path.name)
