@@ -1,0 +1,287 @@
+"""Scale-out benchmark (PostgreSQL): 1, 2 and 4 dispatcher processes on one outbox.
+
+    python bench/scaleout_bench.py [--quick] [--json PATH] [--deliveries N]
+
+The outbox: N announcement emails (default 50,000; quick 5,000), N/10 consenting
+participants × 10 newly published courses, planned before the clock starts. For each
+k in 1, 2, 4 the same inputs are planned into a fresh database, then k
+`herald send-now --channel email` processes start together and drain it over Herald's
+`smtp` channel (2 connections each) into `bench/raw_sink.py`; the time runs from their
+start until the last one exits, so process start-up (measured on its own and printed)
+is included. `send-now` rather than `herald run` replicas: it drains what is due and
+exits, so the end is exact, while daemons dispatch on a 5 s tick and would have to be
+watched and stopped.
+
+Figures: throughput for each k; duplicates (recipient and subject received more than
+once, summed over the three runs; target 0); lost (deliveries neither received nor
+`sent`; target 0). The machine's cores bound the scale-out: k processes, PostgreSQL
+and the sink share them, so 4 processes cannot go past the core count's speed-up.
+
+Also the shared setup of `memory_bench.py`: `announce_outbox`, `herald_command`,
+`tally`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.common import (  # noqa: E402
+    ROOT,
+    Figure,
+    figure,
+    pg_database,
+    pg_server_url,
+    scratch_project,
+    write_figures,
+)
+from bench.raw_sink import SinkProcess  # noqa: E402
+
+NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)
+COURSES = 10
+LANGUAGES = ("en", "fr", "es", "ar", "ru", "zh")
+SIGNING_KEY = "bench-signing-key-0123456789abcdef0123456789"
+CAMPAIGNS = """
+campaigns:
+  announce:
+    kind: course_email
+    channel: email
+    template: email/announcement
+    timing: on_publish
+    min_lead: 7d
+"""
+
+
+def channels_yaml(port: int, connections: int = 2) -> str:
+    return f"""
+channels:
+  email:
+    type: smtp
+    host: 127.0.0.1
+    port: {port}
+    security: none
+    from: "ITU Academy <academy@example.org>"
+    connections: {connections}
+"""
+
+
+@dataclass
+class Outbox:
+    """A planned outbox: where it is and what it holds."""
+
+    config_dir: Path
+    url: str
+    deliveries: int
+
+
+def announce_outbox(tmp: Path, url: str, port: int, deliveries: int) -> Outbox:
+    """Config in `tmp`, then `deliveries` announcement emails planned into `url`.
+
+    deliveries/10 consenting participants (preferred languages cycling through the six
+    UN languages, no restrictions) × 10 courses modelled on the demo catalogue (open to
+    all six languages, distinct titles): every participant matches every course, so
+    the outbox is exact and (recipient, subject) names one delivery.
+    """
+    from scheduler.app import App
+    from scheduler.ingest.source import read_source
+    from scheduler.ingest.store import import_courses
+    from scheduler.participants import bulk_load_participants, validate_participant
+
+    if deliveries % COURSES:
+        raise SystemExit(f"--deliveries must be a multiple of {COURSES}")
+    people = deliveries // COURSES
+    config_dir = tmp / "config"
+    if not config_dir.exists():
+        scratch_project(tmp, campaigns=CAMPAIGNS, channels=channels_yaml(port))
+        (config_dir / "sources.yaml").write_text("sources: {}\n")
+    _fmt, demo = read_source(str(ROOT / "demo" / "courses.csv"))
+    courses = []
+    for i in range(COURSES):
+        start = date(2027, 3, 1) + timedelta(days=i)
+        courses.append(replace(demo[i], id=f"SCALE-{i:02d}", status="open", start_date=start,
+                               end_date=start + timedelta(days=5), languages=LANGUAGES,
+                               registration_deadline=start - timedelta(days=14)))
+
+    def records() -> Any:
+        for i in range(people):
+            rec, errors = validate_participant({
+                "email": f"p{i:07d}@example.org", "name": f"Participant {i}",
+                "language": LANGUAGES[i % len(LANGUAGES)], "country": "Kenya",
+                "timezone": "Africa/Nairobi", "frequency": "immediate",
+                "consent": "2026-01-01"})
+            assert rec is not None, errors
+            yield rec
+
+    app = App(config_dir, url, NOW)
+    try:
+        with app.sessions() as s, s.begin():
+            bulk_load_participants(s, records(), now=NOW - timedelta(days=30))
+            import_courses(s, courses, now=NOW)
+        planned = app.planner().plan(NOW).total
+    finally:
+        app.close()
+    if planned != deliveries:
+        raise SystemExit(f"setup planned {planned} deliveries, expected {deliveries}")
+    return Outbox(config_dir, url, deliveries)
+
+
+def herald_command(outbox: Outbox, *args: str) -> list[str]:
+    """The `herald` command line for this outbox (the installed console script)."""
+    script = Path(sys.executable).with_name("herald")
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "scheduler.cli"]
+    return [*base, "--config-dir", str(outbox.config_dir), "--db", outbox.url,
+            "--now", NOW.isoformat(), *args]
+
+
+def herald_env() -> dict[str, str]:
+    return {**os.environ, "HERALD_SIGNING_KEY": SIGNING_KEY}
+
+
+@dataclass
+class Tally:
+    """What a run delivered, from the sink's record and the outbox's states."""
+
+    received: int
+    duplicates: int
+    lost: int
+    states: dict[str, int]
+
+
+def tally(outbox: Outbox, lines: list[str]) -> Tally:
+    """Duplicates: (recipient, subject) received more than once; lost: deliveries that
+    were neither received nor `sent` (the larger of the two shortfalls)."""
+    from sqlalchemy import func, select
+
+    from scheduler.db import make_engine
+    from scheduler.models import Delivery
+
+    pairs: Counter[tuple[str, str]] = Counter()
+    for line in lines:
+        to, subject, _message_id = line.split("\t")
+        for rcpt in to.split(","):
+            pairs[(rcpt, subject)] += 1
+    engine = make_engine(outbox.url)
+    try:
+        with engine.connect() as c:
+            states = {state: int(n) for state, n in c.execute(
+                select(Delivery.state, func.count()).group_by(Delivery.state))}
+    finally:
+        engine.dispose()
+    duplicates = sum(n - 1 for n in pairs.values() if n > 1)
+    lost = max(outbox.deliveries - len(pairs), outbox.deliveries - states.get("sent", 0), 0)
+    return Tally(len(lines), duplicates, lost, states)
+
+
+def wait_all(procs: list[subprocess.Popen[bytes]], sink: SinkProcess, total: int,
+             timeout: float) -> None:
+    """Wait for every process, printing progress every 10 s; kill them all on timeout."""
+    started = time.monotonic()
+    last = started
+    while any(p.poll() is None for p in procs):
+        now = time.monotonic()
+        if now - started > timeout:
+            for p in procs:
+                p.kill()
+            raise SystemExit(f"dispatch did not finish within {timeout:.0f} s")
+        if now - last >= 10:
+            last = now
+            got = len(sink.lines())
+            print(f"      {now - started:6.0f} s: {got:,} of {total:,} received "
+                  f"({got / (now - started):.0f}/s)", flush=True)
+        time.sleep(0.05)
+    failed = [p.returncode for p in procs if p.returncode]
+    if failed:
+        raise SystemExit(f"herald send-now exited with {failed}")
+
+
+def run_k(tmp: Path, server: str, deliveries: int, k: int, timeout: float,
+          ) -> tuple[float, Tally, float]:
+    """Plan a fresh outbox, drain it with k processes: (seconds, tally, start-up s)."""
+    work = tmp / f"k{k}"
+    work.mkdir()
+    with SinkProcess(work) as sink, pg_database(server) as url:
+        t0 = time.perf_counter()
+        outbox = announce_outbox(work, url, sink.port, deliveries)
+        print(f"    k={k}: planned {deliveries:,} in a fresh database "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+        cmd = herald_command(outbox, "send-now", "--channel", "email", "--json")
+        logs = [(work / f"send-now-{i}.log").open("wb") for i in range(k)]
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(cmd, cwd=work, env=herald_env(), stdout=log,
+                                  stderr=subprocess.STDOUT) for log in logs]
+        try:
+            wait_all(procs, sink, deliveries, timeout)
+        finally:
+            for log in logs:
+                log.close()
+        elapsed = time.perf_counter() - t0
+        # Start-up and the nothing-new planning pass: a send-now with nothing to send.
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=work, env=herald_env(), check=True,
+                       stdout=subprocess.DEVNULL)
+        startup = time.perf_counter() - t0
+        sink.stop()
+        result = tally(outbox, sink.lines())
+    print(f"    k={k}: {deliveries / elapsed:.0f} msgs/s ({elapsed:.1f} s); received "
+          f"{result.received:,}, duplicates {result.duplicates}, lost {result.lost}, "
+          f"states {result.states}", flush=True)
+    return elapsed, result, startup
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--quick", action="store_true", help="5,000 deliveries")
+    ap.add_argument("--deliveries", type=int, default=None)
+    ap.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per run")
+    args = ap.parse_args()
+    n = args.deliveries or (5_000 if args.quick else 50_000)
+    server = pg_server_url()
+    if not server:
+        print("scaleout_bench needs a PostgreSQL server: set HERALD_TEST_POSTGRES_URL or "
+              "run through scripts/with-postgres.sh", file=sys.stderr)
+        return 2
+    cores = os.cpu_count() or 1
+    print(f"scale-out: {n:,} deliveries, {args.processes} dispatcher processes; this machine "
+          f"has {cores} cores shared by the dispatchers, PostgreSQL and the sink, so no run "
+          f"can go past ~{cores}× the speed of one process", flush=True)
+    bench = "scale-out"
+    figures: list[Figure] = []
+    duplicates = lost = 0
+    rates: dict[int, float] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="herald-scaleout-") as tmp:
+        for k in args.processes:
+            elapsed, result, startup = run_k(Path(tmp), server, n, k, args.timeout)
+            rates[k] = n / elapsed
+            duplicates += result.duplicates
+            lost += result.lost
+            note = f"{n:,} in {elapsed:.1f} s, start-up {startup:.1f} s included"
+            if k != args.processes[0]:
+                note += f"; {rates[k] / rates[args.processes[0]]:.2f}× k={args.processes[0]}"
+            figures.append(figure(bench, f"throughput_{k}", round(rates[k], 1), "msg/s",
+                                  better="higher", note=note))
+    print(f"  [{time.perf_counter() - started:7.1f} s] in all", flush=True)
+    figures.append(figure(bench, "duplicates", duplicates, "msgs", target=0,
+                          note="(recipient, subject) received more than once, all runs"))
+    figures.append(figure(bench, "lost", lost, "msgs", target=0,
+                          note="deliveries neither received nor sent, all runs"))
+    write_figures(args.json, figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
