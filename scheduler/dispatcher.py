@@ -17,24 +17,28 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Engine, Executable, Table, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
+from scheduler import outbox_sql as sql
+from scheduler.batch import Batch, load_batch
 from scheduler.config import HeraldConfig
+from scheduler.db import insert_ignore
 from scheduler.messages import MessageBuilder, Skip
 from scheduler.models import (
     ChannelHealth,
     Delivery,
     DeliveryEvent,
     DeliveryState,
-    Participant,
     Suppression,
 )
 from scheduler.slots import send_time_hold
@@ -42,7 +46,13 @@ from scheduler.timing import next_window_start
 
 log = logging.getLogger(__name__)
 
-CLAIMABLE = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
+CLAIMABLE = sql.CLAIMABLE
+DELIVERIES = sql.DELIVERIES
+
+Pending = list[tuple[Executable, dict[str, Any]]]
+"""Writes queued for a worker's next commit: (statement, parameters)."""
+HEALTH = cast(Table, ChannelHealth.__table__)
+SUPPRESSIONS = cast(Table, Suppression.__table__)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
@@ -102,6 +112,9 @@ class Dispatcher:
         batch_size: int = 100,
     ) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        assert isinstance(bind, Engine), "the session factory must be bound to an engine"
+        self.engine: Engine = bind  # the per-delivery writes go through Core: no ORM units
         self.config = config
         self.channels = channels
         self.builder = builder
@@ -215,9 +228,14 @@ class Dispatcher:
                 ids = self.claim(name, only, self.batch_size)
                 if not ids:
                     break
-                states = list(pool.map(lambda i: self.process(i, channel), ids))
-                for state in states:
-                    outcome[(name, state)] += 1
+                with self.sessions() as s:
+                    batch = load_batch(s, ids)
+                queue = iter(batch.deliveries)  # shared: each worker takes the next one
+                futures = [pool.submit(self._work, queue, channel, batch)
+                           for _ in range(min(workers, len(batch.deliveries)))]
+                for future in futures:
+                    for state in future.result():
+                        outcome[(name, state)] += 1
                 if name in self._halted:
                     break
             self.release_all(channel=name)
@@ -275,58 +293,91 @@ class Dispatcher:
 
     # -- one delivery -------------------------------------------------------
 
-    def process(self, delivery_id: int, channel: Channel) -> str:
-        """Build, send and record one claimed delivery; return its resulting state."""
+    def _work(self, queue: Iterator[Delivery], channel: Channel, batch: Batch) -> list[str]:
+        """One worker's share of a batch, sent one after the other; their new states.
+
+        Each outcome is written in the same commit that marks the worker's next delivery
+        `sending` (one commit a message instead of two); the last one when the share ends.
+        A crash in between leaves that one delivery `sending`, hence `unknown`, exactly as
+        a crash during its send would: per worker, at most one delivery is ever in doubt.
+        """
+        pending: Pending = []
+        states: list[str] = []
+        try:
+            for d in queue:
+                states.append(self.process(d, channel, batch, pending))
+        finally:
+            if pending:
+                with self._txn(pending):
+                    pass
+        return states
+
+    @contextmanager
+    def _txn(self, pending: Pending | None) -> Iterator[Connection]:
+        """A transaction that first writes the outcomes still `pending` (then cleared)."""
+        with self.engine.begin() as c:
+            for stmt, params in pending or ():
+                c.execute(stmt, params)
+            yield c
+        if pending:
+            pending.clear()
+
+    def process(self, d: Delivery, channel: Channel, batch: Batch,
+                pending: Pending | None = None) -> str:
+        """Build, send and record one claimed delivery (read with `batch`); its new state.
+
+        With `pending`, the outcome is queued there for the worker's next commit.
+        """
         if self._stopping or channel.name in self._halted:
             return "skipped"  # still reserved: released when the drain ends
+        if d.lease_owner != self.owner or d.state not in CLAIMABLE:
+            return "skipped"
         now = self.clock()
         built: Message | Skip | Exception
         opening: datetime | None = None
-        # Read in one short transaction, closed before anything is written (on SQLite a
+        # A session only for what the batch does not hold (digests, posts); it begins no
+        # transaction unless used, and is closed before anything is written (on SQLite a
         # second writer in the same thread would wait for this one forever).
         with self.sessions() as s:
-            d = s.get(Delivery, delivery_id)
-            if d is None or d.lease_owner != self.owner or d.state not in CLAIMABLE:
-                return "skipped"
             try:
-                built = self.builder.build(s, d, channel, now)
+                built = self.builder.build(s, d, channel, now, batch)
             except Exception as exc:  # a template bug must not stop the queue
                 log.exception("delivery %s: could not build the message", d.id)
                 built = exc
             if isinstance(built, Message):
-                opening = (self._window_opening(s, d, now) if built.is_email
+                opening = (self._window_opening(d, batch, now) if built.is_email
                            else send_time_hold(self.config, s, channel.name, d.id, now))
         if isinstance(built, Exception):
             error = f"build failed: {type(built).__name__}: {built}"
-            return self._finish(delivery_id, DeliveryResult(DeliveryStatus.PERMANENT,
-                                                            error=error), channel)
+            return self._finish(d, d.attempts, DeliveryResult(DeliveryStatus.PERMANENT,
+                                                              error=error), channel,
+                                pending=pending)
         if isinstance(built, Skip):
-            return self._skip(delivery_id, built)
+            return self._skip(d.id, built, pending)
         if opening is not None:
-            self._hold(delivery_id, opening)
+            self._hold(d.id, opening, pending)
             return "held"
-        if channel.name in self._halted or not self._begin_send(delivery_id):
+        if channel.name in self._halted or not self._begin_send(d, batch, pending):
             return "skipped"
         started = time.monotonic()
         try:
             result = channel.send(built)
         except Exception as exc:  # an adapter bug: we cannot know whether it went out
-            log.exception("channel %s raised while sending delivery %s", channel.name,
-                          delivery_id)
+            log.exception("channel %s raised while sending delivery %s", channel.name, d.id)
             result = DeliveryResult(DeliveryStatus.UNKNOWN,
                                     error=f"{type(exc).__name__}: {exc}")
         elapsed = time.monotonic() - started
-        state = self._finish(delivery_id, result, channel, to=built.to)
+        state = self._finish(d, d.attempts + 1, result, channel, to=built.to, pending=pending)
         if self.on_outcome is not None:
             self.on_outcome(channel.name, state, elapsed)
         return state
 
-    def _window_opening(self, s: Session, d: Delivery, now: datetime) -> datetime | None:
+    def _window_opening(self, d: Delivery, batch: Batch, now: datetime) -> datetime | None:
         """When a campaign's `local_window` holds this email: the window's next opening."""
         campaign = self.config.campaigns.get(d.campaign)
         if campaign is None or campaign.local_window is None or d.participant_id is None:
             return None
-        p = s.get(Participant, d.participant_id)
+        p = batch.participants.get(d.participant_id)
         try:
             tz = ZoneInfo(p.timezone) if p else self.tz
         except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
@@ -334,127 +385,108 @@ class Dispatcher:
         opening = next_window_start(now, campaign.local_window, tz)
         return opening if opening > now else None
 
-    def _hold(self, delivery_id: int, until: datetime) -> None:
-        with self.sessions() as s, s.begin():
-            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+    def _hold(self, delivery_id: int, until: datetime, pending: Pending | None = None) -> None:
+        with self._txn(pending) as c:
+            c.execute(update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(
                 due_at=until, lease_owner=None, lease_expires_at=None, updated_at=self.clock()))
 
-    def _begin_send(self, delivery_id: int) -> bool:
+    def _begin_send(self, d: Delivery, batch: Batch, pending: Pending | None = None) -> bool:
+        """Mark `d` sending in its own commit; False when it must not go out after all.
+
+        The same statement checks again what the batch read earlier: the lease, the state,
+        and for an email that the participant is still active, the address not suppressed
+        and the course still open. A delivery refused here stays reserved until the drain
+        ends; the next run settles it through the ordinary checks.
+        """
         now = self.clock()
-        with self.sessions() as s, s.begin():
-            n = s.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == delivery_id,
-                    Delivery.lease_owner == self.owner,
-                    Delivery.state.in_(CLAIMABLE),
-                )
-                .values(
-                    state=DeliveryState.SENDING.value,
-                    send_started_at=now,
-                    attempts=Delivery.attempts + 1,
-                    lease_expires_at=now + self.lease,
-                    updated_at=now,
-                )
-            ).rowcount  # type: ignore[attr-defined]
+        p = batch.participants.get(d.participant_id) if d.participant_id is not None else None
+        email = d.participant_id is not None
+        course = email and d.course_id is not None
+        params = {"p_id": d.id, "p_owner": self.owner, "p_now": now,
+                  "p_expires": now + self.lease, "p_participant": d.participant_id,
+                  "p_email": p.email if p is not None else "", "p_course": d.course_id}
+        with self._txn(pending) as c:
+            n = c.execute(sql.BEGIN_SEND[(email, course)], params).rowcount
         return bool(n)
 
-    def _skip(self, delivery_id: int, skip: Skip) -> str:
-        now = self.clock()
-        with self.sessions() as s, s.begin():
-            s.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id)
-                .values(
-                    state=skip.state.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    last_error=skip.reason,
-                    updated_at=now,
-                )
-            )
-            s.add(
-                DeliveryEvent(
-                    delivery_id=delivery_id, type=skip.state.value, at=now, detail=skip.reason
-                )
-            )
+    def _skip(self, delivery_id: int, skip: Skip, pending: Pending | None = None) -> str:
+        writes = self._record(delivery_id, skip.state.value, skip.state.value, skip.reason)
+        with self._txn(pending) as c:
+            for stmt, params in writes:
+                c.execute(stmt, params)
         return skip.state.value
 
-    def _finish(
-        self, delivery_id: int, result: DeliveryResult, channel: Channel, to: str | None = None
-    ) -> str:
+    def _record(self, delivery_id: int, state: str, event: str, error: str | None,
+                **changes: object) -> Pending:
+        """The writes that set an outcome, free the lease and add the event."""
         now = self.clock()
-        values: dict[str, object] = {
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "updated_at": now,
-            "last_error": result.error,
-        }
-        status = result.status
-        with self.sessions() as s, s.begin():
-            d = s.get(Delivery, delivery_id)
-            assert d is not None
-            if status is DeliveryStatus.SENT:
-                values.update(
-                    state=DeliveryState.SENT.value,
-                    sent_at=now,
-                    provider_id=result.provider_id,
-                    last_error=None,
-                )
-                event = "sent"
-            elif status is DeliveryStatus.UNKNOWN:
-                values["state"] = DeliveryState.UNKNOWN.value
-                event = "unknown"
-            elif status is DeliveryStatus.AUTH:
-                # Nothing is wrong with the message: it waits for the operator.
-                values.update(state=DeliveryState.PENDING.value, attempts=max(d.attempts - 1, 0))
-                self._flag_channel(s, channel.name, result.error or "credentials refused", now)
-                event = "auth"
-            elif status is DeliveryStatus.TRANSIENT:
-                limit = int(self.config.channels[channel.name].raw.get("max_attempts", 8))
-                if d.attempts >= limit:
-                    values["state"] = DeliveryState.FAILED.value
-                    event = "failed"
-                else:
-                    due = now + backoff(d.attempts, self.rng)
-                    if result.retry_after is not None:
-                        due = max(result.retry_after, now + timedelta(seconds=1))
-                    values.update(state=DeliveryState.RETRYING.value, due_at=due)
-                    event = "retry"
-            else:
-                values["state"] = DeliveryState.FAILED.value
-                event = "failed"
-                if status is DeliveryStatus.RECIPIENT_REJECTED and to:
-                    if s.get(Suppression, to) is None:
-                        s.add(
-                            Suppression(
-                                email=to, reason="bounce", detail=result.error or "", created_at=now
-                            )
-                        )
-                    event = "bounced"
-            s.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
-            s.add(
-                DeliveryEvent(
-                    delivery_id=delivery_id, type=event, at=now, detail=result.error or ""
-                )
-            )
-        log.info(
-            "delivery %s on %s: %s%s",
-            delivery_id,
-            channel.name,
-            event,
-            f" ({result.error})" if result.error else "",
-        )
-        return "auth" if event == "auth" else str(values.get("state", "pending"))
+        params = {"p_id": delivery_id, "p_state": state, "p_now": now, "p_error": error,
+                  "p_sent_at": None, "p_provider_id": None, "p_due_at": None,
+                  "p_attempts": None, **{f"p_{k}": v for k, v in changes.items()}}
+        event_row = {"delivery_id": delivery_id, "type": event, "at": now,
+                     "detail": error or ""}
+        return [(sql.FINISH, params), (sql.EVENT, event_row)]
 
-    def _flag_channel(self, s: Session, name: str, reason: str, now: datetime) -> None:
+    def _finish(
+        self, d: Delivery, attempts: int, result: DeliveryResult, channel: Channel,
+        to: str | None = None, pending: Pending | None = None,
+    ) -> str:
+        """Record the outcome of a send (`attempts` counts it); the new state.
+
+        Written at once, or with `pending` queued for the worker's next commit. A refused
+        credential or recipient is written at once: the flag and the suppression must hold
+        before anything else is sent.
+        """
+        now = self.clock()
+        status = result.status
+        error = result.error
+        changes: dict[str, object] = {}
+        urgent = False
+        if status is DeliveryStatus.SENT:
+            state, event, error = DeliveryState.SENT.value, "sent", None
+            changes.update(sent_at=now, provider_id=result.provider_id)
+        elif status is DeliveryStatus.UNKNOWN:
+            state, event = DeliveryState.UNKNOWN.value, "unknown"
+        elif status is DeliveryStatus.AUTH:
+            # Nothing is wrong with the message: it waits for the operator.
+            state, event, urgent = DeliveryState.PENDING.value, "auth", True
+            changes["attempts"] = max(attempts - 1, 0)
+        elif status is DeliveryStatus.TRANSIENT:
+            limit = int(self.config.channels[channel.name].raw.get("max_attempts", 8))
+            if attempts >= limit:
+                state, event = DeliveryState.FAILED.value, "failed"
+            else:
+                due = now + backoff(attempts, self.rng)
+                if result.retry_after is not None:
+                    due = max(result.retry_after, now + timedelta(seconds=1))
+                state, event = DeliveryState.RETRYING.value, "retry"
+                changes["due_at"] = due
+        else:
+            state, event = DeliveryState.FAILED.value, "failed"
+            if status is DeliveryStatus.RECIPIENT_REJECTED and to:
+                event, urgent = "bounced", True
+        writes = self._record(d.id, state, event, error, **changes)
+        if pending is not None and not urgent:
+            pending.extend(writes)
+        else:
+            with self._txn(pending) as c:
+                if event == "auth":
+                    self._flag_channel(c, channel.name, error or "credentials refused", now)
+                if event == "bounced":
+                    c.execute(insert_ignore(SUPPRESSIONS, c.dialect.name).values(
+                        email=to, reason="bounce", detail=error or "", created_at=now))
+                for stmt, params in writes:
+                    c.execute(stmt, params)
+        log.info("delivery %s on %s: %s%s", d.id, channel.name, event,
+                 f" ({result.error})" if result.error else "")
+        return "auth" if event == "auth" else state
+
+    def _flag_channel(self, c: Connection, name: str, reason: str, now: datetime) -> None:
         self._halted.add(name)
-        h = s.get(ChannelHealth, name)
-        if h is None:
-            h = ChannelHealth(channel=name)
-            s.add(h)
-        h.needs_attention = True
-        h.reason = reason
-        h.config_hash = channel_config_hash(self.config, name)
-        h.updated_at = now
+        values = {"needs_attention": True, "reason": reason,
+                  "config_hash": channel_config_hash(self.config, name), "updated_at": now}
+        t = HEALTH
+        done = c.execute(update(t).where(t.c.channel == name).values(**values)).rowcount
+        if not done:
+            c.execute(insert(t).values(channel=name, **values))
         log.error("channel %s needs attention: %s", name, reason)

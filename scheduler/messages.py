@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
+from scheduler.batch import Batch
 from scheduler.config import HeraldConfig
 from scheduler.links import click_url, preferences_url, unsubscribe_url
 from scheduler.matching import audience
@@ -66,26 +67,37 @@ class MessageBuilder:
         self.base_url = config.settings.base_url
 
     def build(
-        self, session: Session, delivery: Delivery, channel: Channel, now: datetime
+        self, session: Session, delivery: Delivery, channel: Channel, now: datetime,
+        batch: Batch | None = None,
     ) -> Message | Skip:
+        """The message of `delivery`, or why not. `batch` holds rows already read for it."""
         if delivery.participant_id is not None:
-            return self._email(session, delivery, now)
+            return self._email(session, delivery, now, batch)
         return self._post(session, delivery, channel, now)
 
     # -- emails -------------------------------------------------------------
 
-    def _recipient(self, session: Session, delivery: Delivery) -> Participant | Skip:
-        p = session.get(Participant, delivery.participant_id)
+    def _recipient(
+        self, session: Session, delivery: Delivery, batch: Batch | None
+    ) -> Participant | Skip:
+        if batch is not None and delivery.participant_id in batch.participants:
+            p: Participant | None = batch.participants[delivery.participant_id]
+        else:
+            p = session.get(Participant, delivery.participant_id)
         if p is None or p.status == ParticipantStatus.UNSUBSCRIBED.value:
             return Skip(DeliveryState.CANCELLED, "participant unsubscribed")
-        if session.get(Suppression, p.email) is not None:
+        suppressed = (p.email in batch.suppressed if batch is not None
+                      else session.get(Suppression, p.email) is not None)
+        if suppressed:
             return Skip(DeliveryState.SUPPRESSED, "address on the suppression list")
         if p.status != ParticipantStatus.ACTIVE.value:
             return Skip(DeliveryState.CANCELLED, "participant not active")
         return p
 
-    def _email(self, session: Session, delivery: Delivery, now: datetime) -> Message | Skip:
-        p = self._recipient(session, delivery)
+    def _email(
+        self, session: Session, delivery: Delivery, now: datetime, batch: Batch | None
+    ) -> Message | Skip:
+        p = self._recipient(session, delivery, batch)
         if isinstance(p, Skip):
             return p
         today = today_in(now, self.tz)
@@ -103,7 +115,8 @@ class MessageBuilder:
         }
         meta: dict[str, Any] = {"campaign": delivery.campaign}
         if delivery.course_id is not None:
-            course = session.get(Course, delivery.course_id)
+            course = (batch.courses.get(delivery.course_id) if batch is not None
+                      else session.get(Course, delivery.course_id))
             if course is None or course.status != "open":
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:

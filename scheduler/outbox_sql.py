@@ -1,0 +1,83 @@
+"""The dispatcher's per-delivery statements, built once and run with parameters.
+
+Building a SQLAlchemy statement costs more than running it on SQLite; a send of thousands of
+emails marks each one `sending`, then records its outcome and an event, so those statements
+are made here once. Parameter names start with `p_` (a SET clause may not reuse a column's).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table, bindparam, exists, func, insert, update
+from sqlalchemy.sql.dml import Insert, Update
+
+from scheduler.models import (
+    Course,
+    Delivery,
+    DeliveryEvent,
+    DeliveryState,
+    Participant,
+    ParticipantStatus,
+    Suppression,
+)
+
+CLAIMABLE = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
+DELIVERIES = cast(Table, Delivery.__table__)
+EVENTS = cast(Table, DeliveryEvent.__table__)
+_d = DELIVERIES.c
+
+
+def _p(name: str, like: str) -> object:
+    """A parameter typed like column `like` of deliveries (so UTC datetimes convert)."""
+    return bindparam(name, type_=_d[like].type)
+
+
+def begin_send(*, email: bool, course: bool) -> Update:
+    """`pending|retrying` → `sending`, only while this owner holds the lease.
+
+    With `email`, only while the participant `p_participant` is active and `p_email` is not
+    suppressed; with `course`, only while the course `p_course` is open. Parameters:
+    p_id, p_owner, p_now, p_expires (+ p_participant, p_email, p_course).
+    """
+    q = update(DELIVERIES).where(_d.id == _p("p_id", "id"),
+                                 _d.lease_owner == _p("p_owner", "lease_owner"),
+                                 _d.state.in_(CLAIMABLE))
+    if email:
+        q = q.where(
+            exists().where(Participant.id == bindparam("p_participant"),
+                           Participant.status == ParticipantStatus.ACTIVE.value),
+            ~exists().where(Suppression.email == bindparam("p_email")),
+        )
+    if course:
+        q = q.where(exists().where(Course.id == bindparam("p_course"), Course.status == "open"))
+    now = _p("p_now", "updated_at")
+    return q.values(
+        state=DeliveryState.SENDING.value,
+        send_started_at=now,
+        attempts=_d.attempts + 1,
+        lease_expires_at=_p("p_expires", "lease_expires_at"),
+        updated_at=now,
+    )
+
+
+BEGIN_SEND = {(email, course): begin_send(email=email, course=course)
+              for email in (False, True) for course in (False, True)}
+
+FINISH: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
+    state=_p("p_state", "state"),
+    lease_owner=None,
+    lease_expires_at=None,
+    updated_at=_p("p_now", "updated_at"),
+    last_error=_p("p_error", "last_error"),
+    # None keeps the column as it is.
+    sent_at=func.coalesce(_p("p_sent_at", "sent_at"), _d.sent_at),
+    provider_id=func.coalesce(_p("p_provider_id", "provider_id"), _d.provider_id),
+    due_at=func.coalesce(_p("p_due_at", "due_at"), _d.due_at),
+    attempts=func.coalesce(_p("p_attempts", "attempts"), _d.attempts),
+)
+"""Record an outcome and free the lease. Parameters: p_id, p_state, p_now, p_error,
+p_sent_at, p_provider_id, p_due_at, p_attempts (the last four: None to leave unchanged)."""
+
+EVENT: Insert = insert(EVENTS)
+"""One delivery event: delivery_id, type, at, detail."""
