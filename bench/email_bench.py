@@ -304,7 +304,7 @@ def profiled(run: Callable[[], T], report: Path) -> tuple[T, float]:
 
     pyinstrument samples one thread, and Herald sends from worker threads, so each thread
     started meanwhile gets a profiler of its own; the report shows the main thread, then
-    the workers' samples combined. Returns `run`'s result and its seconds (the report's
+    the worker threads (one tree each). Returns `run`'s result and its seconds (the report's
     rendering is not counted).
     """
     from pyinstrument import Profiler
@@ -338,7 +338,7 @@ def profiled(run: Callable[[], T], report: Path) -> tuple[T, float]:
         combined = workers[0]
         for session in workers[1:]:
             combined = Session.combine(combined, session)
-        parts += [f"\n== {len(workers)} worker thread(s) combined (build, send, record)\n",
+        parts += [f"\n== {len(workers)} worker thread(s), one tree each (build, send, record)\n",
                   render(combined)]
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("".join(parts))
