@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Executable, Table, insert, or_, select, update
+from sqlalchemy import ClauseElement, Connection, Engine, Table, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
@@ -41,6 +41,7 @@ from scheduler.models import (
     DeliveryState,
     Suppression,
 )
+from scheduler.prepared import PreparedCache
 from scheduler.slots import send_time_hold
 from scheduler.timing import next_window_start
 
@@ -49,8 +50,12 @@ log = logging.getLogger(__name__)
 CLAIMABLE = sql.CLAIMABLE
 DELIVERIES = sql.DELIVERIES
 
-Pending = list[tuple[Executable, dict[str, Any]]]
-"""Writes queued for a worker's next commit: (statement, parameters)."""
+class Pending(list[tuple[ClauseElement, dict[str, Any]]]):
+    """Writes queued for a worker's next commit, and the connection the worker keeps."""
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__()
+        self.conn = conn
 HEALTH = cast(Table, ChannelHealth.__table__)
 SUPPRESSIONS = cast(Table, Suppression.__table__)
 BACKOFF_BASE = timedelta(minutes=1)
@@ -114,7 +119,8 @@ class Dispatcher:
         self.sessions = sessions
         bind = sessions.kw.get("bind")
         assert isinstance(bind, Engine), "the session factory must be bound to an engine"
-        self.engine: Engine = bind  # the per-delivery writes go through Core: no ORM units
+        self.engine: Engine = bind
+        self._prepared = PreparedCache(bind.dialect)  # the per-delivery writes
         self.config = config
         self.channels = channels
         self.builder = builder
@@ -301,26 +307,30 @@ class Dispatcher:
         A crash in between leaves that one delivery `sending`, hence `unknown`, exactly as
         a crash during its send would: per worker, at most one delivery is ever in doubt.
         """
-        pending: Pending = []
         states: list[str] = []
-        try:
-            for d in queue:
-                states.append(self.process(d, channel, batch, pending))
-        finally:
-            if pending:
-                with self._txn(pending):
-                    pass
+        with self.engine.connect() as conn:
+            pending = Pending(conn)
+            try:
+                for d in queue:
+                    states.append(self.process(d, channel, batch, pending))
+            finally:
+                if pending:
+                    with self._txn(pending):
+                        pass
         return states
 
     @contextmanager
     def _txn(self, pending: Pending | None) -> Iterator[Connection]:
         """A transaction that first writes the outcomes still `pending` (then cleared)."""
-        with self.engine.begin() as c:
-            for stmt, params in pending or ():
-                c.execute(stmt, params)
-            yield c
-        if pending:
+        if pending is not None and pending.conn is not None:
+            with pending.conn.begin():
+                for stmt, params in pending:
+                    self._prepared.run(pending.conn, stmt, params)
+                yield pending.conn
             pending.clear()
+            return
+        with self.engine.begin() as c:
+            yield c
 
     def process(self, d: Delivery, channel: Channel, batch: Batch,
                 pending: Pending | None = None) -> str:
@@ -406,25 +416,25 @@ class Dispatcher:
                   "p_expires": now + self.lease, "p_participant": d.participant_id,
                   "p_email": p.email if p is not None else "", "p_course": d.course_id}
         with self._txn(pending) as c:
-            n = c.execute(sql.BEGIN_SEND[(email, course)], params).rowcount
+            n = self._prepared.run(c, sql.BEGIN_SEND[(email, course)], params)
         return bool(n)
 
     def _skip(self, delivery_id: int, skip: Skip, pending: Pending | None = None) -> str:
         writes = self._record(delivery_id, skip.state.value, skip.state.value, skip.reason)
         with self._txn(pending) as c:
             for stmt, params in writes:
-                c.execute(stmt, params)
+                self._prepared.run(c, stmt, params)
         return skip.state.value
 
     def _record(self, delivery_id: int, state: str, event: str, error: str | None,
-                **changes: object) -> Pending:
+                **changes: object) -> list[tuple[ClauseElement, dict[str, Any]]]:
         """The writes that set an outcome, free the lease and add the event."""
         now = self.clock()
         params = {"p_id": delivery_id, "p_state": state, "p_now": now, "p_error": error,
                   "p_sent_at": None, "p_provider_id": None, "p_due_at": None,
                   "p_attempts": None, **{f"p_{k}": v for k, v in changes.items()}}
-        event_row = {"delivery_id": delivery_id, "type": event, "at": now,
-                     "detail": error or ""}
+        event_row = {"p_delivery_id": delivery_id, "p_type": event, "p_at": now,
+                     "p_detail": error or ""}
         return [(sql.FINISH, params), (sql.EVENT, event_row)]
 
     def _finish(
@@ -476,7 +486,7 @@ class Dispatcher:
                     c.execute(insert_ignore(SUPPRESSIONS, c.dialect.name).values(
                         email=to, reason="bounce", detail=error or "", created_at=now))
                 for stmt, params in writes:
-                    c.execute(stmt, params)
+                    self._prepared.run(c, stmt, params)
         log.info("delivery %s on %s: %s%s", d.id, channel.name, event,
                  f" ({result.error})" if result.error else "")
         return "auth" if event == "auth" else state

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, update
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, update
 from sqlalchemy.sql.dml import Insert, Update
 
 from scheduler.models import (
@@ -42,7 +42,9 @@ def begin_send(*, email: bool, course: bool) -> Update:
     """
     q = update(DELIVERIES).where(_d.id == _p("p_id", "id"),
                                  _d.lease_owner == _p("p_owner", "lease_owner"),
-                                 _d.state.in_(CLAIMABLE))
+                                 # Not IN (…): a statement run prepared has no expanding
+                                 # parameters.
+                                 or_(*(_d.state == state for state in CLAIMABLE)))
     if email:
         q = q.where(
             exists().where(Participant.id == bindparam("p_participant"),
@@ -79,5 +81,10 @@ FINISH: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
 """Record an outcome and free the lease. Parameters: p_id, p_state, p_now, p_error,
 p_sent_at, p_provider_id, p_due_at, p_attempts (the last four: None to leave unchanged)."""
 
-EVENT: Insert = insert(EVENTS)
-"""One delivery event: delivery_id, type, at, detail."""
+EVENT: Insert = insert(EVENTS).values(
+    delivery_id=bindparam("p_delivery_id", type_=EVENTS.c.delivery_id.type),
+    type=bindparam("p_type", type_=EVENTS.c.type.type),
+    at=bindparam("p_at", type_=EVENTS.c.at.type),
+    detail=bindparam("p_detail", type_=EVENTS.c.detail.type),
+).inline()  # no RETURNING of the new id: nobody reads it
+"""One delivery event. Parameters: p_delivery_id, p_type, p_at, p_detail."""
