@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -68,11 +69,11 @@ DELIVERY_COLUMNS = ("dedup_key", "campaign", "kind", "channel", "template", "cou
                     "updated_at")
 # What shapes the cached profiles: a change to any of these makes a new cache file.
 CACHE_INPUTS = ("demo/generate_participants.py", "demo/courses.csv",
-                "scheduler/participants.py", "scheduler/ingest/fields.py", "bench/plan_bench.py")
+                "scheduler/participants.py", "scheduler/ingest/fields.py")
 CHECK_SAMPLE = 1_000
 
 Person = tuple[Any, ...]  # PEOPLE_COLUMNS from email to any_language
-Interests = tuple[tuple[str, str], ...]
+Interest = tuple[int, str, str]  # INTEREST_COLUMNS
 
 
 class Phases:
@@ -103,14 +104,14 @@ def courses(n: int) -> list[Any]:
 # -- the population: generated in parallel, validated by Herald, cached ----------------
 
 
-def _shard(job: tuple[int, int]) -> tuple[list[Person], list[Interests]]:
+def _shard(job: tuple[int, int]) -> tuple[list[Person], list[Interest]]:
     """One slice of profiles: the generator's rows through Herald's validator."""
     from demo.generate_participants import generate
     from scheduler.participants import validate_participant
 
     n, seed = job
     people: list[Person] = []
-    interests: list[Interests] = []
+    interests: list[Interest] = []
     for row in generate(n, seed=seed):
         r, errors = validate_participant(row)
         if r is None:
@@ -119,26 +120,33 @@ def _shard(job: tuple[int, int]) -> tuple[list[Person], list[Interests]]:
         people.append((r.email, r.name, r.language, r.country, r.timezone, r.frequency,
                        "active" if r.consent else "pending", r.consent, not r.topics,
                        not r.regions, not r.modes, not r.languages))
-        interests.append(tuple(r.interests()))
+        pid = len(people)  # 1-based within the shard
+        interests.extend((pid, kind, value) for kind, value in r.interests())
     return people, interests
 
 
-def population(n: int, seed: int) -> tuple[list[Person], list[Interests], str]:
-    """`n` validated profiles and their interests; the third item says where from."""
-    key = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in CACHE_INPUTS)).hexdigest()
-    cache = Path(tempfile.gettempdir()) / "herald-bench-cache" / f"people-{n}-{seed}-{key[:16]}"
+def population(n: int, seed: int) -> tuple[list[Person], list[Interest], str]:
+    """`n` validated profiles (participant i is people[i - 1]), their interests as rows,
+    and where they came from."""
+    inputs = [(ROOT / p).read_bytes() for p in CACHE_INPUTS]
+    inputs.append(inspect.getsource(_shard).encode())
+    key = hashlib.sha256(b"".join(inputs)).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "herald-bench-cache"
+    cache = folder / f"people-{n}-{seed}-{key}"
     if cache.exists():
         with cache.open("rb") as fh:
-            people, interests = pickle.load(fh)
-        return people, interests, f"cache {cache}"
+            cached: tuple[list[Person], list[Interest]] = pickle.load(fh)
+        return *cached, f"cache {cache}"
     shards = max(2, os.cpu_count() or 2)
     sizes = [n // shards + (1 if i < n % shards else 0) for i in range(shards)]
     with multiprocessing.get_context("fork").Pool(shards) as pool:
         parts = pool.map(_shard, [(size, seed * 1000 + i) for i, size in enumerate(sizes)])
-    people, interests = [], []
+    people: list[Person] = []
+    interests: list[Interest] = []
     for p, i in parts:
+        offset = len(people)
         people.extend(p)
-        interests.extend(i)
+        interests.extend((pid + offset, kind, value) for pid, kind, value in i)
     # Each shard's addresses are unique; across shards the generator's names repeat.
     seen: set[str] = set()
     for idx, person in enumerate(people):
@@ -151,7 +159,9 @@ def population(n: int, seed: int) -> tuple[list[Person], list[Interests], str]:
         seen.add(email)
         if email != person[0]:
             people[idx] = (email, *person[1:])
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"people-{n}-{seed}-*"):
+        stale.unlink(missing_ok=True)
     tmp = cache.with_suffix(".tmp")
     with tmp.open("wb") as fh:
         pickle.dump((people, interests), fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -172,10 +182,16 @@ def _processors(engine: Any, table: str, columns: tuple[str, ...]) -> list[Any]:
 
 
 def _stored(engine: Any, table: str, columns: tuple[str, ...],
-            rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+            rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
     """Rows in their stored form (SQLite keeps dates and times as text)."""
     procs = _processors(engine, table, columns)
-    memo: list[dict[Any, Any]] = [{} for _ in columns]
+    if not any(procs):
+        return rows
+    return _processed(rows, procs)
+
+
+def _processed(rows: Iterable[tuple[Any, ...]], procs: list[Any]) -> Iterator[tuple[Any, ...]]:
+    memo: list[dict[Any, Any]] = [{} for _ in procs]
     active = [(i, p, memo[i]) for i, p in enumerate(procs) if p is not None]
     for row in rows:
         out = list(row)
@@ -189,43 +205,112 @@ def _stored(engine: Any, table: str, columns: tuple[str, ...],
         yield tuple(out)
 
 
+def _secondary_indexes(cur: Any, dialect: str, table: str) -> tuple[list[str], list[str]]:
+    """(drop, create) statements for the table's indexes other than its primary key,
+    read from the catalogue, so the definitions come back exactly as they were."""
+    if dialect == "postgresql":
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'u'", (table,))
+        unique = cur.fetchall()
+        cur.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
+                    "FROM pg_index i WHERE indrelid = %s::regclass AND NOT indisprimary AND "
+                    "NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                    (table,))
+        plain = cur.fetchall()
+        return ([f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for name, _ in unique]
+                + [f"DROP INDEX {name}" for name, _ in plain],
+                [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {d}' for name, d in unique]
+                + [d for _, d in plain])
+    cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL", (table,))  # UNIQUE's own autoindex cannot be dropped
+    plain = cur.fetchall()
+    return [f'DROP INDEX "{name}"' for name, _ in plain], [sql for _, sql in plain]
+
+
 def write_rows(engine: Any, table: str, columns: tuple[str, ...],
-               rows: Iterator[tuple[Any, ...]]) -> None:
-    """Insert rows (Python values in `columns` order) by the driver's bulk path, committed."""
+               rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert rows (Python values in `columns` order) into an empty table, committed.
+
+    A bulk load as a restore tool does one: secondary indexes dropped and rebuilt after,
+    foreign keys not checked row by row (the ids are known to be right), the driver's
+    bulk path (COPY on PostgreSQL, executemany on SQLite).
+    """
+    dialect = engine.dialect.name
+    names = ", ".join(columns)
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        names = ", ".join(columns)
-        if engine.dialect.name == "postgresql":
+        if dialect == "postgresql":
+            try:  # needs a superuser (scripts/with-postgres.sh's is one)
+                cur.execute("SET session_replication_role = replica")
+            except Exception:
+                raw.rollback()
+            cur.execute("SET maintenance_work_mem = '512MB'")
+        else:
+            cur.execute("PRAGMA foreign_keys = OFF")
+            cur.execute("PRAGMA cache_size = -262144")
+            cur.execute("BEGIN")
+        drop, create = _secondary_indexes(cur, dialect, table)
+        for statement in drop:
+            cur.execute(statement)
+        if dialect == "postgresql":
             with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cur.execute("BEGIN")
             marks = ", ".join("?" * len(columns))
             cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
                             _stored(engine, table, columns, rows))
+        for statement in create:
+            cur.execute(statement)
         raw.commit()
     finally:
         raw.close()
+    engine.dispose()  # the pragmas and settings above stay with the loading connection
 
 
-def load(engine: Any, sessions: Any, people: list[Person], interests: list[Interests],
+def check_sample(sessions: Any, people: list[Person], interests: list[Interest]) -> None:
+    """Re-import a sample through `import_participants`: all must come out unchanged,
+    i.e. the bulk load stored exactly what Herald's importer would have (rolled back)."""
+    from scheduler.participants import import_participants, validate_participant
+
+    step = max(1, len(people) // CHECK_SAMPLE)
+    pairs: dict[int, list[tuple[str, str]]] = {pid: [] for pid in range(1, len(people) + 1,
+                                                                          step)}
+    for pid, kind, value in interests:
+        if pid in pairs:
+            pairs[pid].append((kind, value))
+    sample = []
+    for pid, got in pairs.items():
+        p = people[pid - 1]
+        row = {"email": p[0], "name": p[1], "language": p[2], "country": p[3],
+               "timezone": p[4], "frequency": p[5], "consent": p[7].isoformat() if p[7] else ""}
+        for kind, column in (("topic", "topics"), ("region", "regions"),
+                             ("language", "languages"), ("mode", "modes")):
+            row[column] = ";".join(v for k, v in got if k == kind)
+        record, errors = validate_participant(row)
+        assert record is not None, errors
+        sample.append(record)
+    with sessions() as s:
+        summary = import_participants(s, sample, now=NOW)
+        s.rollback()
+    if len(summary.unchanged) != len(sample):
+        raise SystemExit(f"setup bug: {len(sample) - len(summary.unchanged)} of {len(sample)} "
+                         "sampled profiles differ from what import_participants stores")
+
+
+def load(engine: Any, sessions: Any, people: list[Person], interests: list[Interest],
          n_courses: int, phase: Phases) -> None:
     """Participants, interests and courses into an empty schema, then statistics."""
     from sqlalchemy import text
 
     from scheduler.ingest.store import import_courses
-    from scheduler.participants import import_participants, validate_participant
-
     stamps = (LOADED_AT, LOADED_AT)
     with phase(f"write {len(people):,} participants"):
         write_rows(engine, "participants", PEOPLE_COLUMNS,
                    ((i, *p, *stamps) for i, p in enumerate(people, 1)))
-    with phase(f"write {sum(map(len, interests)):,} interests"):
-        write_rows(engine, "participant_interests", INTEREST_COLUMNS,
-                   ((i, kind, value) for i, pairs in enumerate(interests, 1)
-                    for kind, value in pairs))
+    with phase(f"write {len(interests):,} interests"):
+        write_rows(engine, "participant_interests", INTEREST_COLUMNS, interests)
     with phase(f"import {n_courses} courses, check a sample, gather statistics"):
         with sessions() as s, s.begin():
             import_courses(s, courses(n_courses), now=NOW)
@@ -233,25 +318,7 @@ def load(engine: Any, sessions: Any, people: list[Person], interests: list[Inter
             with engine.begin() as c:  # ids were given explicitly: move the sequence on
                 c.execute(text("SELECT setval(pg_get_serial_sequence('participants', 'id'), "
                                ":n)"), {"n": len(people)})
-        step = max(1, len(people) // CHECK_SAMPLE)
-        with sessions() as s:
-            sample = []
-            for p, pairs in zip(people[::step], interests[::step], strict=True):
-                row = {"email": p[0], "name": p[1], "language": p[2], "country": p[3],
-                       "timezone": p[4], "frequency": p[5],
-                       "consent": p[7].isoformat() if p[7] else ""}
-                for kind, col in (("topic", "topics"), ("region", "regions"),
-                                  ("language", "languages"), ("mode", "modes")):
-                    row[col] = ";".join(v for k, v in pairs if k == kind)
-                rec, errors = validate_participant(row)
-                assert rec is not None, errors
-                sample.append(rec)
-            summary = import_participants(s, sample, now=NOW)
-            if len(summary.unchanged) != len(sample):
-                raise SystemExit(f"setup bug: {len(summary.added) + len(summary.updated)} of "
-                                 f"{len(sample)} sampled profiles differ from what "
-                                 "import_participants stores")
-            s.rollback()
+        check_sample(sessions, people, interests)
         # A loaded production database has been vacuumed and analysed.
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
