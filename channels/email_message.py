@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import random
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
@@ -47,6 +47,8 @@ _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _ASCII = bytes(range(128))
+# Boundaries need to be unlikely in the text, not secret: no system call per message.
+_random = random.Random()
 _HARD_LIMIT = 998  # RFC 5322 section 2.1.1: characters per line, excluding CRLF
 _SOFT_LIMIT = 78
 
@@ -239,7 +241,7 @@ def _boundary(*parts: list[str]) -> str:
     """A boundary that no line of the parts starts with."""
     joined = "\n".join("\n".join(part) for part in parts)
     while True:
-        boundary = f"=_herald_{secrets.token_hex(12)}"
+        boundary = f"=_herald_{_random.getrandbits(96):024x}"
         if f"--{boundary}" not in joined:
             return boundary
 

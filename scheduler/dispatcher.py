@@ -14,12 +14,13 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -121,6 +122,10 @@ class Dispatcher:
         assert isinstance(bind, Engine), "the session factory must be bound to an engine"
         self.engine: Engine = bind
         self._prepared = PreparedCache(bind.dialect)  # the per-delivery writes
+        # SQLite has one writer at a time, and a thread that finds the lock taken sleeps
+        # in the busy handler (milliseconds); this process's workers queue here instead.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if bind.dialect.name == "sqlite" else nullcontext())
         self.config = config
         self.channels = channels
         self.builder = builder
@@ -323,13 +328,13 @@ class Dispatcher:
     def _txn(self, pending: Pending | None) -> Iterator[Connection]:
         """A transaction that first writes the outcomes still `pending` (then cleared)."""
         if pending is not None and pending.conn is not None:
-            with pending.conn.begin():
+            with self._write_lock, pending.conn.begin():
                 for stmt, params in pending:
                     self._prepared.run(pending.conn, stmt, params)
                 yield pending.conn
             pending.clear()
             return
-        with self.engine.begin() as c:
+        with self._write_lock, self.engine.begin() as c:
             yield c
 
     def process(self, d: Delivery, channel: Channel, batch: Batch,

@@ -114,6 +114,7 @@ class MessageBuilder:
             "period": None,
         }
         meta: dict[str, Any] = {"campaign": delivery.campaign}
+        scope: tuple[str, ...] | None = None
         if delivery.course_id is not None:
             course = (batch.courses.get(delivery.course_id) if batch is not None
                       else session.get(Course, delivery.course_id))
@@ -126,6 +127,9 @@ class MessageBuilder:
                 self.base_url, self.key, delivery.dedup_key, course.url
             )
             meta["course_id"] = course.id
+            sender = self.config.settings.sender
+            scope = (course.id, course.content_hash, delivery.campaign, sender.name,
+                     sender.email)
         else:
             courses = self.digest_courses(session, delivery, p.id, today)
             if not courses:
@@ -136,7 +140,18 @@ class MessageBuilder:
             ]
             ctx["period"] = {"start": delivery.period_start, "end": delivery.period_end}
         language = self.renderer.resolve_language(delivery.template, p.language)
-        rendered = self.renderer.render_email(delivery.template, language, ctx)
+        if scope is not None:
+            # Rendered once per course, campaign and language; the recipient filled in.
+            holes = {"participant.name": p.name, "participant.email": p.email,
+                     "participant.language": p.language,
+                     **{f"links.{k}": v for k, v in ctx.pop("links").items()}}
+            del ctx["participant"]
+            rendered = self.renderer.render_email_for(delivery.template, language, ctx, holes,
+                                                      scope)
+            ctx["links"] = {k.removeprefix("links."): v for k, v in holes.items()
+                            if k.startswith("links.")}
+        else:
+            rendered = self.renderer.render_email(delivery.template, language, ctx)
         return Message(
             key=delivery.dedup_key,
             to=p.email,

@@ -13,11 +13,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scheduler.rendering import formatting
+from scheduler.rendering.holes import Hole
 
 
 def _lang(ctx: Context) -> str:
@@ -90,6 +98,21 @@ def plural_filter(ctx: Context, count: int, **forms: str) -> str:
     return formatting.plural(int(count), _lang(ctx), forms)
 
 
+@pass_eval_context
+def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
+    """What `{{ … }}` prints: nothing for None; a marker for a per-recipient hole."""
+    if value is None:  # an absent optional value (no description), not "None"
+        return ""
+    if isinstance(value, Hole):
+        return value.marker(escaped=bool(eval_ctx.autoescape))
+    return value
+
+
+def href_filter(url: Any) -> Any:
+    """`{{ links.course|href }}`: the URL if http(s) or mailto, else `#`."""
+    return url.through_href() if isinstance(url, Hole) else formatting.safe_href(url)
+
+
 def build_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
     """The environment over `templates_dir`; templates re-read when their files change."""
     env = ImmutableSandboxedEnvironment(
@@ -101,8 +124,7 @@ def build_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=True,
-        # An absent optional value (no description) prints as nothing, not "None".
-        finalize=lambda value: "" if value is None else value,
+        finalize=_finalize,
     )
     env.filters.update(
         {
@@ -117,7 +139,7 @@ def build_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
             "plural": plural_filter,
             "place": formatting.place,
             "one_line": formatting.one_line,
-            "href": formatting.safe_href,
+            "href": href_filter,
         }
     )
     return env

@@ -14,8 +14,10 @@ of `i18n/{lang}.yaml`.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +28,9 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 import scheduler
 from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
+from scheduler.rendering.holes import Hole, Piece, Uncacheable
+from scheduler.rendering.holes import fill as holes_fill
+from scheduler.rendering.holes import split as holes_split
 from scheduler.rendering.labels import FALLBACK, LabelError, Labels
 from scheduler.rendering.samples import sample_context
 
@@ -85,6 +90,10 @@ class Renderer:
         self.env = build_environment(self.templates_dir)
         self.labels = Labels(self.templates_dir / "i18n")
         self._listing: dict[str, tuple[int, dict[str, set[str]]]] = {}
+        self._shared: dict[Hashable, tuple[list[Piece], ...]] = {}
+        self._uncacheable: set[tuple[str, str]] = set()
+        self._checked = float("-inf")
+        self._stamp = 0
 
     # -- languages -----------------------------------------------------------------------
 
@@ -147,6 +156,57 @@ class Renderer:
         text = _tidy(self._render(f"{template}/{lang}.txt", ctx)) + "\n"
         html = self._render(f"{template}/{lang}.html", ctx)
         return RenderedEmail(subject, text, html, lang, ctx["dir"])
+
+    def render_email_for(
+        self, template: str, language: str, shared: Mapping[str, Any],
+        holes: Mapping[str, str], scope: Hashable,
+    ) -> RenderedEmail:
+        """`render_email` of `shared` + `holes`, rendered once per `scope` and language.
+
+        `holes` maps dotted context paths (`participant.name`, `links.course`) to the
+        recipient's values; `shared` holds the rest, the same for every message of `scope`
+        (which must change whenever `shared` does: course id and content hash, campaign,
+        sender). The output is exactly `render_email`'s (see `holes.py`); a template that
+        does more with a recipient's value than print it is rendered in full every time.
+        """
+        lang = self.resolve_language(template, language)
+        paths = sorted(holes)
+        values = [holes[p] for p in paths]
+        if (template, lang) in self._uncacheable:
+            return self.render_email(template, lang, _with_values(shared, paths, values))
+        self._check_generation()
+        key = (template, lang, scope, tuple(paths), tuple(bool(v) for v in values))
+        pieces = self._shared.get(key)
+        if pieces is None:
+            marked = _with_values(shared, paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
+            ctx = self._context(lang, marked)
+            try:
+                pieces = tuple(holes_split(self._render(f"{template}/{lang}.{part}", ctx))
+                               for part in EMAIL_PARTS)
+            except (Uncacheable, RenderError) as exc:
+                if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
+                    raise
+                self._uncacheable.add((template, lang))
+                return self.render_email(template, lang, _with_values(shared, paths, values))
+            if len(self._shared) >= _SHARED_MAX:
+                self._shared.clear()
+            self._shared[key] = pieces
+        subject, text, html = (holes_fill(p, values, formatting.safe_href) for p in pieces)
+        direction = formatting.direction(lang)
+        return RenderedEmail(formatting.one_line(subject), _tidy(text) + "\n", html, lang,
+                             direction)
+
+    def _check_generation(self) -> None:
+        """Forget shared renders when any template or label file changed (checked 1/s)."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return
+        self._checked = now
+        stamp = max((e.stat().st_mtime_ns for e in _walk(self.templates_dir)), default=0)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._shared.clear()
+            self._uncacheable.clear()
 
     def render_post(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """The post `template` in `language` (or English): plain text, link last.
@@ -254,6 +314,32 @@ class Renderer:
         if located is not None:
             where = f"{self._show(located[0])}:{located[1]}"
         return f"{where}: {_first_line(exc)}"
+
+
+_SHARED_MAX = 2048
+
+
+def _with_values(shared: Mapping[str, Any], paths: list[str], values: list[Any]) -> dict[str, Any]:
+    """`shared` with each dotted path set to its value (dicts along the path are copied)."""
+    ctx = dict(shared)
+    for path, value in zip(paths, values, strict=True):
+        *parents, leaf = path.split(".")
+        node = ctx
+        for name in parents:
+            child = dict(node.get(name) or {})
+            node[name] = child
+            node = child
+        node[leaf] = value
+    return ctx
+
+
+def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
+    """Every file under `root`, and the folders themselves (an added file changes those)."""
+    with os.scandir(root) as entries:
+        for entry in entries:
+            yield entry
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path))
 
 
 def _template_frame(tb: TracebackType | None, root: Path) -> tuple[Path, int] | None:
