@@ -24,8 +24,11 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	scripts/with-postgres.sh $(BIN)/pytest
 
+# `make bench` (full size) or `make bench BENCH_ARGS=--quick`; not part of `make test`.
+# Apprise and pyinstrument (the bench extra) are installed for the benchmarks only.
 bench: $(STAMP)
-	$(BIN)/python bench/plan_bench.py $(BENCH_ARGS)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
