@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -207,8 +208,9 @@ def wait_all(procs: list[subprocess.Popen[bytes]], sink: SinkProcess, total: int
 
 
 def run_k(tmp: Path, server: str, deliveries: int, k: int, timeout: float,
-          ) -> tuple[float, Tally, float]:
-    """Plan a fresh outbox, drain it with k processes: (seconds, tally, start-up s)."""
+          ) -> tuple[float, Tally, float, float]:
+    """Plan a fresh outbox, drain it with k processes: (seconds, tally, start-up seconds,
+    CPU milliseconds the k processes spent a message)."""
     work = tmp / f"k{k}"
     work.mkdir()
     with SinkProcess(work) as sink, pg_database(server) as url:
@@ -218,6 +220,7 @@ def run_k(tmp: Path, server: str, deliveries: int, k: int, timeout: float,
               f"({time.perf_counter() - t0:.1f} s)", flush=True)
         cmd = herald_command(outbox, "send-now", "--channel", "email", "--json")
         logs = [(work / f"send-now-{i}.log").open("wb") for i in range(k)]
+        cpu0 = children_cpu()
         t0 = time.perf_counter()
         procs = [subprocess.Popen(cmd, cwd=work, env=herald_env(), stdout=log,
                                   stderr=subprocess.STDOUT) for log in logs]
@@ -227,6 +230,7 @@ def run_k(tmp: Path, server: str, deliveries: int, k: int, timeout: float,
             for log in logs:
                 log.close()
         elapsed = time.perf_counter() - t0
+        cpu_ms = (children_cpu() - cpu0) * 1000 / deliveries
         # Start-up and the nothing-new planning pass: a send-now with nothing to send.
         t0 = time.perf_counter()
         subprocess.run(cmd, cwd=work, env=herald_env(), check=True,
@@ -234,10 +238,16 @@ def run_k(tmp: Path, server: str, deliveries: int, k: int, timeout: float,
         startup = time.perf_counter() - t0
         sink.stop()
         result = tally(outbox, sink.lines())
-    print(f"    k={k}: {deliveries / elapsed:.0f} msgs/s ({elapsed:.1f} s); received "
-          f"{result.received:,}, duplicates {result.duplicates}, lost {result.lost}, "
-          f"states {result.states}", flush=True)
-    return elapsed, result, startup
+    print(f"    k={k}: {deliveries / elapsed:.0f} msgs/s ({elapsed:.1f} s, {cpu_ms:.2f} ms of "
+          f"dispatcher CPU a message); received {result.received:,}, duplicates "
+          f"{result.duplicates}, lost {result.lost}, states {result.states}", flush=True)
+    return elapsed, result, startup, cpu_ms
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -265,11 +275,12 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="herald-scaleout-") as tmp:
         for k in args.processes:
-            elapsed, result, startup = run_k(Path(tmp), server, n, k, args.timeout)
+            elapsed, result, startup, cpu_ms = run_k(Path(tmp), server, n, k, args.timeout)
             rates[k] = n / elapsed
             duplicates += result.duplicates
             lost += result.lost
-            note = f"{n:,} in {elapsed:.1f} s, start-up {startup:.1f} s included"
+            note = (f"{n:,} in {elapsed:.1f} s (start-up {startup:.1f} s included), "
+                    f"{cpu_ms:.2f} ms of dispatcher CPU a message")
             if k != args.processes[0]:
                 note += f"; {rates[k] / rates[args.processes[0]]:.2f}× k={args.processes[0]}"
             figures.append(figure(bench, f"throughput_{k}", round(rates[k], 1), "msg/s",
