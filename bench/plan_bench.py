@@ -241,9 +241,11 @@ def write_rows(engine: Any, table: str, columns: tuple[str, ...],
     try:
         cur = raw.cursor()
         if dialect == "postgresql":
+            from psycopg.errors import InsufficientPrivilege
+
             try:  # needs a superuser (scripts/with-postgres.sh's is one)
                 cur.execute("SET session_replication_role = replica")
-            except Exception:
+            except InsufficientPrivilege:
                 raw.rollback()
             cur.execute("SET maintenance_work_mem = '512MB'")
         else:
