@@ -82,19 +82,53 @@ def participant_is_reachable() -> ColumnElement[bool]:
     )
 
 
-def match_condition(today: date) -> ColumnElement[bool]:
-    """The full matching predicate over `Course` and `Participant` in one FROM."""
-    topics = or_(Participant.any_topic == true(), _shares_term("topic"))
+def _with_term(kind: str, course_id: str) -> ColumnElement[bool]:
+    """P has an interest of `kind` among the terms of course `course_id` (uncorrelated)."""
+    terms = select(CourseTerm.value).where(CourseTerm.course_id == course_id,
+                                           CourseTerm.kind == kind)
+    return Participant.id.in_(select(ParticipantInterest.participant_id).where(
+        ParticipantInterest.kind == kind, ParticipantInterest.value.in_(terms)))
+
+
+def _with_interest(kind: str, value: str) -> ColumnElement[bool]:
+    """P has the interest (`kind`, `value`) (uncorrelated)."""
+    return Participant.id.in_(select(ParticipantInterest.participant_id).where(
+        ParticipantInterest.kind == kind, ParticipantInterest.value == value))
+
+
+def match_condition(today: date, course: Course | None = None) -> ColumnElement[bool]:
+    """The full matching predicate over `Course` and `Participant` in one FROM.
+
+    With `course` (the FROM then holds that course only, as when the planner plans one),
+    the interest tests are written as IN over subqueries that do not refer to the outer
+    row: PostgreSQL then builds each one's set once (a hashed subplan) instead of probing
+    an index for every participant inside an OR, which it cannot turn into a join. The
+    rules are the same; the tests hold both forms to the reference.
+    """
+    if course is None:
+        shares_topic = _shares_term("topic")
+        course_has_language = _course_has_language(Participant.language)
+        shares_language = _shares_term("language")
+        in_region = _interest("region", func.lower(Course.region))
+        in_mode = _interest("mode", Course.mode)
+    else:
+        shares_topic = _with_term("topic", course.id)
+        course_has_language = Participant.language.in_(select(CourseTerm.value).where(
+            CourseTerm.course_id == course.id, CourseTerm.kind == "language"))
+        shares_language = _with_term("language", course.id)
+        in_region = _with_interest("region", (course.region or "").lower())
+        in_mode = _with_interest("mode", course.mode)
+    topics = or_(Participant.any_topic == true(), shares_topic)
     languages = or_(
-        and_(Participant.any_language == true(), _course_has_language(Participant.language)),
-        and_(Participant.any_language == false(), _shares_term("language")),
+        and_(Participant.any_language == true(), course_has_language),
+        and_(Participant.any_language == false(), shares_language),
     )
     regions = or_(
         Course.mode.in_(ONLINE_MODES),
         Participant.any_region == true(),
-        _interest("region", func.lower(Course.region)),
+        in_region,
     )
-    modes = or_(Participant.any_mode == true(), _interest("mode", Course.mode))
+    modes = or_(Participant.any_mode == true(), in_mode)
     return and_(
         participant_is_reachable(),
         course_is_open(today),

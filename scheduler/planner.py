@@ -213,7 +213,7 @@ class Planner:
         for course, due_at in self._due_courses(session, campaign, now, only):
             mark = self._mark(session, campaign.name, course.id)
             conds = [
-                match_condition(today),
+                match_condition(today, course),
                 Course.id == course.id,
                 Participant.frequency == "immediate",
             ]

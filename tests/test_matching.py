@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from scheduler.db import ensure_schema, make_engine, session_factory
-from scheduler.matching import ONLINE_MODES, audience, normalise
+from scheduler.matching import ONLINE_MODES, audience, match_condition, normalise
 from scheduler.models import (
     Course,
     CourseTerm,
@@ -144,9 +144,17 @@ def check_against_reference(ps: list[P], cs: list[C], sessions: sessionmaker[Orm
     load(ps, cs, sessions)
     with sessions() as s:
         got = set(s.execute(audience(TODAY)).all())
+        # The planner's form for one course at a time (uncorrelated subqueries).
+        per_course: set[tuple[str, int]] = set()
+        for course in s.scalars(select(Course)):
+            per_course |= set(s.execute(
+                select(Course.id, Participant.id).select_from(Course)
+                .join(Participant, true())
+                .where(Course.id == course.id, match_condition(TODAY, course))).all())
     expected = {(f"C{ci}", pi + 1) for pi, p in enumerate(ps) for ci, c in enumerate(cs)
                 if reference_match(p, c)}
     assert got == expected
+    assert per_course == expected
 
 
 def test_online_course_reaches_every_region() -> None:
