@@ -67,6 +67,34 @@ def write_figures(path: Path | None, figures: list[Figure]) -> None:
         path.write_text(json.dumps(figures, indent=2))
 
 
+SENDER = "ITU Academy <academy@example.org>"
+
+ANNOUNCE_CAMPAIGN = """
+campaigns:
+  announce:
+    kind: course_email
+    channel: email
+    template: email/announcement
+    timing: on_publish
+    min_lead: 7d
+"""
+"""The one campaign every benchmark plans: an announcement email per matching course."""
+
+
+def smtp_channel_yaml(port: int, connections: int = 2) -> str:
+    """channels.yaml with one `email` channel: plain SMTP to a sink on loopback."""
+    return f"""
+channels:
+  email:
+    type: smtp
+    host: 127.0.0.1
+    port: {port}
+    security: none
+    from: "{SENDER}"
+    connections: {connections}
+"""
+
+
 def scratch_project(tmp: Path, *, campaigns: str | None = None,
                     channels: str | None = None) -> Path:
     """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced."""

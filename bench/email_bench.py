@@ -43,7 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, func, select
 
-from bench.common import ROOT, Figure, figure, scratch_project, write_figures
+from bench.common import (
+    ANNOUNCE_CAMPAIGN,
+    ROOT,
+    SENDER,
+    Figure,
+    figure,
+    scratch_project,
+    smtp_channel_yaml,
+    write_figures,
+)
 from bench.smtp_sink import SinkProcess
 from channels.base import Message
 from channels.email_message import (
@@ -67,35 +76,16 @@ BENCH = "email"
 # The demo's moment: the catalogue and the participants were imported a week earlier.
 NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)
 IMPORTED_AT = NOW - timedelta(days=7)
-SENDER = "ITU Academy <academy@example.org>"
 # A fixed key, so the prebuilt messages carry the same signed links Herald sends.
 SIGNING_KEY = "email-bench-signing-key-0123456789abcdef"
 # Announcement emails per generated participant with the demo catalogue: about 3.8 (3.1
 # on a few hundred); load a margin more and trim the outbox to exactly N.
 EMAILS_PER_PARTICIPANT = 3.0
-CAMPAIGNS = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-    min_lead: 7d
-"""
+CAMPAIGNS = ANNOUNCE_CAMPAIGN
 T = TypeVar("T")
 
 
-def channels_yaml(port: int, connections: int) -> str:
-    return f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {port}
-    security: none
-    from: "{SENDER}"
-    connections: {connections}
-"""
+channels_yaml = smtp_channel_yaml
 
 
 # Runs the shared sink unchanged, saving the count its handler keeps anyway when it stops.

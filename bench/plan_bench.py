@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.common import (  # noqa: E402
+    ANNOUNCE_CAMPAIGN,
     ROOT,
     Figure,
     figure,
@@ -51,15 +52,7 @@ from bench.common import (  # noqa: E402
 
 NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)
 LOADED_AT = NOW - timedelta(days=30)
-CAMPAIGNS = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-    min_lead: 7d
-"""
+CAMPAIGNS = ANNOUNCE_CAMPAIGN
 PEOPLE_COLUMNS = ("id", "email", "name", "language", "country", "timezone", "frequency",
                   "status", "consent_date", "any_topic", "any_region", "any_mode",
                   "any_language", "created_at", "updated_at")

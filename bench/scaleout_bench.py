@@ -40,12 +40,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.common import (  # noqa: E402
+    ANNOUNCE_CAMPAIGN,
     ROOT,
     Figure,
     figure,
     pg_database,
     pg_server_url,
     scratch_project,
+    smtp_channel_yaml,
     write_figures,
 )
 from bench.raw_sink import SinkProcess  # noqa: E402
@@ -54,28 +56,10 @@ NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)
 COURSES = 10
 LANGUAGES = ("en", "fr", "es", "ar", "ru", "zh")
 SIGNING_KEY = "bench-signing-key-0123456789abcdef0123456789"
-CAMPAIGNS = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-    min_lead: 7d
-"""
+CAMPAIGNS = ANNOUNCE_CAMPAIGN
 
 
-def channels_yaml(port: int, connections: int = 2) -> str:
-    return f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    connections: {connections}
-"""
+channels_yaml = smtp_channel_yaml
 
 
 @dataclass
