@@ -49,18 +49,21 @@ from scheduler.timing import next_window_start
 log = logging.getLogger(__name__)
 
 CLAIMABLE = sql.CLAIMABLE
-DELIVERIES = sql.DELIVERIES
+HEALTH = cast(Table, ChannelHealth.__table__)
+SUPPRESSIONS = cast(Table, Suppression.__table__)
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
 
-class Pending(list[tuple[ClauseElement, dict[str, Any]]]):
+Writes = list[tuple[ClauseElement, dict[str, Any]]]
+"""Prepared statements to run, with their parameters."""
+
+
+class Pending(Writes):
     """Writes queued for a worker's next commit, and the connection the worker keeps."""
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__()
         self.conn = conn
-HEALTH = cast(Table, ChannelHealth.__table__)
-SUPPRESSIONS = cast(Table, Suppression.__table__)
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=6)
 
 
 def new_owner() -> str:
@@ -320,8 +323,7 @@ class Dispatcher:
                     states.append(self.process(d, channel, batch, pending))
             finally:
                 if pending:
-                    with self._txn(pending):
-                        pass
+                    self._write([], pending)
         return states
 
     @contextmanager
@@ -336,6 +338,12 @@ class Dispatcher:
             return
         with self._write_lock, self.engine.begin() as c:
             yield c
+
+    def _write(self, writes: Writes, pending: Pending | None = None) -> None:
+        """Run `writes` in one commit (with the outcomes still `pending` first)."""
+        with self._txn(pending) as c:
+            for stmt, params in writes:
+                self._prepared.run(c, stmt, params)
 
     def process(self, d: Delivery, channel: Channel, batch: Batch,
                 pending: Pending | None = None) -> str:
@@ -402,7 +410,7 @@ class Dispatcher:
 
     def _hold(self, delivery_id: int, until: datetime, pending: Pending | None = None) -> None:
         with self._txn(pending) as c:
-            c.execute(update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(
+            c.execute(update(sql.DELIVERIES).where(sql.DELIVERIES.c.id == delivery_id).values(
                 due_at=until, lease_owner=None, lease_expires_at=None, updated_at=self.clock()))
 
     def _begin_send(self, d: Delivery, batch: Batch, pending: Pending | None = None) -> bool:
@@ -425,14 +433,12 @@ class Dispatcher:
         return bool(n)
 
     def _skip(self, delivery_id: int, skip: Skip, pending: Pending | None = None) -> str:
-        writes = self._record(delivery_id, skip.state.value, skip.state.value, skip.reason)
-        with self._txn(pending) as c:
-            for stmt, params in writes:
-                self._prepared.run(c, stmt, params)
+        self._write(self._record(delivery_id, skip.state.value, skip.state.value, skip.reason),
+                    pending)
         return skip.state.value
 
     def _record(self, delivery_id: int, state: str, event: str, error: str | None,
-                **changes: object) -> list[tuple[ClauseElement, dict[str, Any]]]:
+                **changes: object) -> Writes:
         """The writes that set an outcome, free the lease and add the event."""
         now = self.clock()
         params = {"p_id": delivery_id, "p_state": state, "p_now": now, "p_error": error,
@@ -500,8 +506,7 @@ class Dispatcher:
         self._halted.add(name)
         values = {"needs_attention": True, "reason": reason,
                   "config_hash": channel_config_hash(self.config, name), "updated_at": now}
-        t = HEALTH
-        done = c.execute(update(t).where(t.c.channel == name).values(**values)).rowcount
-        if not done:
-            c.execute(insert(t).values(channel=name, **values))
+        done = c.execute(update(HEALTH).where(HEALTH.c.channel == name).values(**values))
+        if not done.rowcount:
+            c.execute(insert(HEALTH).values(channel=name, **values))
         log.error("channel %s needs attention: %s", name, reason)

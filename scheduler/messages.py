@@ -139,19 +139,16 @@ class MessageBuilder:
                 click_url(self.base_url, self.key, delivery.dedup_key, c.url) for c in courses
             ]
             ctx["period"] = {"start": delivery.period_start, "end": delivery.period_end}
-        language = self.renderer.resolve_language(delivery.template, p.language)
+        # The renderer resolves the language (the preferred one, else English).
         if scope is not None:
             # Rendered once per course, campaign and language; the recipient filled in.
-            holes = {"participant.name": p.name, "participant.email": p.email,
-                     "participant.language": p.language,
-                     **{f"links.{k}": v for k, v in ctx.pop("links").items()}}
-            del ctx["participant"]
-            rendered = self.renderer.render_email_for(delivery.template, language, ctx, holes,
-                                                      scope)
-            ctx["links"] = {k.removeprefix("links."): v for k, v in holes.items()
-                            if k.startswith("links.")}
+            holes = {f"{group}.{k}": v for group in ("participant", "links")
+                     for k, v in ctx[group].items()}
+            shared = {k: v for k, v in ctx.items() if k not in ("participant", "links")}
+            rendered = self.renderer.render_email_for(delivery.template, p.language, shared,
+                                                      holes, scope)
         else:
-            rendered = self.renderer.render_email(delivery.template, language, ctx)
+            rendered = self.renderer.render_email(delivery.template, p.language, ctx)
         return Message(
             key=delivery.dedup_key,
             to=p.email,
