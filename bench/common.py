@@ -11,12 +11,16 @@ import json
 import os
 import resource
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from types import TracebackType
+from typing import Any, Literal, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -135,3 +139,48 @@ def pg_database(server_url: str) -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class ChildSink:
+    """A sink script run as a child process: `.port` once it listens; SIGTERM stops it.
+
+    The script takes `--port-file F` (it writes its loopback port there when it listens)
+    plus whatever `options()` adds.
+    """
+
+    script: Path
+    name = "sink"  # in messages
+    stem = "sink"  # of its files in the work folder
+
+    def __init__(self, workdir: Path) -> None:
+        self.port_file = workdir / f"{self.stem}.port"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def options(self) -> list[str]:
+        return []
+
+    def __enter__(self) -> Self:
+        self.port_file.unlink(missing_ok=True)
+        self.proc = subprocess.Popen([sys.executable, str(self.script),
+                                      "--port-file", str(self.port_file), *self.options()])
+        deadline = time.monotonic() + 20
+        while not self.port_file.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.name} did not start")
+            time.sleep(0.02)
+        self.port = int(self.port_file.read_text())
+        return self
+
+    def stop(self) -> None:
+        """Stop the sink (it finishes its record first); what `__exit__` does."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()

@@ -25,7 +25,6 @@ import math
 import os
 import shutil
 import smtplib
-import subprocess
 import sys
 import tempfile
 import threading
@@ -88,50 +87,10 @@ T = TypeVar("T")
 channels_yaml = smtp_channel_yaml
 
 
-# Runs the shared sink unchanged, saving the count its handler keeps anyway when it stops.
-_COUNTING_SINK = """
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv.pop(1))
-from bench import smtp_sink
-count_file = Path(sys.argv.pop(1))
-close = smtp_sink.CountingHandler.close
-def close_and_count(self):
-    close(self)
-    count_file.write_text(str(self.count))
-smtp_sink.CountingHandler.close = close_and_count
-sys.exit(smtp_sink.main())
-"""
-
-
-class CountingSink(SinkProcess):
-    """`bench/smtp_sink.py` without a record; `count()` once it has stopped.
-
-    Its record (header parsing and a JSON line a message) costs the sink about a quarter
-    more CPU a message, and the sink bounds the bare loop: measured, it lowered the limit
-    by ~25%. The count costs nothing a message.
-    """
-
-    def __init__(self, workdir: Path) -> None:
-        workdir.mkdir(parents=True)
-        super().__init__(workdir)
-        self.count_file = workdir / "sink.count"
-
-    def __enter__(self) -> CountingSink:
-        self.proc = subprocess.Popen([sys.executable, "-c", _COUNTING_SINK, str(ROOT),
-                                      str(self.count_file), "--port-file", str(self.port_file)])
-        deadline = time.monotonic() + 20
-        while not self.port_file.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the SMTP sink did not start")
-            time.sleep(0.05)
-        self.port = int(self.port_file.read_text())
-        return self
-
-    def count(self) -> int:
-        if not self.count_file.exists():
-            raise RuntimeError("the SMTP sink has not stopped cleanly: no count")
-        return int(self.count_file.read_text())
+def fresh(folder: Path) -> Path:
+    """A new empty folder for one phase's sink."""
+    folder.mkdir(parents=True)
+    return folder
 
 
 def setup(tmp: Path, emails: int, connections: int) -> tuple[Path, str]:
@@ -352,7 +311,7 @@ def herald_send(config_dir: Path, db_url: str, profile: Path | None) -> tuple[fl
     return t_app, elapsed
 
 
-def check_count(sink: CountingSink, expected: int, phase: str) -> None:
+def check_count(sink: SinkProcess, expected: int, phase: str) -> None:
     """Fail loudly unless the (stopped) sink accepted exactly `expected` messages."""
     if sink.count() != expected:
         raise SystemExit(f"{phase}: the sink accepted {sink.count()} messages, "
@@ -403,13 +362,13 @@ def main() -> int:
         print(f"prebuilt {len(messages):,} messages (mean {size / 1024:.1f} KiB) in "
               f"{t_prebuild:.1f}s", flush=True)
 
-        with CountingSink(tmp / "sink-bare") as sink:
+        with SinkProcess(fresh(tmp / "sink-bare")) as sink:
             t_bare, n_bare = bare_loop(sink.port, messages, conns, envelope_sender(SENDER))
         check_count(sink, len(messages), "bare loop")
         print(f"bare smtplib loop: {n_bare:,} messages in {t_bare:.1f}s", flush=True)
 
         profile = ROOT / "bench" / "results" / "email-profile.txt" if args.profile else None
-        with CountingSink(tmp / "sink-herald") as sink:
+        with SinkProcess(fresh(tmp / "sink-herald")) as sink:
             (config_dir / "channels.yaml").write_text(channels_yaml(sink.port, conns))
             t_app, t_herald = herald_send(config_dir, db_url, profile)
         check_count(sink, emails, "herald")
@@ -420,7 +379,7 @@ def main() -> int:
             print(f"profile: {profile}\n" + "\n".join(profile.read_text().splitlines()[:60]))
 
         picked = messages[:: max(1, len(messages) // sample)][:sample]
-        with CountingSink(tmp / "sink-apprise") as sink:
+        with SinkProcess(fresh(tmp / "sink-apprise")) as sink:
             t_apprise, apprise_version = apprise_send(sink.port, picked, conns)
         check_count(sink, len(picked), "apprise")
         print(f"apprise: {len(picked):,} messages in {t_apprise:.1f}s", flush=True)

@@ -24,12 +24,12 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ChildSink
 
 HOST = b"sink.local"
 EHLO_REPLY = (b"250-" + HOST + b"\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
@@ -214,29 +214,22 @@ def parse_record_line(line: str) -> dict[str, Any]:
     return {"to": to.split(",") if to else [], "subject": subject, "message_id": message_id}
 
 
-class SinkProcess:
+class SinkProcess(ChildSink):
     """Start `raw_sink.py` as a child process; `.port` once it listens."""
 
-    def __init__(self, workdir: Path, record: bool = True) -> None:
-        self.port_file = workdir / "raw-sink.port"
-        self.record = workdir / "raw-sink.tsv" if record else None
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
+    script = Path(__file__).resolve()
+    name = "raw SMTP sink"
+    stem = "raw-sink"
 
-    def __enter__(self) -> SinkProcess:
-        self.port_file.unlink(missing_ok=True)
-        cmd = [sys.executable, __file__, "--port-file", str(self.port_file)]
-        if self.record:
-            self.record.unlink(missing_ok=True)
-            cmd += ["--record", str(self.record)]
-        self.proc = subprocess.Popen(cmd)
-        deadline = time.monotonic() + 20
-        while not self.port_file.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the raw SMTP sink did not start")
-            time.sleep(0.02)
-        self.port = int(self.port_file.read_text())
-        return self
+    def __init__(self, workdir: Path, record: bool = True) -> None:
+        super().__init__(workdir)
+        self.record = workdir / "raw-sink.tsv" if record else None
+
+    def options(self) -> list[str]:
+        if self.record is None:
+            return []
+        self.record.unlink(missing_ok=True)
+        return ["--record", str(self.record)]
 
     def lines(self) -> list[str]:
         """The raw record lines so far (flushed at most FLUSH_EVERY seconds ago)."""
@@ -247,19 +240,6 @@ class SinkProcess:
     def received(self) -> list[dict[str, Any]]:
         """What the sink recorded so far (needs record=True)."""
         return [parse_record_line(line) for line in self.lines() if line]
-
-    def stop(self) -> None:
-        """Stop the sink after its final flush (what `__exit__` does)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
 
 
 def main() -> int:
