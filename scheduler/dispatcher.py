@@ -20,13 +20,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ClauseElement, Connection, Engine, Table, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
@@ -42,6 +42,7 @@ from scheduler.models import (
     DeliveryState,
     Suppression,
 )
+from scheduler.outbox_writer import OutboxWriter, Pending, Writes
 from scheduler.prepared import PreparedCache
 from scheduler.slots import send_time_hold
 from scheduler.timing import next_window_start
@@ -53,17 +54,6 @@ HEALTH = cast(Table, ChannelHealth.__table__)
 SUPPRESSIONS = cast(Table, Suppression.__table__)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
-
-Writes = list[tuple[ClauseElement, dict[str, Any]]]
-"""Prepared statements to run, with their parameters."""
-
-
-class Pending(Writes):
-    """Writes queued for a worker's next commit, and the connection the worker keeps."""
-
-    def __init__(self, conn: Connection | None = None) -> None:
-        super().__init__()
-        self.conn = conn
 
 
 def new_owner() -> str:
@@ -316,40 +306,53 @@ class Dispatcher:
         a crash during its send would: per worker, at most one delivery is ever in doubt.
         """
         states: list[str] = []
-        with self.engine.connect() as conn:
-            pending = Pending(conn)
+        writer = OutboxWriter(self.engine, self._prepared, self._write_lock)
+        session = self.sessions()
+        try:
+            pending = Pending(writer)
             try:
                 for d in queue:
-                    states.append(self.process(d, channel, batch, pending))
+                    states.append(self.process(d, channel, batch, pending, session))
             finally:
                 if pending:
-                    self._write([], pending)
+                    pending.flush()
+        finally:
+            session.close()
+            writer.close()
         return states
 
     @contextmanager
     def _txn(self, pending: Pending | None) -> Iterator[Connection]:
-        """A transaction that first writes the outcomes still `pending` (then cleared)."""
-        if pending is not None and pending.conn is not None:
-            with self._write_lock, pending.conn.begin():
-                for stmt, params in pending:
-                    self._prepared.run(pending.conn, stmt, params)
-                yield pending.conn
-            pending.clear()
-            return
+        """A transaction, begun after the outcomes still `pending` are committed."""
+        if pending:
+            pending.flush()
         with self._write_lock, self.engine.begin() as c:
             yield c
 
-    def _write(self, writes: Writes, pending: Pending | None = None) -> None:
-        """Run `writes` in one commit (with the outcomes still `pending` first)."""
-        with self._txn(pending) as c:
+    def _run(self, c: Connection, writes: Writes) -> int:
+        """Run prepared `writes` inside `c`'s transaction; the last row count."""
+        count = 0
+        cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
             for stmt, params in writes:
-                self._prepared.run(c, stmt, params)
+                count = self._prepared.execute(cursor, stmt, params)
+        finally:
+            cursor.close()
+        return count
+
+    def _write(self, writes: Writes, pending: Pending | None = None) -> int:
+        """Run `writes` in one commit (with the outcomes still `pending` first)."""
+        if pending is not None:
+            return pending.flush(writes)
+        with self._txn(None) as c:
+            return self._run(c, writes)
 
     def process(self, d: Delivery, channel: Channel, batch: Batch,
-                pending: Pending | None = None) -> str:
+                pending: Pending | None = None, session: Session | None = None) -> str:
         """Build, send and record one claimed delivery (read with `batch`); its new state.
 
-        With `pending`, the outcome is queued there for the worker's next commit.
+        With `pending`, the outcome is queued there for the worker's next commit. `session`
+        (a worker's, reused from message to message) is closed before anything is written.
         """
         if self._stopping or channel.name in self._halted:
             return "skipped"  # still reserved: released when the drain ends
@@ -361,7 +364,8 @@ class Dispatcher:
         # A session only for what the batch does not hold (digests, posts); it begins no
         # transaction unless used, and is closed before anything is written (on SQLite a
         # second writer in the same thread would wait for this one forever).
-        with self.sessions() as s:
+        s = session or self.sessions()
+        with closing(s):
             try:
                 built = self.builder.build(s, d, channel, now, batch)
             except Exception as exc:  # a template bug must not stop the queue
@@ -428,9 +432,7 @@ class Dispatcher:
         params = {"p_id": d.id, "p_owner": self.owner, "p_now": now,
                   "p_expires": now + self.lease, "p_participant": d.participant_id,
                   "p_email": p.email if p is not None else "", "p_course": d.course_id}
-        with self._txn(pending) as c:
-            n = self._prepared.run(c, sql.BEGIN_SEND[(email, course)], params)
-        return bool(n)
+        return bool(self._write([(sql.BEGIN_SEND[(email, course)], params)], pending))
 
     def _skip(self, delivery_id: int, skip: Skip, pending: Pending | None = None) -> str:
         self._write(self._record(delivery_id, skip.state.value, skip.state.value, skip.reason),
@@ -496,8 +498,7 @@ class Dispatcher:
                 if event == "bounced":
                     c.execute(insert_ignore(SUPPRESSIONS, c.dialect.name).values(
                         email=to, reason="bounce", detail=error or "", created_at=now))
-                for stmt, params in writes:
-                    self._prepared.run(c, stmt, params)
+                self._run(c, writes)
         log.info("delivery %s on %s: %s%s", d.id, channel.name, event,
                  f" ({result.error})" if result.error else "")
         return "auth" if event == "auth" else state

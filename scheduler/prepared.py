@@ -3,16 +3,16 @@
 SQLAlchemy spends about a quarter of a millisecond of CPU around each statement it runs
 (cache lookup, parameter processing, result set-up); SQLite itself spends a tenth of that
 on a one-row UPDATE. The dispatcher runs three such statements for every message, so it
-compiles them once per dialect here and hands the SQL and the converted parameters to the
-DBAPI cursor of the connection (and transaction) SQLAlchemy already holds.
+compiles them once per dialect here and hands the SQL and the converted parameters to a
+DBAPI cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -23,33 +23,36 @@ class Prepared:
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
-        self.compiled = compiled
         self.sql = str(compiled)
-        self.order: list[str] | None = (list(compiled.positiontup or [])
-                                        if dialect.positional else None)
+        # Literal values of the statement (`state='sending'`) come with it; the others must
+        # be given on every run.
+        self.defaults: dict[str, Any] = dict(compiled.construct_params(_check=False) or {})
+        self.required = frozenset(name for name, bind in compiled.binds.items()
+                                  if bind.required and name in self.defaults)
+        self.order: tuple[str, ...] | None = (tuple(compiled.positiontup or ())
+                                              if dialect.positional else None)
         # The conversions SQLAlchemy itself applies when it executes this compiled form
-        # (UTC datetimes to the column's storage), keyed like `construct_params`.
-        # (Tuple parameters, whose processors are sequences, are not used here.)
-        self.processors = cast(Mapping[str, Callable[[Any], Any]], compiled._bind_processors)
+        # (UTC datetimes to the column's storage). Tuple parameters are not used here.
+        self.processors: tuple[tuple[str, Callable[[Any], Any]], ...] = tuple(
+            (name, process) for name, process in compiled._bind_processors.items()
+            if callable(process))
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """The driver's parameters for `values` (every bind parameter must be given)."""
-        params = dict(self.compiled.construct_params(dict(values)) or {})
-        for name, process in self.processors.items():
-            if name in params:
-                params[name] = process(params[name])
+        """The driver's parameters for `values` (every required parameter must be given)."""
+        missing = self.required.difference(values)
+        if missing:
+            raise KeyError(f"missing parameter(s) {sorted(missing)} for {self.sql!r}")
+        params = {name: values.get(name, default) for name, default in self.defaults.items()}
+        for name, process in self.processors:
+            params[name] = process(params[name])
         if self.order is not None:
-            return tuple(params[name] for name in self.order)
+            return tuple([params[name] for name in self.order])
         return params
 
-    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
-        """Execute on `conn`'s DBAPI connection (inside its transaction); the row count."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, self.parameters(values))
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+    def execute(self, cursor: Any, values: Mapping[str, Any]) -> int:
+        """Execute on a DBAPI cursor (inside the caller's transaction); the row count."""
+        cursor.execute(self.sql, self.parameters(values))
+        return int(cursor.rowcount)
 
 
 class PreparedCache:
@@ -59,9 +62,13 @@ class PreparedCache:
         self.dialect = dialect
         self._cache: dict[int, tuple[ClauseElement, Prepared]] = {}
 
-    def run(self, conn: Connection, statement: ClauseElement, values: Mapping[str, Any]) -> int:
+    def get(self, statement: ClauseElement) -> Prepared:
         found = self._cache.get(id(statement))
         if found is None or found[0] is not statement:
             found = (statement, Prepared(statement, self.dialect))
             self._cache[id(statement)] = found
-        return found[1].run(conn, values)
+        return found[1]
+
+    def execute(self, cursor: Any, statement: ClauseElement, values: Mapping[str, Any]) -> int:
+        """Run `statement` with `values` on a DBAPI cursor; the row count."""
+        return self.get(statement).execute(cursor, values)
