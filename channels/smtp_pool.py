@@ -140,14 +140,23 @@ def _os_error_text(exc: BaseException) -> str:
 def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> str:
     """MAIL, RCPT, DATA for one message on an open session; the final reply, or SmtpFailure.
 
-    Done step by step rather than with `sendmail` so that a connection lost after the end of
-    the data (stage `data-end`: outcome unknown) is told apart from one lost before it.
+    `sender` and `recipient` are plain checked addresses (`check_address`), sent as they
+    are. When the server offers PIPELINING (RFC 2920) the three commands go out in one
+    write and their replies are read in order: one round trip instead of three. Done step
+    by step rather than with `sendmail` so that a connection lost after the end of the
+    data (stage `data-end`: outcome unknown) is told apart from one lost before it.
     """
-    options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
-    _step(smtp, "mail", lambda: smtp.mail(sender, options), {250})
-    _step(smtp, "rcpt", lambda: smtp.rcpt(recipient), {250, 251})
-    _step(smtp, "data", lambda: _command(smtp, "data"), {354})
-    payload = re.sub(rb"(?m)^\.", b"..", data)  # dot-stuffing (RFC 5321 section 4.5.2)
+    size = f" SIZE={len(data)}" if smtp.has_extn("size") else ""
+    mail, rcpt = f"FROM:<{sender}>{size}", f"TO:<{recipient}>"
+    if smtp.has_extn("pipelining"):
+        _pipelined_envelope(smtp, mail, rcpt)
+    else:
+        _step(smtp, "mail", lambda: _command(smtp, "mail", mail), {250})
+        _step(smtp, "rcpt", lambda: _command(smtp, "rcpt", rcpt), {250, 251})
+        _step(smtp, "data", lambda: _command(smtp, "data"), {354})
+    payload = data
+    if payload.startswith(b".") or b"\n." in payload:
+        payload = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing (RFC 5321 4.5.2)
     if not payload.endswith(b"\r\n"):
         payload += b"\r\n"
     try:
@@ -160,8 +169,46 @@ def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> st
     return f"{code} {reply_text(reply)}"
 
 
-def _command(smtp: smtplib.SMTP, name: str) -> tuple[int, bytes]:
-    smtp.putcmd(name)
+def _pipelined_envelope(smtp: smtplib.SMTP, mail: str, rcpt: str) -> None:
+    """MAIL, RCPT and DATA in one write, then their replies; returns once DATA got 354.
+
+    Every reply is read before deciding, as RFC 2920 requires. When the envelope was
+    refused but the server still answered DATA with 354, an empty message is ended with a
+    lone dot (which the server refuses: it has no recipient) before RSET.
+    """
+    try:
+        smtp.send(f"MAIL {mail}\r\nRCPT {rcpt}\r\nDATA\r\n")
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        smtp.close()
+        raise SmtpFailure("mail", _os_error_text(exc), disconnected=True) from None
+    refused: tuple[Stage, int, bytes] | None = None
+    stage: Stage
+    for stage, ok in (("mail", {250}), ("rcpt", {250, 251}), ("data", {354})):
+        try:
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            smtp.close()
+            raise SmtpFailure(stage, _os_error_text(exc), disconnected=True) from None
+        if code == 421 or code == -1:
+            smtp.close()
+            raise SmtpFailure(stage, reply_text(reply), code, disconnected=True)
+        if code not in ok and refused is None:
+            refused = (stage, code, reply)
+    if refused is None:
+        return
+    if code == 354:
+        try:
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError):
+            smtp.close()
+            raise SmtpFailure(refused[0], reply_text(refused[2]), refused[1],
+                              disconnected=True) from None
+    raise SmtpFailure(refused[0], reply_text(refused[2]), refused[1], reusable=_reset(smtp))
+
+
+def _command(smtp: smtplib.SMTP, name: str, args: str = "") -> tuple[int, bytes]:
+    smtp.putcmd(name, args)
     return smtp.getreply()
 
 

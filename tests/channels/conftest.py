@@ -11,10 +11,14 @@ import pytest
 from tests.channels.smtp_server import SmtpTestServer, make_certificate
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpTestServer]:
-    """An aiosmtpd server on 127.0.0.1 that accepts everything unless scripted otherwise."""
-    with SmtpTestServer() as server:
+@pytest.fixture(params=[False, True], ids=["lockstep", "pipelining"])
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SmtpTestServer]:
+    """An aiosmtpd server on 127.0.0.1 that accepts everything unless scripted otherwise.
+
+    Every test runs twice: against a server without PIPELINING (one command, one reply)
+    and against one that offers it (the envelope in one write).
+    """
+    with SmtpTestServer(pipelining=request.param) as server:
         yield server
 
 

@@ -62,6 +62,9 @@ class ScriptedHandler:
         self.connections = 0
         self.quits = 0
         self.require_auth = False
+        self.pipelining = False
+        self.pipelined = 0
+        """MAIL commands that arrived with the RCPT and DATA behind them (RFC 2920)."""
         self.live: list[SMTP] = []
         self._replies: dict[Stage, deque[str]] = {s: deque() for s in ("mail", "rcpt", "data-end")}
         self._drops: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
@@ -109,6 +112,8 @@ class ScriptedHandler:
                 server._herald_counted = True  # type: ignore[attr-defined]
                 self.connections += 1
                 self.live.append(server)
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -121,6 +126,10 @@ class ScriptedHandler:
     ) -> str:
         if self.require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        waiting = bytes(getattr(server._reader, "_buffer", b""))
+        if waiting.upper().startswith(b"RCPT") and b"DATA\r\n" in waiting.upper():
+            with self.lock:
+                self.pipelined += 1
         scripted = self._scripted(server, "mail")
         if scripted is not None:
             return scripted
@@ -184,6 +193,8 @@ class SmtpTestServer:
     With `auth=(user, password)`, AUTH is required before MAIL (over plain text too: it is
     loopback) and only that pair is accepted. With `certificate=(cert, key)` the server offers
     STARTTLS, or with `implicit_tls=True` speaks TLS from the first byte (port 465 style).
+    With `pipelining=True` it offers PIPELINING (RFC 2920) and counts the MAIL commands
+    that came pipelined (`pipelined`).
     """
 
     host = "127.0.0.1"
@@ -194,8 +205,10 @@ class SmtpTestServer:
         auth: tuple[str, str] | None = None,
         certificate: tuple[Path, Path] | None = None,
         implicit_tls: bool = False,
+        pipelining: bool = False,
     ) -> None:
         self.handler = ScriptedHandler()
+        self.handler.pipelining = pipelining
         self.auth = auth
         self.port = free_port(self.host)
         kwargs: dict[str, Any] = {}
@@ -245,6 +258,12 @@ class SmtpTestServer:
         """Connections that got as far as EHLO (aiosmtpd's own readiness probe is not one)."""
         with self.handler.lock:
             return self.handler.connections
+
+    @property
+    def pipelined(self) -> int:
+        """MAIL commands that arrived with RCPT and DATA behind them."""
+        with self.handler.lock:
+            return self.handler.pipelined
 
     @property
     def quits(self) -> int:
@@ -301,3 +320,54 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+class LineServer:
+    """A one-connection SMTP server that answers every command with the next scripted line.
+
+    For replies no real server library gives (a 354 after every RCPT was refused). It
+    greets, answers EHLO with PIPELINING, then takes `replies` in order, one per command
+    line; data lines (after a 354, up to the dot) get no reply. Records every line read.
+    """
+
+    def __init__(self, replies: list[str]) -> None:
+        self._replies = deque(replies)
+        self.lines: list[str] = []
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn, conn.makefile("rb") as reader:
+                conn.sendall(b"220 line.test ESMTP\r\n")
+                in_data = False
+                for raw in reader:
+                    line = raw.decode().rstrip("\r\n")
+                    self.lines.append(line)
+                    if in_data:
+                        in_data = line != "."
+                        if in_data:
+                            continue
+                    elif line.upper().startswith("EHLO"):
+                        conn.sendall(b"250-line.test\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n")
+                        continue
+                    reply = self._replies.popleft() if self._replies else "250 OK"
+                    conn.sendall(reply.encode() + b"\r\n")
+                    in_data = reply.startswith("354")
+                    if line.upper() == "QUIT":
+                        break
+
+    def __enter__(self) -> LineServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+        self._thread.join(timeout=5)

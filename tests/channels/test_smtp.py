@@ -15,7 +15,7 @@ from channels.base import ChannelConfigError, DeliveryStatus, Message
 from channels.registry import channel_class
 from channels.smtp import SmtpChannel, SmtpOptions, classify
 from channels.smtp_pool import SmtpFailure
-from tests.channels.smtp_server import SmtpTestServer, free_port
+from tests.channels.smtp_server import LineServer, SmtpTestServer, free_port
 
 UNSUBSCRIBE = "<https://herald.example.org/u/T0KEN-abc_123>, <mailto:unsub@example.org?subject=u>"
 
@@ -100,6 +100,8 @@ def test_fifty_messages_over_one_connection(smtp_server: SmtpTestServer) -> None
     assert smtp_server.connections == 1
     assert smtp_server.quits == 1  # close() ended it politely
     assert len({r.provider_id for r in results}) == 50
+    # The envelope goes out in one write exactly when the server offers PIPELINING.
+    assert smtp_server.pipelined == (50 if smtp_server.handler.pipelining else 0)
 
 
 def test_threads_share_at_most_the_configured_connections(smtp_server: SmtpTestServer) -> None:
@@ -160,6 +162,29 @@ def test_554_on_data_is_permanent(smtp_server: SmtpTestServer) -> None:
     assert result.status is DeliveryStatus.PERMANENT
     assert result.error is not None and "554 5.6.0" in result.error
     assert smtp_server.received == []
+
+
+def test_pipelined_refusal_answered_354_ends_an_empty_message_and_keeps_the_session() -> None:
+    # RFC 2920 3.1: a server may take DATA after refusing every RCPT; the client must end
+    # that data with a lone dot, not send the message. aiosmtpd answers DATA 503 there, so
+    # this server is scripted line by line.
+    with LineServer(["250 2.1.0 OK", "550 5.1.1 No such user", "354 go ahead",
+                     "554 5.5.1 No valid recipients", "250 2.0.0 Reset",
+                     "250 2.1.0 OK", "250 2.1.5 OK", "354 go ahead", "250 2.0.0 Queued",
+                     "221 2.0.0 Bye"]) as server:
+        options = {"type": "smtp", "host": "127.0.0.1", "port": server.port,
+                   "from": "academy@example.org", "timeout": 5}
+        with SmtpChannel.from_config("email", options) as ch:
+            refused = ch.send(email(1, to="gone@example.org"))
+            sent = ch.send(email(2))
+    assert refused.status is DeliveryStatus.RECIPIENT_REJECTED
+    assert refused.error == "RCPT TO: 550 5.1.1 No such user"
+    assert sent.status is DeliveryStatus.SENT
+    lines = [line.upper() for line in server.lines]
+    assert lines[lines.index("DATA") + 1] == "."  # nothing of message 1 went out
+    assert lines[lines.index("DATA") + 2] == "RSET"
+    assert sum(line.startswith("MAIL FROM:<ACADEMY@EXAMPLE.ORG>") for line in lines) == 2
+    assert server.connections == 1
 
 
 def test_policy_refusal_of_recipient_is_not_the_recipients_fault(
