@@ -56,6 +56,11 @@ def course_context(course: Course) -> dict[str, Any]:
     }
 
 
+def _plain(common: dict[str, Any]) -> dict[str, Any]:
+    """The template context's `sender` (a config model) as the plain dict templates see."""
+    return {**common, "sender": common["sender"].model_dump()}
+
+
 class MessageBuilder:
     """Builds the message of a delivery, or says why it must not be sent."""
 
@@ -101,20 +106,14 @@ class MessageBuilder:
         if isinstance(p, Skip):
             return p
         today = today_in(now, self.tz)
-        ctx: dict[str, Any] = {
-            "participant": {"name": p.name, "email": p.email, "language": p.language},
-            "sender": self.config.settings.sender.model_dump(),
-            "campaign": {"name": delivery.campaign},
-            "links": {
-                "unsubscribe": unsubscribe_url(
-                    self.base_url, self.key, p.id, p.email, delivery.campaign
-                ),
-                "preferences": preferences_url(self.base_url, self.key, p.id, p.email),
-            },
-            "period": None,
+        participant = {"name": p.name, "email": p.email, "language": p.language}
+        links: dict[str, Any] = {
+            "unsubscribe": unsubscribe_url(self.base_url, self.key, p.id, p.email,
+                                           delivery.campaign),
+            "preferences": preferences_url(self.base_url, self.key, p.id, p.email),
         }
         meta: dict[str, Any] = {"campaign": delivery.campaign}
-        scope: tuple[str, ...] | None = None
+        common = {"sender": self.config.settings.sender, "campaign": {"name": delivery.campaign}}
         if delivery.course_id is not None:
             course = (batch.courses.get(delivery.course_id) if batch is not None
                       else session.get(Course, delivery.course_id))
@@ -122,32 +121,29 @@ class MessageBuilder:
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:
                 return Skip(DeliveryState.CANCELLED, "registration deadline passed")
-            ctx["course"] = course_context(course)
-            ctx["links"]["course"] = click_url(
-                self.base_url, self.key, delivery.dedup_key, course.url
-            )
+            links["course"] = click_url(self.base_url, self.key, delivery.dedup_key, course.url)
             meta["course_id"] = course.id
             sender = self.config.settings.sender
             scope = (course.id, course.content_hash, delivery.campaign, sender.name,
                      sender.email)
+            # Rendered once per course, campaign and language; the recipient filled in.
+            # The shared part of the context is only built when a render is due.
+            holes = {**{f"participant.{k}": v for k, v in participant.items()},
+                     **{f"links.{k}": v for k, v in links.items()}}
+            rendered = self.renderer.render_email_for(
+                delivery.template, p.language,
+                lambda: {**_plain(common), "course": course_context(course), "period": None},
+                holes, scope)
         else:
             courses = self.digest_courses(session, delivery, p.id, today)
             if not courses:
                 return Skip(DeliveryState.CANCELLED, "no course left to list")
-            ctx["courses"] = [course_context(c) for c in courses]
-            ctx["links"]["courses"] = [
-                click_url(self.base_url, self.key, delivery.dedup_key, c.url) for c in courses
-            ]
-            ctx["period"] = {"start": delivery.period_start, "end": delivery.period_end}
-        # The renderer resolves the language (the preferred one, else English).
-        if scope is not None:
-            # Rendered once per course, campaign and language; the recipient filled in.
-            holes = {f"{group}.{k}": v for group in ("participant", "links")
-                     for k, v in ctx[group].items()}
-            shared = {k: v for k, v in ctx.items() if k not in ("participant", "links")}
-            rendered = self.renderer.render_email_for(delivery.template, p.language, shared,
-                                                      holes, scope)
-        else:
+            links["courses"] = [click_url(self.base_url, self.key, delivery.dedup_key, c.url)
+                                for c in courses]
+            ctx = {**_plain(common), "participant": participant, "links": links,
+                   "courses": [course_context(c) for c in courses],
+                   "period": {"start": delivery.period_start, "end": delivery.period_end}}
+            # The renderer resolves the language (the preferred one, else English).
             rendered = self.renderer.render_email(delivery.template, p.language, ctx)
         return Message(
             key=delivery.dedup_key,
@@ -157,9 +153,9 @@ class MessageBuilder:
             text=rendered.text,
             html=rendered.html,
             language=rendered.language,
-            link=ctx["links"].get("course"),
+            link=links.get("course"),
             headers={
-                "List-Unsubscribe": f"<{ctx['links']['unsubscribe']}>",
+                "List-Unsubscribe": f"<{links['unsubscribe']}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             meta=meta,

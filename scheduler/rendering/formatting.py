@@ -45,6 +45,7 @@ def is_known_language(lang: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=256)
 def normalize_language(code: str) -> str:
     """`fr-CA`, `FR`, `zh_Hans` → `fr`, `fr`, `zh`: templates exist per primary language."""
     return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]

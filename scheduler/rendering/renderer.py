@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -89,7 +89,7 @@ class Renderer:
         ).resolve()
         self.env = build_environment(self.templates_dir)
         self.labels = Labels(self.templates_dir / "i18n")
-        self._listing: dict[str, tuple[int, dict[str, set[str]]]] = {}
+        self._listing: dict[str, tuple[int, dict[str, set[str]], list[str]]] = {}
         self._shared: dict[Hashable, tuple[list[Piece], ...]] = {}
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
@@ -98,24 +98,30 @@ class Renderer:
     # -- languages -----------------------------------------------------------------------
 
     def _files(self, template: str) -> dict[str, set[str]]:
-        """Language → the parts present in the template's directory.
+        """Language → the parts present in the template's directory."""
+        return self._listed(template)[0]
+
+    def _listed(self, template: str) -> tuple[dict[str, set[str]], list[str]]:
+        """The template's files by language, and the languages it is complete in.
 
         Listed again only when the directory changes (a file added, removed or renamed
         changes its mtime), so an operator's edit is seen and a large send lists it once.
         """
         if not _NAME.match(template):
-            return {}
+            return {}, []
         directory = self.templates_dir / template
         try:
             mtime = directory.stat().st_mtime_ns
         except OSError:
-            return {}
+            return {}, []
         cached = self._listing.get(template)
         if cached is not None and cached[0] == mtime:
-            return cached[1]
+            return cached[1], cached[2]
         found = self._list(directory) if directory.is_dir() else {}
-        self._listing[template] = (mtime, found)
-        return found
+        need = set(parts_for(template))
+        complete = sorted(lang for lang, parts in found.items() if need <= parts)
+        self._listing[template] = (mtime, found, complete)
+        return found, complete
 
     @staticmethod
     def _list(directory: Path) -> dict[str, set[str]]:
@@ -128,13 +134,12 @@ class Renderer:
 
     def languages_for(self, template: str) -> list[str]:
         """The languages `template` is complete in (every part present), sorted."""
-        need = set(parts_for(template))
-        return sorted(lang for lang, parts in self._files(template).items() if need <= parts)
+        return list(self._listed(template)[1])
 
     def resolve_language(self, template: str, wanted: str) -> str:
         """`wanted` (normalised: `fr-CA` → `fr`) if `template` has it, else `en`."""
         lang = formatting.normalize_language(wanted or FALLBACK)
-        return lang if lang in self.languages_for(template) else FALLBACK
+        return lang if lang in self._listed(template)[1] else FALLBACK
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -158,7 +163,8 @@ class Renderer:
         return RenderedEmail(subject, text, html, lang, ctx["dir"])
 
     def render_email_for(
-        self, template: str, language: str, shared: Mapping[str, Any],
+        self, template: str, language: str,
+        shared: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
         holes: Mapping[str, str], scope: Hashable,
     ) -> RenderedEmail:
         """`render_email` of `shared` + `holes`, rendered once per `scope` and language.
@@ -166,19 +172,25 @@ class Renderer:
         `holes` maps dotted context paths (`participant.name`, `links.course`) to the
         recipient's values; `shared` holds the rest, the same for every message of `scope`
         (which must change whenever `shared` does: course id and content hash, campaign,
-        sender). The output is exactly `render_email`'s (see `holes.py`); a template that
-        does more with a recipient's value than print it is rendered in full every time.
+        sender). `shared` may be a function giving it, called only when a render is due.
+        The output is exactly `render_email`'s (see `holes.py`); a template that does more
+        with a recipient's value than print it is rendered in full every time.
         """
         lang = self.resolve_language(template, language)
         paths = sorted(holes)
         values = [holes[p] for p in paths]
+        given = shared
+
+        def full() -> Mapping[str, Any]:
+            return given() if callable(given) else given
+
         if (template, lang) in self._uncacheable:
-            return self.render_email(template, lang, _with_values(shared, paths, values))
+            return self.render_email(template, lang, _with_values(full(), paths, values))
         self._check_generation()
         key = (template, lang, scope, tuple(paths), tuple(bool(v) for v in values))
         pieces = self._shared.get(key)
         if pieces is None:
-            marked = _with_values(shared, paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
+            marked = _with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
             ctx = self._context(lang, marked)
             try:
                 pieces = tuple(holes_split(self._render(f"{template}/{lang}.{part}", ctx))
@@ -187,7 +199,7 @@ class Renderer:
                 if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
                     raise
                 self._uncacheable.add((template, lang))
-                return self.render_email(template, lang, _with_values(shared, paths, values))
+                return self.render_email(template, lang, _with_values(full(), paths, values))
             if len(self._shared) >= _SHARED_MAX:
                 self._shared.clear()
             self._shared[key] = pieces
