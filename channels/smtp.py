@@ -29,6 +29,7 @@ from channels.base import (
     Message,
 )
 from channels.email_message import (
+    ComposedEmail,
     InvalidEmail,
     check_address,
     compose_email,
@@ -123,18 +124,21 @@ class SmtpChannel(Channel):
         )
         self._pool = SessionPool(lambda: open_session(settings), options.connections)
         self._pacer = Pacer.from_rate(options.rate)
+        # Whether the server offered 8BITMIME on the last session used: bodies are then
+        # composed 8bit (no encoding), and composed again 7-bit for a session without it.
+        self._eight_bit = False
 
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
         try:
-            email = compose_email(message, self._sender, domain=self._domain)
+            email = self._compose(message, eight_bit=self._eight_bit)
             recipient = check_address(message.to or "")
         except InvalidEmail as exc:
             return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
         if self._pacer is not None:
             self._pacer.wait()
         try:
-            self._deliver(recipient, email.data)
+            email = self._deliver(recipient, email, message)
         except SmtpFailure as failure:
             status = classify(failure)
             error = str(failure)
@@ -145,7 +149,13 @@ class SmtpChannel(Channel):
             return DeliveryResult(status, error=self._redact(error))
         return DeliveryResult.sent(email.message_id)
 
-    def _deliver(self, recipient: str, data: bytes) -> None:
+    def _compose(self, message: Message, *, eight_bit: bool,
+                 message_id: str | None = None) -> ComposedEmail:
+        return compose_email(message, self._sender, domain=self._domain, eight_bit=eight_bit,
+                             message_id=message_id)
+
+    def _deliver(self, recipient: str, email: ComposedEmail, message: Message) -> ComposedEmail:
+        """Send `email` (composed again 7-bit for a session without 8BITMIME); what was sent."""
         # A second try only when a kept-open session turned out dead at its first command
         # (the server timed it out while idle): nothing of this message reached the server.
         for attempt in (1, 2):
@@ -154,9 +164,13 @@ class SmtpChannel(Channel):
             under_cap = session.transactions < self.options.max_messages_per_connection
             reuse = False
             try:
-                transact(session.smtp, self._envelope_sender, recipient, data)
+                self._eight_bit = session.smtp.has_extn("8bitmime")
+                if email.eight_bit and not self._eight_bit:
+                    email = self._compose(message, eight_bit=False, message_id=email.message_id)
+                transact(session.smtp, self._envelope_sender, recipient, email.data,
+                         eight_bit=email.eight_bit)
                 reuse = under_cap
-                return
+                return email
             except SmtpFailure as failure:
                 reuse = failure.reusable and under_cap
                 stale = failure.stage == "mail" and (failure.disconnected or failure.code == 421)
@@ -164,6 +178,7 @@ class SmtpChannel(Channel):
                     raise
             finally:
                 self._pool.release(session, reuse=reuse)
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def close(self) -> None:
         """QUIT every open connection; the channel reconnects if used again."""

@@ -137,17 +137,20 @@ def _os_error_text(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> str:
+def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, *,
+             eight_bit: bool = False) -> str:
     """MAIL, RCPT, DATA for one message on an open session; the final reply, or SmtpFailure.
 
     `sender` and `recipient` are plain checked addresses (`check_address`), sent as they
-    are. When the server offers PIPELINING (RFC 2920) the three commands go out in one
-    write and their replies are read in order: one round trip instead of three. Done step
-    by step rather than with `sendmail` so that a connection lost after the end of the
-    data (stage `data-end`: outcome unknown) is told apart from one lost before it.
+    are; `eight_bit` data goes with BODY=8BITMIME. When the server offers PIPELINING
+    (RFC 2920) the three commands go out in one write and their replies are read in
+    order: one round trip instead of three. Done step by step rather than with `sendmail`
+    so that a connection lost after the end of the data (stage `data-end`: outcome
+    unknown) is told apart from one lost before it.
     """
     size = f" SIZE={len(data)}" if smtp.has_extn("size") else ""
-    mail, rcpt = f"FROM:<{sender}>{size}", f"TO:<{recipient}>"
+    body = " BODY=8BITMIME" if eight_bit else ""
+    mail, rcpt = f"FROM:<{sender}>{size}{body}", f"TO:<{recipient}>"
     if smtp.has_extn("pipelining"):
         _pipelined_envelope(smtp, mail, rcpt)
     else:

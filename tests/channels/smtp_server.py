@@ -46,6 +46,8 @@ class Received:
     """False when the connection was dropped instead of replying to the end of data."""
     tls: bool = False
     """The message came over TLS (STARTTLS or implicit)."""
+    mail_options: tuple[str, ...] = ()
+    """The parameters of MAIL FROM, upper-cased (SIZE=…, BODY=8BITMIME)."""
 
     def message(self) -> EmailMessage:
         parsed = message_from_bytes(self.data, policy=policy.default)
@@ -63,6 +65,7 @@ class ScriptedHandler:
         self.quits = 0
         self.require_auth = False
         self.pipelining = False
+        self.eight_bit_mime = True
         self.pipelined = 0
         """MAIL commands that arrived with the RCPT and DATA behind them (RFC 2920)."""
         self.live: list[SMTP] = []
@@ -114,6 +117,8 @@ class ScriptedHandler:
                 self.live.append(server)
         if self.pipelining:
             responses.insert(len(responses) - 1, "250-PIPELINING")
+        if not self.eight_bit_mime:
+            responses = [line for line in responses if line[4:].upper() != "8BITMIME"]
         return responses
 
     async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -162,7 +167,8 @@ class ScriptedHandler:
             # Dropped ("") after the data arrived: the message may well have been delivered.
             rcpt_tos = tuple(envelope.rcpt_tos)
             accepted = scripted is None
-            got = Received(str(envelope.mail_from), rcpt_tos, data, accepted=accepted, tls=tls)
+            got = Received(str(envelope.mail_from), rcpt_tos, data, accepted=accepted, tls=tls,
+                           mail_options=tuple(envelope.mail_options))
             with self.lock:
                 self.received.append(got)
         return scripted if scripted is not None else "250 2.0.0 OK: queued"
@@ -194,7 +200,8 @@ class SmtpTestServer:
     loopback) and only that pair is accepted. With `certificate=(cert, key)` the server offers
     STARTTLS, or with `implicit_tls=True` speaks TLS from the first byte (port 465 style).
     With `pipelining=True` it offers PIPELINING (RFC 2920) and counts the MAIL commands
-    that came pipelined (`pipelined`).
+    that came pipelined (`pipelined`); with `eight_bit_mime=False` it does not offer
+    8BITMIME (RFC 6152).
     """
 
     host = "127.0.0.1"
@@ -206,9 +213,11 @@ class SmtpTestServer:
         certificate: tuple[Path, Path] | None = None,
         implicit_tls: bool = False,
         pipelining: bool = False,
+        eight_bit_mime: bool = True,
     ) -> None:
         self.handler = ScriptedHandler()
         self.handler.pipelining = pipelining
+        self.handler.eight_bit_mime = eight_bit_mime
         self.auth = auth
         self.port = free_port(self.host)
         kwargs: dict[str, Any] = {}

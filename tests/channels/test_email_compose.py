@@ -61,12 +61,15 @@ def content(msg: EmailMessage, subtype: str) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def check_wire(data: bytes) -> None:
-    """7-bit, CRLF only, no line over 998 characters."""
-    assert data.isascii()
+def check_wire(data: bytes, eight_bit: bool = False) -> None:
+    """7-bit (or 8bit: UTF-8 without NUL), CRLF only, no line over 998 bytes."""
+    assert data.isascii() or (eight_bit and b"\x00" not in data)
+    data.decode("utf-8")
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert b"\r" not in data.replace(b"\r\n", b"")
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()  # headers stay 7-bit: 8BITMIME is about bodies
 
 
 def message(subject: str, name: str, text: str, html: str | None,
@@ -77,13 +80,15 @@ def message(subject: str, name: str, text: str, html: str | None,
                             + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
 
+@pytest.mark.parametrize("eight_bit", [False, True], ids=["7bit", "8bit"])
 @pytest.mark.parametrize("text", SCRIPTS)
-def test_same_headers_and_content_as_the_standard_library(text: str) -> None:
+def test_same_headers_and_content_as_the_standard_library(text: str, eight_bit: bool) -> None:
     body = (text + "\n") * 40 + "A line that is long enough to need folding: " + "x" * 200
     html = f"<p dir=\"auto\">{text}</p>\n" * 30
     msg = message(text * 3, text[:30], body, html)
-    composed = compose_email(msg, SENDER, domain="example.org", now=NOW)
-    check_wire(composed.data)
+    composed = compose_email(msg, SENDER, domain="example.org", now=NOW, eight_bit=eight_bit)
+    check_wire(composed.data, eight_bit)
+    assert composed.eight_bit == (eight_bit and not text.isascii())
     ours = parsed(composed.data)
     theirs = parsed(reference(msg).as_bytes())
     for header in ("From", "List-Unsubscribe", "List-Unsubscribe-Post"):
@@ -102,6 +107,17 @@ def test_same_headers_and_content_as_the_standard_library(text: str) -> None:
     assert ours["MIME-Version"] == "1.0"
 
 
+@pytest.mark.parametrize(("long_line", "encoding"), [("café " * 250, b"quoted-printable"),
+                                                     ("é" * 600, b"base64")])
+def test_8bit_body_lines_over_998_bytes_fall_back_to_7bit(long_line: str, encoding: bytes) -> None:
+    composed = compose_email(message("s", "n", long_line, None), SENDER, domain="example.org",
+                             now=NOW, eight_bit=True)
+    check_wire(composed.data, eight_bit=True)
+    assert b"Content-Transfer-Encoding: " + encoding in composed.data
+    assert not composed.eight_bit
+    assert content(parsed(composed.data), "plain") == long_line + "\n"
+
+
 def test_text_only_message_is_a_single_part() -> None:
     msg = message("Hello", "Ana", "Plain text only.\n", None)
     ours = parsed(compose_email(msg, SENDER, domain="example.org", now=NOW).data)
@@ -111,16 +127,18 @@ def test_text_only_message_is_a_single_part() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(subject=st.text(max_size=200), name=st.text(max_size=60),
-       body=st.text(max_size=2000))
-def test_any_text_reads_back_as_written(subject: str, name: str, body: str) -> None:
+       body=st.text(max_size=2000), eight_bit=st.booleans())
+def test_any_text_reads_back_as_written(subject: str, name: str, body: str,
+                                        eight_bit: bool) -> None:
     msg = message(subject, name, body, f"<p>{body}</p>")
     try:
-        composed = compose_email(msg, SENDER, domain="example.org", now=NOW)
+        composed = compose_email(msg, SENDER, domain="example.org", now=NOW,
+                                 eight_bit=eight_bit)
     except InvalidEmail:
         # Only a word too long for any header line may be refused.
         assert any(len(w) > 900 for w in re.split(r"\s", subject + " " + name))
         return
-    check_wire(composed.data)
+    check_wire(composed.data, eight_bit)
     ours = parsed(composed.data)
     def one_line(s: str) -> str:
         return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", s).split())

@@ -164,6 +164,38 @@ def test_554_on_data_is_permanent(smtp_server: SmtpTestServer) -> None:
     assert smtp_server.received == []
 
 
+NON_LATIN = "Formation en cybersécurité — دورة تدريبية 网络安全 " * 3
+
+
+def test_bodies_go_8bit_to_a_server_offering_8bitmime(smtp_server: SmtpTestServer) -> None:
+    with channel(smtp_server) as ch:
+        results = [ch.send(email(n, text=NON_LATIN, html=f"<p>{NON_LATIN}</p>"))
+                   for n in range(3)]
+    assert {r.status for r in results} == {DeliveryStatus.SENT}
+    first, *later = smtp_server.received
+    # The first message is composed before any session says what the server offers.
+    assert first.data.isascii() and "BODY=8BITMIME" not in first.mail_options
+    for got, result in zip(later, results[1:], strict=True):
+        assert not got.data.isascii() and "BODY=8BITMIME" in got.mail_options
+        assert b"Content-Transfer-Encoding: 8bit" in got.data
+        assert body(got.message(), "plain") == NON_LATIN + "\n"
+        assert body(got.message(), "html") == f"<p>{NON_LATIN}</p>\n"
+        assert got.message()["Message-ID"] == result.provider_id
+
+
+def test_a_server_without_8bitmime_gets_7bit_even_after_one_with_it() -> None:
+    with SmtpTestServer(eight_bit_mime=False) as server:
+        ch = channel(server)
+        ch._eight_bit = True  # as if the previous session had offered 8BITMIME
+        with ch:
+            results = [ch.send(email(n, text=NON_LATIN)) for n in range(2)]
+    assert {r.status for r in results} == {DeliveryStatus.SENT}
+    for got, result in zip(server.received, results, strict=True):
+        assert got.data.isascii() and "BODY=8BITMIME" not in got.mail_options
+        assert body(got.message(), "plain") == NON_LATIN + "\n"
+        assert got.message()["Message-ID"] == result.provider_id  # composed again, same id
+
+
 def test_pipelined_refusal_answered_354_ends_an_empty_message_and_keeps_the_session() -> None:
     # RFC 2920 3.1: a server may take DATA after refusing every RCPT; the client must end
     # that data with a lone dot, not send the message. aiosmtpd answers DATA 503 there, so
