@@ -232,10 +232,11 @@ def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[list[str], 
     lines = text.split("\n")
     ascii_text = text.isascii()
     plain = "\x00" not in text  # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7)
-    if plain and ascii_text and all(len(line) <= _SOFT_LIMIT for line in lines):
+    longest = max(map(len, lines))
+    if plain and ascii_text and longest <= _SOFT_LIMIT:
         cte, encoded = "7bit", lines
-    elif plain and eight_bit and all(len(line) <= _HARD_LIMIT // 4
-                                     or len(line.encode()) <= _HARD_LIMIT for line in lines):
+    elif plain and eight_bit and (longest <= _HARD_LIMIT // 4 or max(
+            len(line.encode()) for line in lines) <= _HARD_LIMIT):
         cte, encoded = ("7bit" if ascii_text else "8bit"), lines
     else:
         raw = text.encode("utf-8")
