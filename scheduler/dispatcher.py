@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -227,27 +228,21 @@ class Dispatcher:
         channel = self.channels[name]
         outcome: Counter[tuple[str, str]] = Counter()
         workers = max(1, channel.concurrency())
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"send-{name}") as pool:
-            while not self._stopping:
-                ids = self.claim(name, only, self.batch_size)
-                if not ids:
-                    break
-                with self.sessions() as s:
-                    batch = load_batch(s, ids)
-                queue = iter(batch.deliveries)  # shared: each worker takes the next one
-                futures = [pool.submit(self._work, queue, channel, batch)
-                           for _ in range(min(workers, len(batch.deliveries)))]
+        feed = _Feed(self, name, only)
+        try:
+            with ThreadPoolExecutor(max_workers=workers,
+                                    thread_name_prefix=f"send-{name}") as pool:
+                futures = [pool.submit(self._work, feed, channel) for _ in range(workers)]
                 for future in futures:
                     for state in future.result():
                         outcome[(name, state)] += 1
-                if name in self._halted:
-                    break
+        finally:
             self.release_all(channel=name)
         return outcome
 
     def claim(self, channel: str, only: DispatchFilter, limit: int) -> list[int]:
         now = self.clock()
-        with self.sessions() as s, s.begin():
+        with self._write_lock, self.sessions() as s, s.begin():
             q = (
                 select(Delivery.id)
                 .where(
@@ -297,11 +292,11 @@ class Dispatcher:
 
     # -- one delivery -------------------------------------------------------
 
-    def _work(self, queue: Iterator[Delivery], channel: Channel, batch: Batch) -> list[str]:
-        """One worker's share of a batch, sent one after the other; their new states.
+    def _work(self, feed: Iterator[tuple[Delivery, Batch]], channel: Channel) -> list[str]:
+        """One worker: takes deliveries from the shared `feed` until it ends; their states.
 
         Each outcome is written in the same commit that marks the worker's next delivery
-        `sending` (one commit a message instead of two); the last one when the share ends.
+        `sending` (one commit a message instead of two); the last one when the feed ends.
         A crash in between leaves that one delivery `sending`, hence `unknown`, exactly as
         a crash during its send would: per worker, at most one delivery is ever in doubt.
         """
@@ -311,7 +306,7 @@ class Dispatcher:
         try:
             pending = Pending(writer)
             try:
-                for d in queue:
+                for d, batch in feed:
                     states.append(self.process(d, channel, batch, pending, session))
             finally:
                 if pending:
@@ -511,3 +506,40 @@ class Dispatcher:
         if not done.rowcount:
             c.execute(insert(HEALTH).values(channel=name, **values))
         log.error("channel %s needs attention: %s", name, reason)
+
+
+class _Feed:
+    """A channel's due deliveries for its workers, claimed a batch at a time; thread-safe.
+
+    The workers share it for the whole drain: one that finds the batch used up claims the
+    next, so no worker waits for the others to finish theirs. It ends when nothing more is
+    due, when the dispatcher stops, or when the channel's credentials were refused.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, channel: str, only: DispatchFilter) -> None:
+        self._dispatcher = dispatcher
+        self._channel = channel
+        self._only = only
+        self._lock = threading.Lock()
+        self._items: Iterator[tuple[Delivery, Batch]] = iter(())
+        self._done = False
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> tuple[Delivery, Batch]:
+        d = self._dispatcher
+        with self._lock:
+            while True:
+                item = next(self._items, None)
+                if item is not None:
+                    return item
+                if self._done or d._stopping or self._channel in d._halted:
+                    raise StopIteration
+                ids = d.claim(self._channel, self._only, d.batch_size)
+                if not ids:
+                    self._done = True
+                    raise StopIteration
+                with d.sessions() as s:
+                    batch = load_batch(s, ids)
+                self._items = zip(batch.deliveries, repeat(batch))
