@@ -62,9 +62,12 @@ from channels.email_message import (
 )
 from demo.generate_participants import generate
 from scheduler.app import App
+from scheduler.batch import load_batch
 from scheduler.ingest.source import read_source
 from scheduler.ingest.store import import_courses
-from scheduler.models import Delivery
+from scheduler.links import click_url, preferences_url, unsubscribe_url
+from scheduler.messages import course_context
+from scheduler.models import Course, Delivery, Participant
 from scheduler.participants import (
     ParticipantRecord,
     bulk_load_participants,
@@ -131,34 +134,90 @@ def setup(tmp: Path, emails: int, connections: int) -> tuple[Path, str]:
     return config_dir, db_url
 
 
-def prebuilt_messages(app: App, now: datetime) -> list[tuple[str, bytes]]:
-    """(recipient, wire bytes) of every pending email, built as Herald builds them.
+Prebuilt = tuple[str, bytes, bool]
+"""(recipient, wire bytes, 8-bit body: send with BODY=8BITMIME) of one message."""
+EIGHT_BIT = ("BODY=8BITMIME",)
+CHECK_SAMPLE = 200  # prebuilt messages held to a full render and the one-by-one builder
+BATCH = 500  # deliveries read per load_batch while prebuilding
 
-    The same builder, templates, signed links and MIME code as the `smtp` channel, so
-    the bytes differ from what Herald sends only in Message-ID and Date.
+
+def prebuilt_messages(app: App, now: datetime) -> list[Prebuilt]:
+    """Every pending email as Herald's dispatcher builds and the `smtp` channel composes it.
+
+    The dispatcher's own path: `load_batch` and `MessageBuilder.build(..., batch)` (one
+    render per course and language, each recipient filled in), then the channel's
+    `compose_email` with 8-bit bodies, as Herald sends to a server offering 8BITMIME. The
+    bytes differ from what Herald sends only in Message-ID and Date; `check_sample` holds
+    a sample to a full render and fails the benchmark if one differs.
     """
     channel = app.channels()["email"]
     sender = str(app.config.channels["email"].raw["from"])
     domain = sender_domain(sender)
     builder = app.builder()
-    out: list[tuple[str, bytes]] = []
+    out: list[Prebuilt] = []
+    built: list[tuple[int, Message]] = []
     with app.sessions() as s:
-        pending = select(Delivery).where(Delivery.state == "pending").order_by(Delivery.id)
-        for delivery in s.scalars(pending):
-            message = builder.build(s, delivery, channel, now)
-            if not isinstance(message, Message):
-                raise RuntimeError(f"delivery {delivery.id} would not be sent: {message}")
-            data = compose_email(message, sender, domain=domain, now=now).data
-            out.append((check_address(message.to or ""), data))
+        ids = list(s.scalars(select(Delivery.id).where(Delivery.state == "pending")
+                             .order_by(Delivery.id)))
+        for i in range(0, len(ids), BATCH):
+            batch = load_batch(s, ids[i:i + BATCH])
+            for delivery in batch.deliveries:
+                message = builder.build(s, delivery, channel, now, batch)
+                if not isinstance(message, Message):
+                    raise RuntimeError(f"delivery {delivery.id} would not be sent: {message}")
+                email = compose_email(message, sender, domain=domain, now=now, eight_bit=True)
+                out.append((check_address(message.to or ""), email.data, email.eight_bit))
+                built.append((delivery.id, message))
+    check_sample(app, built[:: max(1, len(built) // CHECK_SAMPLE)], now)
     return out
 
 
-def bare_loop(port: int, messages: list[tuple[str, bytes]], connections: int,
+def check_sample(app: App, sample: list[tuple[int, Message]], now: datetime) -> None:
+    """Fail loudly unless each prebuilt message is exactly what a full render gives.
+
+    Two references, each built afresh: `build` one delivery at a time without a batch
+    (rows read one by one), which must give an equal `Message`; and `render_email` on the
+    whole context (course, recipient, links, sender, campaign), whose subject, text, HTML
+    and language must be the prebuilt message's.
+    """
+    channel = app.channels()["email"]
+    builder = app.builder()
+    settings = app.config.settings
+    key = app.signing_key
+    with app.sessions() as s:
+        for delivery_id, message in sample:
+            delivery = s.get(Delivery, delivery_id)
+            assert delivery is not None and delivery.course_id is not None
+            one_by_one = builder.build(s, delivery, channel, now)
+            p = s.get(Participant, delivery.participant_id)
+            course = s.get(Course, delivery.course_id)
+            assert p is not None and course is not None
+            ctx = {"sender": settings.sender.model_dump(),
+                   "campaign": {"name": delivery.campaign},
+                   "participant": {"name": p.name, "email": p.email, "language": p.language},
+                   "links": {"unsubscribe": unsubscribe_url(settings.base_url, key, p.id,
+                                                            p.email, delivery.campaign),
+                             "preferences": preferences_url(settings.base_url, key, p.id,
+                                                            p.email),
+                             "course": click_url(settings.base_url, key, delivery.dedup_key,
+                                                 course.url)},
+                   "course": course_context(course), "period": None}
+            full = builder.renderer.render_email(delivery.template, p.language, ctx)
+            got = (message.subject, message.text, message.html, message.language)
+            if one_by_one != message or got != (full.subject, full.text, full.html,
+                                                full.language):
+                raise SystemExit(f"prebuilt message of delivery {delivery_id} differs from "
+                                 "a full render: the bare loop would not send what Herald does")
+    print(f"checked {len(sample)} prebuilt messages against a full render", flush=True)
+
+
+def bare_loop(port: int, messages: list[Prebuilt], connections: int,
               mail_from: str) -> tuple[float, int]:
     """Send `messages` over `connections` smtplib sessions, one thread each.
 
     Returns (seconds from the start until the last message was accepted, messages sent).
-    The threads share one iterator, as a pool's workers share a queue.
+    The threads share one iterator, as a pool's workers share a queue. An 8-bit message
+    goes with BODY=8BITMIME, as Herald sends it; the sink must offer 8BITMIME.
     """
     feed = iter(messages)
     lock = threading.Lock()
@@ -170,13 +229,15 @@ def bare_loop(port: int, messages: list[tuple[str, bytes]], connections: int,
         try:
             smtp = smtplib.SMTP("127.0.0.1", port, timeout=30)
             smtp.ehlo()
+            if not smtp.has_extn("8bitmime"):
+                raise RuntimeError("the sink does not offer 8BITMIME")
             while True:
                 with lock:
                     item = next(feed, None)
                 if item is None:
                     break
-                to, data = item
-                smtp.sendmail(mail_from, [to], data)
+                to, data, eight_bit = item
+                smtp.sendmail(mail_from, [to], data, EIGHT_BIT if eight_bit else ())
                 sent[k] += 1
             ends.append(time.perf_counter())
             smtp.quit()
@@ -194,7 +255,7 @@ def bare_loop(port: int, messages: list[tuple[str, bytes]], connections: int,
     return max(ends) - t0, sum(sent)
 
 
-def apprise_send(port: int, messages: list[tuple[str, bytes]],
+def apprise_send(port: int, messages: list[Prebuilt],
                  connections: int) -> tuple[float, str]:
     """Send each message's subject, HTML and List-Unsubscribe through Apprise's mailto://.
 
@@ -209,7 +270,7 @@ def apprise_send(port: int, messages: list[tuple[str, bytes]],
 
     mail_from = envelope_sender(SENDER)
     urls: list[tuple[str, str, str]] = []
-    for _to, data in messages:
+    for _to, data, _eight_bit in messages:
         parsed = BytesParser(policy=policy.default).parsebytes(data)
         assert isinstance(parsed, EmailMessage)
         html = parsed.get_body(("html",))
@@ -358,7 +419,7 @@ def main() -> int:
         messages = prebuilt_messages(app, NOW)
         app.close()
         t_prebuild = time.perf_counter() - t0
-        size = sum(len(data) for _to, data in messages) / len(messages)
+        size = sum(len(data) for _to, data, _8 in messages) / len(messages)
         print(f"prebuilt {len(messages):,} messages (mean {size / 1024:.1f} KiB) in "
               f"{t_prebuild:.1f}s", flush=True)
 
