@@ -236,7 +236,8 @@ def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[list[str], 
     if plain and ascii_text and longest <= _SOFT_LIMIT:
         cte, encoded = "7bit", lines
     elif plain and eight_bit and (longest <= _HARD_LIMIT // 4 or max(
-            len(line.encode()) for line in lines) <= _HARD_LIMIT):
+            len(line.encode()) for line in lines if len(line) > _HARD_LIMIT // 4)
+            <= _HARD_LIMIT):
         cte, encoded = ("7bit" if ascii_text else "8bit"), lines
     else:
         raw = text.encode("utf-8")
