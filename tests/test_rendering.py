@@ -6,9 +6,12 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from babel.dates import format_date
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from scheduler.rendering import LANGUAGES, Renderer, RenderError
@@ -334,3 +337,16 @@ def test_formatting_helpers() -> None:
     assert one_line(" a\r\nb\tc\x00d ") == "a b c d"
     assert safe_href("JavaScript:alert(1)") == "#"
     assert safe_href("mailto:a@example.org") == "mailto:a@example.org"
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=st.sampled_from(["", " ", "\t", "HTTPS:", "https://", "Http:", "mailto:",
+                               "javascript:", "JaVaScRiPt:", "data:", "http", "https//",
+                               "//", "\x00", "ht\ttp:", "mailto"]),
+       rest=st.text(max_size=40))
+def test_safe_href_judges_the_scheme_as_urlsplit_does(prefix: str, rest: str) -> None:
+    text = prefix + rest
+    stripped = text.strip()
+    expected = stripped if urlsplit(stripped).scheme.lower() in {"http", "https", "mailto"} \
+        else "#"
+    assert safe_href(text) == expected

@@ -194,5 +194,7 @@ def safe_href(url: str) -> str:
     """`url` if it is http(s) or mailto, else `#`: data never becomes a `javascript:` link."""
     # Markup (from an autoescaped concatenation) holds escaped text: judge the real URL.
     text = (url.unescape() if isinstance(url, Markup) else str(url)).strip()
+    if text[:8].lower().startswith(("https:", "http:", "mailto:")):
+        return text  # what urlsplit would find, without parsing the whole URL
     scheme = urlsplit(text).scheme.lower()
     return text if scheme in _SAFE_HREF_SCHEMES else "#"
