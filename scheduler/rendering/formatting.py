@@ -196,5 +196,8 @@ def safe_href(url: str) -> str:
     text = (url.unescape() if isinstance(url, Markup) else str(url)).strip()
     if text[:8].lower().startswith(("https:", "http:", "mailto:")):
         return text  # what urlsplit would find, without parsing the whole URL
-    scheme = urlsplit(text).scheme.lower()
+    try:
+        scheme = urlsplit(text).scheme.lower()
+    except ValueError:  # not a URL at all (an unclosed IPv6 bracket)
+        return "#"
     return text if scheme in _SAFE_HREF_SCHEMES else "#"
