@@ -25,9 +25,17 @@ test: $(STAMP) lint
 	scripts/with-postgres.sh $(BIN)/pytest
 
 # `make bench` (full size) or `make bench BENCH_ARGS=--quick`; not part of `make test`.
-# Apprise and pyinstrument (the bench extra) are installed for the benchmarks only.
-bench: $(STAMP)
+# Apprise and pyinstrument (the bench extra) are installed for the benchmarks only, in
+# the same single install as the dev extra (so it also stands for $(STAMP)).
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP) $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
