@@ -30,7 +30,13 @@ sys.path.insert(0, str(HERE.parent))
 
 from bench.common import Figure, figure, write_figures  # noqa: E402
 from bench.raw_sink import SinkProcess  # noqa: E402
-from bench.scaleout_bench import announce_outbox, herald_command, herald_env, tally  # noqa: E402
+from bench.scaleout_bench import (  # noqa: E402
+    Progress,
+    announce_outbox,
+    herald_command,
+    herald_env,
+    tally,
+)
 
 TARGET_MIB = 300
 POLL = 0.05  # seconds between reads of the child's VmHWM
@@ -53,6 +59,7 @@ def watch(proc: subprocess.Popen[bytes], sink: SinkProcess, total: int,
     """Wait for `proc`, reading its VmHWM every POLL s; return the last (= peak) reading."""
     started = last_report = time.monotonic()
     peak = 0.0
+    progress = Progress(sink)
     while proc.poll() is None:
         hwm = vm_hwm_mib(proc.pid)
         if hwm is not None:
@@ -63,7 +70,7 @@ def watch(proc: subprocess.Popen[bytes], sink: SinkProcess, total: int,
             raise SystemExit(f"send-now did not finish within {timeout:.0f} s")
         if now - last_report >= 10:
             last_report = now
-            got = len(sink.lines())
+            got = progress.received()
             print(f"      {now - started:6.0f} s: {got:,} of {total:,} received "
                   f"({got / (now - started):.0f}/s), peak so far {peak:.1f} MiB", flush=True)
         time.sleep(POLL)
