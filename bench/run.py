@@ -94,7 +94,8 @@ def main() -> int:
             print(f"{r['bench']}: {r['problem']}")
     missed = [f for f in figures if f.get("pass") is False]
     print(f"\n{len(figures)} figures, {len(missed)} missing their target; "
-          f"{total / 60:.1f} min in all ({'quick' if args.quick else 'full'} size)")
+          f"{total / 60:.1f} min in all ({'quick' if args.quick else 'full'} size): "
+          + ", ".join(f"{r['bench']} {r['seconds'] / 60:.1f}" for r in runs))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
