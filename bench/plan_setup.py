@@ -377,8 +377,9 @@ def write_profiles_sqlite(engine: Any, people: list[Person], interests: list[Int
         write_rows(engine, "participant_interests", INTEREST_COLUMNS, interests)
     with phase(f"cache the database in {cache}"):
         CACHE.mkdir(parents=True, exist_ok=True)
-        for stale in CACHE.glob(f"sqlite-{n}-{seed}-*"):
+        for stale in CACHE.glob(f"sqlite-{n}-{seed}-*.db"):
             stale.unlink(missing_ok=True)
-        tmp = cache.with_suffix(".tmp")
+        # A name of its own: another run may be writing the same cache right now.
+        tmp = CACHE / f"{cache.name}.{os.getpid()}.tmp"
         shutil.copyfile(database, tmp)  # the loader left no WAL: the file is complete
         tmp.replace(cache)
