@@ -139,8 +139,9 @@ def population(n: int, seed: int) -> tuple[list[Person], list[Interest], str]:
             people[idx] = (email, *person[1:])
     CACHE.mkdir(parents=True, exist_ok=True)
     for stale in CACHE.glob(f"people-{n}-{seed}-*"):
-        stale.unlink(missing_ok=True)
-    tmp = cache.with_suffix(".tmp")
+        if stale.suffix != ".tmp":  # another run may be writing one right now
+            stale.unlink(missing_ok=True)
+    tmp = CACHE / f"{cache.name}.{os.getpid()}.tmp"
     with tmp.open("wb") as fh:
         pickle.dump((people, interests), fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(cache)
