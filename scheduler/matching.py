@@ -11,14 +11,18 @@ registration deadline has not passed. Every comparison is on normalised keys
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
+    String,
     and_,
+    case,
+    column,
     exists,
     false,
     func,
@@ -26,6 +30,8 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
+    values,
 )
 from sqlalchemy.orm import aliased
 
@@ -39,6 +45,8 @@ from scheduler.models import (
 )
 
 ONLINE_MODES = ("online_instructor", "online_self_paced")
+BATCH_COURSES = 62
+"""Courses per `batch_audience` statement: one bit each of a (signed 64-bit) mask."""
 
 
 def normalise(value: str) -> str:
@@ -160,4 +168,87 @@ def audience(
         .select_from(Course)
         .join(Participant, literal(True))
         .where(*conds)
+    )
+
+
+def batch_audience(
+    today: date, courses: Sequence[Course], extra: Iterable[ColumnElement[bool]] = ()
+) -> Select[str, int]:
+    """SELECT (course_id, participant_id) for every matching pair of `courses` (at most
+    BATCH_COURSES), reading the participants and their interests once (PostgreSQL).
+
+    The same rules as `match_condition`, as sets of courses: each course is one bit;
+    each interest key a course asks for (a topic or language of its terms, its region,
+    its mode) stands for the mask of the courses asking for it; a participant's keys
+    of one kind OR-ed together (every bit when the participant does not restrict that
+    kind; for languages, the preferred language's then) say which courses that kind
+    lets through, and the four kinds AND-ed together say which courses match. Per
+    course, the same work is one pass over all participants with a hash of each
+    interest set, built again for every course.
+    """
+    if not 0 < len(courses) <= BATCH_COURSES:
+        raise ValueError(f"batch_audience takes 1 to {BATCH_COURSES} courses")
+    bit = {c.id: 1 << i for i, c in enumerate(courses)}
+    everyone = sum(bit.values())
+    online = sum(bit[c.id] for c in courses if c.mode in ONLINE_MODES)
+    batch = values(column("course_id", String), column("bit", BigInteger),
+                   name="batch").data(list(bit.items()))
+    own: dict[tuple[str, str], int] = {}  # region and mode keys, as the per-course form
+    for c in courses:
+        for key in (("region", (c.region or "").lower()), ("mode", c.mode)):
+            own[key] = own.get(key, 0) | bit[c.id]
+    own_keys = values(column("kind", String), column("value", String),
+                      column("courses", BigInteger), name="own_keys").data(
+        [(kind, value, mask) for (kind, value), mask in own.items()])
+    term_keys = (
+        select(CourseTerm.kind, CourseTerm.value, func.bit_or(batch.c.bit).label("courses"))
+        .join(batch, batch.c.course_id == CourseTerm.course_id)
+        .group_by(CourseTerm.kind, CourseTerm.value)
+    )
+    keys = union_all(term_keys, select(own_keys)).cte("keys")
+
+    i = ParticipantInterest
+
+    def kind_mask(kind: str) -> Any:
+        return func.bit_or(keys.c.courses).filter(i.kind == kind).label(kind)
+
+    prof = (
+        select(i.participant_id, *(kind_mask(k) for k in ("topic", "language", "region",
+                                                         "mode")))
+        .join(keys, and_(keys.c.kind == i.kind, keys.c.value == i.value))
+        .group_by(i.participant_id)
+        .subquery("prof")
+    )
+    preferred = keys.alias("preferred")
+    zero = literal(0, BigInteger)
+
+    def lets_through(unrestricted: Any, mask: Any) -> Any:
+        return case((unrestricted, literal(everyone, BigInteger)),
+                    else_=func.coalesce(mask, zero))
+
+    languages = case((Participant.any_language, func.coalesce(preferred.c.courses, zero)),
+                     else_=func.coalesce(prof.c.language, zero))
+    mask = (
+        lets_through(Participant.any_topic, prof.c.topic)
+        .bitwise_and(languages)
+        .bitwise_and(literal(online, BigInteger).bitwise_or(
+            lets_through(Participant.any_region, prof.c.region)))
+        .bitwise_and(lets_through(Participant.any_mode, prof.c.mode))
+    )
+    # Materialized: each participant's mask is worked out once, not once per course.
+    matched = (
+        select(Participant.id.label("participant_id"), mask.label("courses"))
+        .outerjoin(prof, prof.c.participant_id == Participant.id)
+        .outerjoin(preferred, and_(preferred.c.kind == "language",
+                                   preferred.c.value == Participant.language))
+        .where(participant_is_reachable(), *extra)
+        .cte("matched")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        select(batch.c.course_id, matched.c.participant_id)
+        .select_from(matched)
+        .join(batch, matched.c.courses.bitwise_and(batch.c.bit) != zero)
+        .join(Course, Course.id == batch.c.course_id)
+        .where(course_is_open(today))
     )

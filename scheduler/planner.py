@@ -1,17 +1,21 @@
 """Campaigns × matching → deliveries (the outbox).
 
-Every planned message is one row keyed by its unique dedup key, written by
-`INSERT … SELECT … ON CONFLICT DO NOTHING`, so two planners, two daemons or a crash and
-a restart cannot make a second copy. Courses are few (hundreds) and are looped over in
-Python; participants are many and are only ever touched by SQL.
+Every planned message is one row keyed by its dedup key, unique in the database, so
+two planners, two daemons or a crash and a restart cannot make a second copy; it is
+written by `INSERT … SELECT … ON CONFLICT DO NOTHING` but for the case below. Courses
+are few (hundreds) and are looped over in Python; participants are many and are only
+ever touched by SQL.
 
-On PostgreSQL a course's first planning skips ON CONFLICT: its speculative insertion
-(a unique-index probe, a lock and an extra WAL record per row) was a fifth of the
-time to plan a million participants. That pass holds a transaction-scoped advisory
-lock on its (campaign, course) and has seen, under it, neither a plan mark nor a
-delivery of that scope, so none of its rows can exist; the unique index still stands
-behind it, and a row written by a planner that took no lock sends the whole pass back
-to ON CONFLICT DO NOTHING (`Planner.plan`).
+On PostgreSQL the courses a campaign plans for the first time go in one plain INSERT
+(`batch_audience`: the participants and their interests read once for up to 62
+courses, instead of once per course) without ON CONFLICT, whose speculative insertion
+(a unique-index probe, a lock and an extra WAL record per row) cost a fifth of the
+time. Each such course was locked (a transaction-scoped advisory lock on its campaign
+and course) and found, under the lock, with neither a plan mark nor a delivery, so
+none of its rows can exist; the unique index still stands behind it, and a row written
+by a planner that took no lock sends the whole pass back to ON CONFLICT DO NOTHING
+(`Planner.plan`). Later passes (newcomers and changes since the plan mark) and SQLite
+plan course by course with ON CONFLICT DO NOTHING.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     String,
     cast,
+    column,
     exists,
     func,
     insert,
@@ -35,13 +40,19 @@ from sqlalchemy import (
     select,
     text,
     update,
+    values,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.config import CampaignConfig, HeraldConfig
 from scheduler.db import insert_ignore
-from scheduler.matching import match_condition, participant_is_reachable
+from scheduler.matching import (
+    BATCH_COURSES,
+    batch_audience,
+    match_condition,
+    participant_is_reachable,
+)
 from scheduler.models import Course, Delivery, DeliveryState, Participant, PlanMark
 from scheduler.slots import take_slot
 from scheduler.timing import (
@@ -254,16 +265,17 @@ class Planner:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @staticmethod
-    def _outbox_row(campaign: CampaignConfig, channel: str, key_prefix: str, now: datetime,
-                    **columns: Any) -> list[Any]:
-        """The labelled SELECT list of a pending delivery per participant row."""
+    def _outbox_row(campaign: CampaignConfig, channel: str, key_prefix: Any, now: datetime,
+                    participant_id: Any = Participant.id, **columns: Any) -> list[Any]:
+        """The labelled SELECT list of a pending delivery per participant row; its dedup
+        key is `key_prefix` (an expression, or the text of one) and the participant's id."""
         row = {
-            "dedup_key": literal(key_prefix) + cast(Participant.id, String),
+            "dedup_key": key_prefix + cast(participant_id, String),
             "campaign": literal(campaign.name),
             "kind": literal(campaign.kind),
             "channel": literal(channel),
             "template": literal(campaign.template),
-            "participant_id": Participant.id,
+            "participant_id": participant_id,
             "state": literal(DeliveryState.PENDING.value),
             "attempts": literal(0),
             "created_at": literal(now, Delivery.created_at.type),
@@ -286,13 +298,15 @@ class Planner:
         unguarded: bool = False,
     ) -> None:
         today = today_in(now, self.tz)
+        new: list[tuple[Course, datetime]] = []
         for course, due_at in self._due_courses(session, campaign, now, only):
             mark = self._mark(session, campaign.name, course.id)
-            new = False
             if unguarded and mark is None:
-                new = self._new_scope(session, campaign.name, course.id)
-                if not new:  # planned by the one we queued behind, or before the marks
-                    mark = self._mark(session, campaign.name, course.id)
+                if self._new_scope(session, campaign.name, course.id):
+                    new.append((course, due_at))
+                    continue
+                # Planned by the one we queued behind, or before plan marks existed.
+                mark = self._mark(session, campaign.name, course.id)
             conds = [
                 match_condition(today, course),
                 Course.id == course.id,
@@ -309,10 +323,40 @@ class Planner:
                 .join(Participant, literal(True))
                 .where(*conds)
             )
-            n = self._insert(session, sel, guarded=not new)
+            n = self._insert(session, sel)
             self._set_mark(session, campaign.name, course.id, now)
             if n:
                 report.planned[(campaign.name, channel)] += n
+        for start in range(0, len(new), BATCH_COURSES):
+            self._plan_new_courses(session, campaign, channel, now,
+                                   new[start:start + BATCH_COURSES], report)
+
+    def _plan_new_courses(
+        self,
+        session: Session,
+        campaign: CampaignConfig,
+        channel: str,
+        now: datetime,
+        courses: list[tuple[Course, datetime]],
+        report: PlanReport,
+    ) -> None:
+        """Plan courses held new (`_new_scope`) in one plain INSERT (`batch_audience`)."""
+        pairs = batch_audience(today_in(now, self.tz), [c for c, _ in courses],
+                               [Participant.frequency == "immediate"]).subquery("pairs")
+        due = values(column("course_id", String), column("due_at", Delivery.due_at.type),
+                     name="due").data([(c.id, due_at) for c, due_at in courses])
+        sel = (
+            select(*self._outbox_row(
+                campaign, channel, literal(f"{campaign.name}:") + pairs.c.course_id + ":p",
+                now, pairs.c.participant_id, course_id=pairs.c.course_id, due_at=due.c.due_at))
+            .select_from(pairs)
+            .join(due, due.c.course_id == pairs.c.course_id)
+        )
+        n = self._insert(session, sel, guarded=False)
+        for course, _ in courses:
+            self._set_mark(session, campaign.name, course.id, now)
+        if n:
+            report.planned[(campaign.name, channel)] += n
 
     # -- digests -----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event, insert, select
 
 from scheduler.app import App
@@ -34,7 +35,7 @@ def plan(project: Project, url: str) -> tuple[int, list[str]]:
     sent: list[str] = []
 
     def record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO deliveries"):
+        if "INSERT INTO deliveries" in statement:
             sent.append(statement)
 
     event.listen(app.engine, "before_cursor_execute", record)
@@ -43,6 +44,13 @@ def plan(project: Project, url: str) -> tuple[int, list[str]]:
     finally:
         app.close()
     return total, sent
+
+
+def course_email_inserts(sent: list[str]) -> list[str]:
+    """The statements that planned course emails (a participant's row and a course)."""
+    return [s for s in sent
+            if "course_id" in s.split("INSERT INTO deliveries", 1)[1].split(")", 1)[0]
+            and "participants" in s]
 
 
 def course_email_keys(url: str, project: Project) -> set[str]:
@@ -78,7 +86,7 @@ def test_first_planning_inserts_plainly_and_plans_what_the_guarded_way_does(
     planned = course_email_keys(project.db_url, project)
     assert planned == guarded_reference(project, pg_server_url)[0]
     assert len(planned) > 100
-    course_inserts = [s for s in sent if "JOIN participants" in s]
+    course_inserts = course_email_inserts(sent)
     assert course_inserts and not any("ON CONFLICT" in s for s in course_inserts)
     # Planned now: the next pass is incremental and guarded, and finds nothing new.
     again, sent = plan(project, project.db_url)
@@ -102,7 +110,7 @@ def test_a_row_written_outside_the_lock_sends_the_pass_back_to_on_conflict(
             created_at=NOW, updated_at=NOW))
     app.close()
     total, sent = plan(project, project.db_url)
-    course_inserts = [s for s in sent if "JOIN participants" in s]
+    course_inserts = course_email_inserts(sent)
     # A plain INSERT met the row (and rolled back), then every course was planned anew
     # with ON CONFLICT DO NOTHING.
     assert "ON CONFLICT" not in course_inserts[0]
@@ -115,3 +123,14 @@ def test_a_row_written_outside_the_lock_sends_the_pass_back_to_on_conflict(
     with app.sessions() as s:
         assert s.scalar(select(PlanMark.planned_at).limit(1)) is not None
     app.close()
+
+
+def test_new_courses_beyond_one_batch_are_planned_in_several(
+    project: Project, pg_server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("scheduler.planner.BATCH_COURSES", 2)
+    import_demo(project)
+    _, sent = plan(project, project.db_url)
+    assert len(course_email_inserts(sent)) > 2
+    assert course_email_keys(project.db_url, project) == guarded_reference(
+        project, pg_server_url)[0]
