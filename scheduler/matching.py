@@ -250,5 +250,6 @@ def batch_audience(
         .select_from(matched)
         .join(batch, matched.c.courses.bitwise_and(batch.c.bit) != zero)
         .join(Course, Course.id == batch.c.course_id)
-        .where(course_is_open(today))
+        # Many match none of the courses: drop them before pairing with each course.
+        .where(matched.c.courses != zero, course_is_open(today))
     )
