@@ -10,12 +10,12 @@ On PostgreSQL the courses a campaign plans for the first time go in one plain IN
 (`batch_audience`: the participants and their interests read once for up to 62
 courses, instead of once per course) without ON CONFLICT, whose speculative insertion
 (a unique-index probe, a lock and an extra WAL record per row) cost a fifth of the
-time. Each such course was locked (a transaction-scoped advisory lock on its campaign
-and course) and found, under the lock, with neither a plan mark nor a delivery, so
-none of its rows can exist; the unique index still stands behind it, and a row written
-by a planner that took no lock sends the whole pass back to ON CONFLICT DO NOTHING
-(`Planner.plan`). Later passes (newcomers and changes since the plan mark) and SQLite
-plan course by course with ON CONFLICT DO NOTHING.
+time. Each such course was found with neither a plan mark nor a delivery under the
+campaign's transaction-scoped advisory lock, which planners take before planning a
+course for the first time, so none of its rows can exist; the unique index still
+stands behind it, and a row written by a planner that took no lock sends the whole
+pass back to ON CONFLICT DO NOTHING (`Planner.plan`). Later passes (newcomers and
+changes since the plan mark) and SQLite plan course by course with ON CONFLICT.
 """
 
 from __future__ import annotations
@@ -78,16 +78,16 @@ UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 class _Unguarded(Exception):
-    """A plain INSERT met a dedup key that its scope lock should have kept out."""
+    """A plain INSERT met a dedup key that its campaign's lock should have kept out."""
 
 
-def _scope_lock_key(campaign: str, scope: str) -> int:
-    """The advisory lock (a signed 64-bit key) of one campaign's planning scope.
+def _new_courses_lock(campaign: str) -> int:
+    """The advisory lock (a signed 64-bit key) a campaign's first plannings queue on.
 
-    A collision only makes two scopes queue one behind the other, never share rows.
+    One per campaign, not per course: a first pass over a large catalogue must not
+    fill the server's lock table. A collision only makes two campaigns queue.
     """
-    digest = hashlib.blake2b(f"herald-plan\0{campaign}\0{scope}".encode(),
-                             digest_size=8).digest()
+    digest = hashlib.blake2b(f"herald-plan-new\0{campaign}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -127,15 +127,15 @@ class Planner:
             return self._plan(now, only, dry_run, unguarded=True)
         except _Unguarded:
             # Nothing was written (the transaction rolled back): a replica that plans
-            # without scope locks (an older version) is at work; share its way.
-            log.warning("planning met a delivery planned without a scope lock; "
+            # without the lock (an older version) is at work; share its way.
+            log.warning("planning met a delivery planned without the campaign's lock; "
                         "planning again with ON CONFLICT DO NOTHING for every row")
             return self._plan(now, only, dry_run, unguarded=False)
 
     def _plan(self, now: datetime, only: PlanFilter, dry_run: bool, *,
               unguarded: bool) -> PlanReport:
-        """One planning transaction; `unguarded` lets a scope planned for the first
-        time under its lock skip ON CONFLICT (PostgreSQL only)."""
+        """One planning transaction; `unguarded` lets a course planned for the first
+        time under its campaign's lock skip ON CONFLICT (PostgreSQL only)."""
         report = PlanReport()
         with self.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
@@ -232,15 +232,18 @@ class Planner:
             .values(planned_at=now)
         )
 
-    def _new_scope(self, session: Session, campaign: str, course_id: str) -> bool:
-        """Lock (campaign, course) until commit; true when it was never planned.
+    @staticmethod
+    def _lock_new_courses(session: Session, campaign: str) -> None:
+        """Hold `campaign`'s lock on first plannings until commit (`_new_course`)."""
+        session.execute(select(func.pg_advisory_xact_lock(_new_courses_lock(campaign))))
 
-        Planners of one scope queue on the lock, and each statement after it (READ
-        COMMITTED) sees what the one before committed: with no plan mark and no
-        delivery of the scope, no row this transaction writes for it can exist yet.
+    def _new_course(self, session: Session, campaign: str, course_id: str) -> bool:
+        """Whether `campaign` never planned `course_id`: no plan mark, no delivery.
+
+        Asked under `_lock_new_courses`: planners of a campaign's first plannings queue
+        on it, and each statement after it (READ COMMITTED) sees what the one before
+        committed, so no row this transaction writes for a new course can exist yet.
         """
-        session.execute(select(func.pg_advisory_xact_lock(_scope_lock_key(campaign,
-                                                                           course_id))))
         if self._mark(session, campaign, course_id) is not None:
             return False
         planned = select(Delivery.id).where(
@@ -249,7 +252,7 @@ class Planner:
 
     def _insert(self, session: Session, select_stmt: Any, *, guarded: bool = True) -> int:
         """INSERT the rows of `select_stmt`, whose labels name the outbox columns: with
-        ON CONFLICT DO NOTHING unless the caller holds the scope new (`_new_scope`)."""
+        ON CONFLICT DO NOTHING unless every row is of a course held new (`_new_course`)."""
         columns = [c.name for c in select_stmt.selected_columns]
         if guarded:
             stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name)
@@ -299,10 +302,14 @@ class Planner:
     ) -> None:
         today = today_in(now, self.tz)
         new: list[tuple[Course, datetime]] = []
+        locked = False
         for course, due_at in self._due_courses(session, campaign, now, only):
             mark = self._mark(session, campaign.name, course.id)
             if unguarded and mark is None:
-                if self._new_scope(session, campaign.name, course.id):
+                if not locked:
+                    self._lock_new_courses(session, campaign.name)
+                    locked = True
+                if self._new_course(session, campaign.name, course.id):
                     new.append((course, due_at))
                     continue
                 # Planned by the one we queued behind, or before plan marks existed.
@@ -331,16 +338,10 @@ class Planner:
             self._plan_new_courses(session, campaign, channel, now,
                                    new[start:start + BATCH_COURSES], report)
 
-    def _plan_new_courses(
-        self,
-        session: Session,
-        campaign: CampaignConfig,
-        channel: str,
-        now: datetime,
-        courses: list[tuple[Course, datetime]],
-        report: PlanReport,
-    ) -> None:
-        """Plan courses held new (`_new_scope`) in one plain INSERT (`batch_audience`)."""
+    def _plan_new_courses(self, session: Session, campaign: CampaignConfig, channel: str,
+                          now: datetime, courses: list[tuple[Course, datetime]],
+                          report: PlanReport) -> None:
+        """Plan courses held new (`_new_course`) in one plain INSERT (`batch_audience`)."""
         pairs = batch_audience(today_in(now, self.tz), [c for c, _ in courses],
                                [Participant.frequency == "immediate"]).subquery("pairs")
         due = values(column("course_id", String), column("due_at", Delivery.due_at.type),
