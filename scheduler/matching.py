@@ -175,16 +175,17 @@ def batch_audience(
     today: date, courses: Sequence[Course], extra: Iterable[ColumnElement[bool]] = ()
 ) -> Select[str, int]:
     """SELECT (course_id, participant_id) for every matching pair of `courses` (at most
-    BATCH_COURSES), reading the participants and their interests once (PostgreSQL).
+    BATCH_COURSES), reading the participants and their interests once (PostgreSQL 12+:
+    bit_or, MATERIALIZED).
 
-    The same rules as `match_condition`, as sets of courses: each course is one bit;
-    each interest key a course asks for (a topic or language of its terms, its region,
-    its mode) stands for the mask of the courses asking for it; a participant's keys
-    of one kind OR-ed together (every bit when the participant does not restrict that
-    kind; for languages, the preferred language's then) say which courses that kind
-    lets through, and the four kinds AND-ed together say which courses match. Per
-    course, the same work is one pass over all participants with a hash of each
-    interest set, built again for every course.
+    The rules of `match_condition`, as sets of courses: each course is one bit; each
+    interest key a course asks for (a topic or language among its terms, its region,
+    its mode) stands for the mask of the courses asking for it. A participant's keys
+    of one kind, OR-ed together, are the courses that kind lets through (all of them
+    when the participant does not restrict the kind; for languages, then, the courses
+    in the preferred language); the four kinds AND-ed together are the courses the
+    participant matches. Course by course, the same work is a pass over all the
+    participants with a hash of each interest set, built again for every course.
     """
     if not 0 < len(courses) <= BATCH_COURSES:
         raise ValueError(f"batch_audience takes 1 to {BATCH_COURSES} courses")
