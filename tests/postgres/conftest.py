@@ -15,6 +15,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.db import ensure_schema, make_engine, session_factory
 
 ENV = "HERALD_TEST_POSTGRES_URL"
 
@@ -63,3 +66,13 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
 def project_db_url(pg_url: str) -> str:
     """Point the `project` fixture (tests/conftest.py) at this test's PostgreSQL database."""
     return pg_url
+
+
+@pytest.fixture(scope="module")
+def pg_sessions(pg_server_url: str) -> Iterator[sessionmaker[Session]]:
+    """One database for the module: every example replaces all rows (test_matching.load)."""
+    with fresh_database(pg_server_url) as url:
+        engine = make_engine(url)
+        ensure_schema(engine)
+        yield session_factory(engine)
+        engine.dispose()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db import ensure_schema, make_engine, session_factory
 from scheduler.matching import BATCH_COURSES, batch_audience
 from scheduler.models import Course
-from tests.postgres.conftest import fresh_database
 from tests.test_matching import (
     TODAY,
     C,
@@ -23,16 +19,6 @@ from tests.test_matching import (
     participants,
     reference_match,
 )
-
-
-@pytest.fixture(scope="module")
-def pg_sessions(pg_server_url: str) -> Iterator[sessionmaker[Session]]:
-    """One database for the module: every example replaces all rows (test_matching.load)."""
-    with fresh_database(pg_server_url) as url:
-        engine = make_engine(url)
-        ensure_schema(engine)
-        yield session_factory(engine)
-        engine.dispose()
 
 
 def check(ps: list[P], cs: list[C], sessions: sessionmaker[Session]) -> None:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.db import ensure_schema, make_engine, session_factory
-from tests.postgres.conftest import fresh_database
 from tests.test_matching import C, P, check_against_reference, courses, participants
-
-
-@pytest.fixture(scope="module")
-def pg_sessions(pg_server_url: str) -> Iterator[sessionmaker[Session]]:
-    """One database for the module: every example replaces all rows (test_matching.load)."""
-    with fresh_database(pg_server_url) as url:
-        engine = make_engine(url)
-        ensure_schema(engine)
-        yield session_factory(engine)
-        engine.dispose()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
