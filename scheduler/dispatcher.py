@@ -326,14 +326,11 @@ class Dispatcher:
 
     def _run(self, c: Connection, writes: Writes) -> int:
         """Run prepared `writes` inside `c`'s transaction; the last row count."""
-        count = 0
         cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            for stmt, params in writes:
-                count = self._prepared.execute(cursor, stmt, params)
+            return self._prepared.execute_all(cursor, writes)
         finally:
             cursor.close()
-        return count
 
     def _write(self, writes: Writes, pending: Pending | None = None) -> int:
         """Run `writes` in one commit (with the outcomes still `pending` first)."""

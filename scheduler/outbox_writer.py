@@ -56,14 +56,12 @@ class OutboxWriter:
             return 0
         if self._client_cursor is not None:
             return self._write_joined(writes)
-        count = 0
         with self._lock:
             cursor = self._dbapi.cursor()
             try:
                 if self._begin is not None:
                     cursor.execute(self._begin)
-                for statement, values in writes:
-                    count = self._prepared.execute(cursor, statement, values)
+                count = self._prepared.execute_all(cursor, writes)
                 self._dbapi.commit()
             except BaseException:
                 self._dbapi.rollback()

@@ -9,7 +9,7 @@ DBAPI cursor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -69,6 +69,10 @@ class PreparedCache:
             self._cache[id(statement)] = found
         return found[1]
 
-    def execute(self, cursor: Any, statement: ClauseElement, values: Mapping[str, Any]) -> int:
-        """Run `statement` with `values` on a DBAPI cursor; the row count."""
-        return self.get(statement).execute(cursor, values)
+    def execute_all(self, cursor: Any,
+                    writes: Iterable[tuple[ClauseElement, Mapping[str, Any]]]) -> int:
+        """Run each (statement, values) in order on a DBAPI cursor; the last row count."""
+        count = 0
+        for statement, values in writes:
+            count = self.get(statement).execute(cursor, values)
+        return count
