@@ -187,14 +187,7 @@ def _pipelined_envelope(smtp: smtplib.SMTP, mail: str, rcpt: str) -> None:
     refused: tuple[Stage, int, bytes] | None = None
     stage: Stage
     for stage, ok in (("mail", {250}), ("rcpt", {250, 251}), ("data", {354})):
-        try:
-            code, reply = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            smtp.close()
-            raise SmtpFailure(stage, _os_error_text(exc), disconnected=True) from None
-        if code == 421 or code == -1:
-            smtp.close()
-            raise SmtpFailure(stage, reply_text(reply), code, disconnected=True)
+        code, reply = _reply(smtp, stage, smtp.getreply)
         if code not in ok and refused is None:
             refused = (stage, code, reply)
     if refused is None:
@@ -215,20 +208,28 @@ def _command(smtp: smtplib.SMTP, name: str, args: str = "") -> tuple[int, bytes]
     return smtp.getreply()
 
 
-def _step(
-    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]], ok: set[int]
+def _reply(
+    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]]
 ) -> tuple[int, bytes]:
+    """`command`'s reply; SmtpFailure (session closed) when the connection is gone."""
     try:
         code, reply = command()
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         smtp.close()
         raise SmtpFailure(stage, _os_error_text(exc), disconnected=True) from None
-    if code in ok:
-        return code, reply
     if code == 421 or code == -1:
         # 421: the server is closing the channel; -1: smtplib could not read a reply.
         smtp.close()
         raise SmtpFailure(stage, reply_text(reply), code, disconnected=True)
+    return code, reply
+
+
+def _step(
+    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]], ok: set[int]
+) -> tuple[int, bytes]:
+    code, reply = _reply(smtp, stage, command)
+    if code in ok:
+        return code, reply
     raise SmtpFailure(stage, reply_text(reply), code, reusable=_reset(smtp))
 
 
