@@ -91,6 +91,11 @@ def _new_courses_lock(campaign: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _course_key_prefix(campaign: str, course_id: Any) -> Any:
+    """The dedup key of a course email up to the participant id: `campaign:course:p`."""
+    return literal(f"{campaign}:") + course_id + ":p"
+
+
 @dataclass
 class PlanReport:
     """What one planning pass wrote (or, in a dry run, would write)."""
@@ -324,7 +329,7 @@ class Planner:
                 conds.append(Participant.updated_at >= mark)
             sel = (
                 select(*self._outbox_row(
-                    campaign, channel, f"{campaign.name}:{course.id}:p", now,
+                    campaign, channel, _course_key_prefix(campaign.name, Course.id), now,
                     course_id=Course.id, due_at=literal(due_at, Delivery.due_at.type)))
                 .select_from(Course)
                 .join(Participant, literal(True))
@@ -348,7 +353,7 @@ class Planner:
                      name="due").data([(c.id, due_at) for c, due_at in courses])
         sel = (
             select(*self._outbox_row(
-                campaign, channel, literal(f"{campaign.name}:") + pairs.c.course_id + ":p",
+                campaign, channel, _course_key_prefix(campaign.name, pairs.c.course_id),
                 now, pairs.c.participant_id, course_id=pairs.c.course_id, due_at=due.c.due_at))
             .select_from(pairs)
             .join(due, due.c.course_id == pairs.c.course_id)
