@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Stage = Literal["connect", "tls", "auth", "mail", "rcpt", "data", "data-end"]
@@ -74,12 +75,21 @@ def reply_text(reply: bytes | str) -> str:
     return " ".join(text.split())
 
 
-def open_session(settings: SessionSettings) -> smtplib.SMTP:
-    """Connect, greet, STARTTLS and log in as configured; SmtpFailure on any problem."""
+@lru_cache(maxsize=32)
+def tls_context(verify: bool) -> ssl.SSLContext:
+    """The TLS client context, built once per process and kind (loading the system's CA
+    certificates costs tens of milliseconds, and a channel reconnects every
+    `max_messages_per_connection` messages). Thread-safe for wrapping sockets."""
     context = ssl.create_default_context()
-    if not settings.verify_tls:
+    if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def open_session(settings: SessionSettings) -> smtplib.SMTP:
+    """Connect, greet, STARTTLS and log in as configured; SmtpFailure on any problem."""
+    context = tls_context(settings.verify_tls) if settings.security != "none" else None
     smtp: smtplib.SMTP
     try:
         if settings.security == "ssl":
@@ -106,7 +116,8 @@ def open_session(settings: SessionSettings) -> smtplib.SMTP:
     return smtp
 
 
-def _greet_and_login(smtp: smtplib.SMTP, settings: SessionSettings, ctx: ssl.SSLContext) -> None:
+def _greet_and_login(smtp: smtplib.SMTP, settings: SessionSettings,
+                     ctx: ssl.SSLContext | None) -> None:
     stage: Stage = "connect"
     try:
         smtp.ehlo_or_helo_if_needed()
