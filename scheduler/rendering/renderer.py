@@ -89,7 +89,8 @@ class Renderer:
         ).resolve()
         self.env = build_environment(self.templates_dir)
         self.labels = Labels(self.templates_dir / "i18n")
-        self._listing: dict[str, tuple[int, dict[str, set[str]], list[str]]] = {}
+        # template → (when looked at, directory mtime, files by language, complete ones)
+        self._listing: dict[str, tuple[float, int, dict[str, set[str]], list[str]]] = {}
         self._shared: dict[Hashable, tuple[list[Piece], ...]] = {}
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
@@ -105,22 +106,28 @@ class Renderer:
         """The template's files by language, and the languages it is complete in.
 
         Listed again only when the directory changes (a file added, removed or renamed
-        changes its mtime), so an operator's edit is seen and a large send lists it once.
+        changes its mtime), looked at no more than once a second: an operator's edit is
+        seen within a second, as template edits are, and a large send lists it once.
         """
+        now = time.monotonic()
+        cached = self._listing.get(template)
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[2], cached[3]
         if not _NAME.match(template):
             return {}, []
         directory = self.templates_dir / template
         try:
             mtime = directory.stat().st_mtime_ns
         except OSError:
+            self._listing.pop(template, None)
             return {}, []
-        cached = self._listing.get(template)
-        if cached is not None and cached[0] == mtime:
-            return cached[1], cached[2]
+        if cached is not None and cached[1] == mtime:
+            self._listing[template] = (now, mtime, cached[2], cached[3])
+            return cached[2], cached[3]
         found = self._list(directory) if directory.is_dir() else {}
         need = set(parts_for(template))
         complete = sorted(lang for lang, parts in found.items() if need <= parts)
-        self._listing[template] = (mtime, found, complete)
+        self._listing[template] = (now, mtime, found, complete)
         return found, complete
 
     @staticmethod
