@@ -71,7 +71,8 @@ class Outbox:
     deliveries: int
 
 
-def announce_outbox(tmp: Path, url: str, port: int, deliveries: int) -> Outbox:
+def announce_outbox(tmp: Path, url: str, port: int, deliveries: int,
+                    connections: int = 2) -> Outbox:
     """Config in `tmp`, then `deliveries` announcement emails planned into `url`.
 
     deliveries/10 consenting participants (preferred languages cycling through the six
@@ -89,7 +90,8 @@ def announce_outbox(tmp: Path, url: str, port: int, deliveries: int) -> Outbox:
     people = deliveries // COURSES
     config_dir = tmp / "config"
     if not config_dir.exists():
-        scratch_project(tmp, campaigns=CAMPAIGNS, channels=channels_yaml(port))
+        scratch_project(tmp, campaigns=CAMPAIGNS,
+                        channels=channels_yaml(port, connections))
         (config_dir / "sources.yaml").write_text("sources: {}\n")
     _fmt, demo = read_source(str(ROOT / "demo" / "courses.csv"))
     courses = []
