@@ -1,7 +1,9 @@
 """Three `herald run` replicas on one PostgreSQL database: 20,000 emails, each once.
 
 The acceptance test of DESIGN.md "Scale": replicas share nothing but the database;
-they plan with INSERT … ON CONFLICT DO NOTHING and claim with FOR UPDATE SKIP LOCKED.
+they plan under the unique dedup key (a course's first planning is a plain INSERT under
+a per-campaign advisory lock, every later one INSERT … ON CONFLICT DO NOTHING; see the
+README's "Where this differs") and claim with FOR UPDATE SKIP LOCKED.
 The daemons keep their real intervals (plan every minute, first at start; dispatch
 every 5 s, each tick draining everything due), so this also measures throughput.
 """
