@@ -159,6 +159,27 @@ def test_partial_translation_is_not_used(tmp_templates: Path) -> None:
     assert r.render_email("email/announcement", "fr", sample_context()).language == "en"
 
 
+def test_added_or_removed_language_is_seen_within_a_second(
+    tmp_templates: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scheduler.rendering.renderer as renderer_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(renderer_module.time, "monotonic", lambda: clock[0])
+    r = Renderer(tmp_templates)
+    assert "fr" in r.languages_for("email/announcement")
+    html = tmp_templates / "email" / "announcement" / "fr.html"
+    kept = html.read_bytes()
+    html.unlink()
+    assert "fr" in r.languages_for("email/announcement")  # looked at once a second
+    clock[0] += 1.5
+    assert "fr" not in r.languages_for("email/announcement")
+    assert r.render_email("email/announcement", "fr", sample_context()).language == "en"
+    html.write_bytes(kept)
+    clock[0] += 1.5
+    assert r.render_email("email/announcement", "fr", sample_context()).language == "fr"
+
+
 def test_arabic_is_right_to_left(renderer: Renderer) -> None:
     email = renderer.render_email("email/announcement", "ar", sample_context())
     assert (email.language, email.direction) == ("ar", "rtl")

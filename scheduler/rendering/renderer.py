@@ -89,8 +89,8 @@ class Renderer:
         ).resolve()
         self.env = build_environment(self.templates_dir)
         self.labels = Labels(self.templates_dir / "i18n")
-        # template → (when looked at, directory mtime, files by language, complete ones)
-        self._listing: dict[str, tuple[float, int, dict[str, set[str]], list[str]]] = {}
+        # template → (files by language, the languages it is complete in)
+        self._listing: dict[str, tuple[dict[str, set[str]], list[str]]] = {}
         self._shared: dict[Hashable, tuple[list[Piece], ...]] = {}
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
@@ -105,29 +105,21 @@ class Renderer:
     def _listed(self, template: str) -> tuple[dict[str, set[str]], list[str]]:
         """The template's files by language, and the languages it is complete in.
 
-        Listed again only when the directory changes (a file added, removed or renamed
-        changes its mtime), looked at no more than once a second: an operator's edit is
-        seen within a second, as template edits are, and a large send lists it once.
+        Listed once, and again after a file under the templates folder was added, removed
+        or edited (`_check_generation`, at most once a second): an operator's edit is seen
+        within a second, and a large send lists it once.
         """
-        now = time.monotonic()
+        self._check_generation()
         cached = self._listing.get(template)
-        if cached is not None and now - cached[0] < 1.0:
-            return cached[2], cached[3]
+        if cached is not None:
+            return cached
         if not _NAME.match(template):
             return {}, []
         directory = self.templates_dir / template
-        try:
-            mtime = directory.stat().st_mtime_ns
-        except OSError:
-            self._listing.pop(template, None)
-            return {}, []
-        if cached is not None and cached[1] == mtime:
-            self._listing[template] = (now, mtime, cached[2], cached[3])
-            return cached[2], cached[3]
         found = self._list(directory) if directory.is_dir() else {}
         need = set(parts_for(template))
         complete = sorted(lang for lang, parts in found.items() if need <= parts)
-        self._listing[template] = (now, mtime, found, complete)
+        self._listing[template] = (found, complete)
         return found, complete
 
     @staticmethod
@@ -216,16 +208,23 @@ class Renderer:
                              direction)
 
     def _check_generation(self) -> None:
-        """Forget shared renders when any template or label file changed (checked 1/s)."""
+        """Forget shared renders and language listings when a template or label file was
+        edited, added or removed (checked 1/s).
+
+        The stamp covers every path and its mtime, so a change is seen even when it leaves
+        the newest mtime as it was (a file removed, or one with an older mtime copied in).
+        """
         now = time.monotonic()
         if now - self._checked < 1.0:
             return
         self._checked = now
-        stamp = max((e.stat().st_mtime_ns for e in _walk(self.templates_dir)), default=0)
+        stamp = hash(frozenset((e.path, e.stat().st_mtime_ns)
+                               for e in _walk(self.templates_dir)))
         if stamp != self._stamp:
             self._stamp = stamp
             self._shared.clear()
             self._uncacheable.clear()
+            self._listing.clear()
 
     def render_post(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """The post `template` in `language` (or English): plain text, link last.
