@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import itertools
 import random
 import sys
 import unicodedata
@@ -240,13 +242,23 @@ def course_topics(path: Path = HERE / "courses.csv") -> list[str]:
     return sorted(t for t in found if t)
 
 
+@functools.cache  # a few hundred distinct names, a million calls for a benchmark
 def _ascii(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in plain.lower() if c.isalnum() or c == "-")
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+Weighted = tuple[list[str], list[float]]  # choices and their cumulative weights
+
+
+def _cumulative(weights: dict[str, float]) -> Weighted:
+    # What `choices(weights=...)` computes on every call; passed as `cum_weights` the
+    # draw is the same, so each profile is too.
+    return list(weights), list(itertools.accumulate(weights.values()))
+
+
+def _weighted(rng: random.Random, weighted: Weighted) -> str:
+    return rng.choices(weighted[0], cum_weights=weighted[1])[0]
 
 
 def _person(rng: random.Random, culture: str) -> tuple[str, str, str]:
@@ -283,23 +295,27 @@ def generate(n: int, seed: int = 2027) -> Iterator[dict[str, str]]:
     """`n` participant rows (the CSV's columns as strings), the same for the same seed."""
     rng = random.Random(seed)
     topics = course_topics()
-    countries = list(COUNTRIES)
-    country_weights = [COUNTRIES[c][1] for c in countries]
-    domains = [d for d, _ in DOMAINS]
-    domain_weights = [w for _, w in DOMAINS]
+    countries = _cumulative({c: spec[1] for c, spec in COUNTRIES.items()})
+    domains = _cumulative(dict(DOMAINS))
+    # Per country: region, zones, then languages and cultures with cumulative weights.
+    by_country: dict[str, tuple[str, tuple[str, ...], Weighted, Weighted]] = {
+        c: (region, zones, _cumulative(langs), _cumulative(cultures))
+        for c, (region, _w, zones, langs, cultures) in COUNTRIES.items()}
+    other_regions = {r: [o for o in REGIONS if o != r] for r in REGIONS}
     consent_start, consent_days = date(2025, 1, 6), 640
+    consent_dates = [(consent_start + timedelta(days=d)).isoformat() for d in range(consent_days)]
     seen: set[str] = set()
     for _ in range(n):
-        country = rng.choices(countries, weights=country_weights)[0]
-        region, _w, zones, langs, cultures = COUNTRIES[country]
+        country = _weighted(rng, countries)
+        region, zones, langs, cultures = by_country[country]
         name, given, family = _person(rng, _weighted(rng, cultures))
-        local = _local_part(rng, given, family)
-        domain = rng.choices(domains, weights=domain_weights)[0]
-        email = f"{local}@{domain}"
+        local_part = _local_part(rng, given, family)
+        domain = _weighted(rng, domains)
+        email = f"{local_part}@{domain}"
         suffix = 1
         while email in seen:
             suffix += 1
-            email = f"{local}{suffix}@{domain}"
+            email = f"{local_part}{suffix}@{domain}"
         seen.add(email)
         language = _weighted(rng, langs)
 
@@ -311,7 +327,7 @@ def generate(n: int, seed: int = 2027) -> Iterator[dict[str, str]]:
         if rng.random() >= 0.45:
             regions = [region]
             if rng.random() < 0.3:
-                regions.append(rng.choice([r for r in REGIONS if r != region]))
+                regions.append(rng.choice(other_regions[region]))
         languages: list[str] = []
         if rng.random() >= 0.4:
             languages = [language] + (["en"] if language != "en" and rng.random() < 0.6 else [])
@@ -320,7 +336,7 @@ def generate(n: int, seed: int = 2027) -> Iterator[dict[str, str]]:
             modes = rng.sample(MODES, rng.choice((1, 2)))
         consent = ""
         if rng.random() >= 0.12:
-            consent = (consent_start + timedelta(days=rng.randrange(consent_days))).isoformat()
+            consent = consent_dates[rng.randrange(consent_days)]
         yield {
             "email": email, "name": name, "language": language, "country": country,
             "timezone": rng.choice(zones), "topics": ";".join(picked),
