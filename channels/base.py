@@ -1,5 +1,9 @@
 """The channel contract: `Channel.send(message) -> DeliveryResult`, and `close()`.
 
+A channel that can keep several sends in flight on one thread also sets `streams` and
+overrides `send_stream`; the dispatcher then feeds it from one thread instead of running
+`concurrency()` threads that each call `send`.
+
 Exceptions::
 
     ChannelError
@@ -10,11 +14,12 @@ from __future__ import annotations
 
 import builtins
 import enum
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -105,6 +110,18 @@ class ChannelOptions(BaseModel):
     max_attempts: int = 8
 
 
+K = TypeVar("K")
+
+
+class Sent(NamedTuple, Generic[K]):
+    """One message's result from `send_stream`: the caller's key for it, and the seconds
+    from the start of its send to its result."""
+
+    key: K
+    result: DeliveryResult
+    seconds: float
+
+
 class Channel(ABC):
     """A configured channel instance.
 
@@ -117,6 +134,8 @@ class Channel(ABC):
     Options: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     text_limit: ClassVar[int | None] = None
     """Maximum post length in the network's own units, or None when unlimited."""
+    streams: ClassVar[bool] = False
+    """True when `send_stream` keeps `concurrency()` sends in flight on the calling thread."""
 
     def __init__(self, name: str, options: ChannelOptions) -> None:
         self.name = name
@@ -130,6 +149,18 @@ class Channel(ABC):
     @abstractmethod
     def send(self, message: Message) -> DeliveryResult:
         """Send one message. Never raises for delivery problems: they become a result."""
+
+    def send_stream(self, items: Iterable[tuple[K, Message]]) -> Iterator[Sent[K]]:
+        """Send each message as `items` gives it; each one's result, once, as it is known.
+
+        `items` is pulled only when a send can start, so the caller's work for the next
+        message (running inside that pull) overlaps the sends in flight. Results come in
+        the order the sends finish. The default sends one at a time with `send`.
+        """
+        for key, message in items:
+            started = time.monotonic()
+            result = self.send(message)
+            yield Sent(key, result, time.monotonic() - started)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and sessions."""

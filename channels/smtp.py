@@ -16,7 +16,10 @@ other 5xx (552, 554, 5.7.x policy, ...)     PERMANENT
 from __future__ import annotations
 
 import re
-from typing import Literal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
@@ -27,6 +30,7 @@ from channels.base import (
     DeliveryResult,
     DeliveryStatus,
     Message,
+    Sent,
 )
 from channels.email_message import (
     ComposedEmail,
@@ -38,13 +42,16 @@ from channels.email_message import (
 )
 from channels.pacing import Pacer, parse_rate
 from channels.smtp_pool import (
+    PooledSession,
     SessionPool,
     SessionSettings,
     SmtpFailure,
     open_session,
-    transact,
 )
+from channels.smtp_stream import Multiplexer
+from channels.smtp_wire import Transaction, begin, run_blocking
 
+K = TypeVar("K")
 _DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 
@@ -88,14 +95,31 @@ class SmtpOptions(ChannelOptions):
         return value
 
 
-class SmtpChannel(Channel):
-    """Sends emails through an SMTP relay; `send` may be called from `connections` threads.
+@dataclass(eq=False)
+class _Flight(Generic[K]):
+    """One email on its way: which session carries it (once begun), and which try it is."""
 
-    With a `rate`, `send` blocks until the message's slot: sends are spaced evenly.
+    key: K
+    message: Message
+    recipient: str
+    email: ComposedEmail
+    started: float
+    attempt: int = 1
+    began: bool = False
+    session: PooledSession = field(init=False)
+    steps: Transaction = field(init=False)
+
+
+class SmtpChannel(Channel):
+    """Sends emails through an SMTP relay: `send` from up to `connections` threads, or
+    `send_stream`, which keeps `connections` emails in flight from the calling thread.
+
+    With a `rate`, each send waits for its slot first: sends are spaced evenly.
     """
 
     type = "smtp"
     kind = "email"
+    streams = True
     Options = SmtpOptions
     options: SmtpOptions
 
@@ -130,6 +154,90 @@ class SmtpChannel(Channel):
 
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
+        ready = self._ready(message)
+        if isinstance(ready, DeliveryResult):
+            return ready
+        recipient, email = ready
+        for attempt in (1, 2):
+            try:
+                flight = self._begin(recipient, email, message)
+            except SmtpFailure as failure:
+                return self._failed(failure)
+            try:
+                run_blocking(flight.session.smtp, flight.steps)
+            except SmtpFailure as failure:
+                if self._settle(flight, failure) and attempt == 1:
+                    continue
+                return self._failed(failure)
+            except BaseException:
+                self._pool.release(flight.session, reuse=False)
+                raise
+            self._settle(flight, None)
+            return DeliveryResult.sent(flight.email.message_id)
+        raise AssertionError("unreachable")  # the second attempt returns
+
+    def send_stream(self, items: Iterable[tuple[K, Message]]) -> Iterator[Sent[K]]:
+        """Send over up to `connections` sessions at once, all driven from this thread."""
+        mux: Multiplexer[_Flight[K]] = Multiplexer(self.options.timeout)
+        source = iter(items)
+        more = True
+        try:
+            while True:
+                while more and len(mux) < self.options.connections:
+                    item = next(source, None)
+                    if item is None:
+                        more = False
+                    elif (sent := self._launch(mux, *item)) is not None:
+                        yield sent
+                if not len(mux):
+                    if more:
+                        continue
+                    return
+                for flight, end in mux.wait():
+                    if (sent := self._land(mux, flight, end)) is not None:
+                        yield sent
+        finally:
+            for flight in mux.abandon():
+                self._pool.release(flight.session, reuse=False)
+            mux.close()
+
+    def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message) -> Sent[K] | None:
+        """Start one message on a session of its own; its result when it cannot start."""
+        started = time.monotonic()
+        ready = self._ready(message)
+        if isinstance(ready, DeliveryResult):
+            return Sent(key, ready, 0.0)
+        recipient, email = ready
+        return self._start(mux, _Flight(key, message, recipient, email, started))
+
+    def _start(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K]) -> Sent[K] | None:
+        try:
+            self._begin(flight.recipient, flight.email, flight.message, flight)
+            mux.start(flight, flight.session.smtp, flight.steps)
+        except Exception as exc:  # an SmtpFailure, or a bug
+            return self._land(mux, flight, exc)
+        return None
+
+    def _land(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K],
+              end: str | Exception) -> Sent[K] | None:
+        """A flight is over: its result, or None when it went again on a new session."""
+        if isinstance(end, str):
+            self._settle(flight, None)
+            result = DeliveryResult.sent(flight.email.message_id)
+        elif isinstance(end, SmtpFailure):
+            if flight.began and self._settle(flight, end) and flight.attempt == 1:
+                flight.attempt = 2
+                return self._start(mux, flight)
+            result = self._failed(end)
+        else:  # a bug: whether the message went out cannot be known
+            if flight.began:
+                self._pool.release(flight.session, reuse=False)
+            result = DeliveryResult(DeliveryStatus.UNKNOWN,
+                                    error=self._redact(f"{type(end).__name__}: {end}"))
+        return Sent(flight.key, result, time.monotonic() - flight.started)
+
+    def _ready(self, message: Message) -> tuple[str, ComposedEmail] | DeliveryResult:
+        """The checked recipient and the composed email, after the pacer's wait; or why not."""
         try:
             email = self._compose(message, eight_bit=self._eight_bit)
             recipient = check_address(message.to or "")
@@ -137,48 +245,58 @@ class SmtpChannel(Channel):
             return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
         if self._pacer is not None:
             self._pacer.wait()
+        return recipient, email
+
+    def _begin(self, recipient: str, email: ComposedEmail, message: Message,
+               flight: _Flight[Any] | None = None) -> _Flight[Any]:
+        """Take a session and set up the transaction (the email composed again 7-bit for a
+        session without 8BITMIME); SmtpFailure when no session can be opened."""
+        flight = flight or _Flight(None, message, recipient, email, time.monotonic())
+        flight.began = False
+        session = self._pool.acquire()
+        session.transactions += 1
         try:
-            email = self._deliver(recipient, email, message)
-        except SmtpFailure as failure:
-            status = classify(failure)
-            error = str(failure)
-            if failure.stage in ("connect", "tls"):
-                error = f"{self.options.host}:{self.options.resolved_port}: {error}"
-            if status is DeliveryStatus.UNKNOWN:
-                error += " (after the whole message was sent: it may have been delivered)"
-            return DeliveryResult(status, error=self._redact(error))
-        return DeliveryResult.sent(email.message_id)
+            self._eight_bit = session.smtp.has_extn("8bitmime")
+            if flight.email.eight_bit and not self._eight_bit:
+                flight.email = self._compose(message, eight_bit=False,
+                                             message_id=flight.email.message_id)
+            flight.steps = begin(session.smtp, self._envelope_sender, recipient,
+                                 flight.email.data, eight_bit=flight.email.eight_bit)
+        except BaseException:
+            self._pool.release(session, reuse=False)
+            raise
+        flight.session, flight.began = session, True
+        return flight
+
+    def _settle(self, flight: _Flight[Any], failure: SmtpFailure | None) -> bool:
+        """Give the flight's session back; True when `failure` calls for one more try.
+
+        One more try only when a kept-open session turned out dead at its first command
+        (the server timed it out while idle): nothing of the message reached the server.
+        """
+        session = flight.session
+        under_cap = session.transactions < self.options.max_messages_per_connection
+        alive = session.smtp.sock is not None
+        reuse = under_cap and alive and (failure is None or failure.reusable)
+        self._pool.release(session, reuse=reuse)
+        if failure is None:
+            return False
+        stale = failure.stage == "mail" and (failure.disconnected or failure.code == 421)
+        return stale and session.transactions > 1
+
+    def _failed(self, failure: SmtpFailure) -> DeliveryResult:
+        status = classify(failure)
+        error = str(failure)
+        if failure.stage in ("connect", "tls"):
+            error = f"{self.options.host}:{self.options.resolved_port}: {error}"
+        if status is DeliveryStatus.UNKNOWN:
+            error += " (after the whole message was sent: it may have been delivered)"
+        return DeliveryResult(status, error=self._redact(error))
 
     def _compose(self, message: Message, *, eight_bit: bool,
                  message_id: str | None = None) -> ComposedEmail:
         return compose_email(message, self._sender, domain=self._domain, eight_bit=eight_bit,
                              message_id=message_id)
-
-    def _deliver(self, recipient: str, email: ComposedEmail, message: Message) -> ComposedEmail:
-        """Send `email` (composed again 7-bit for a session without 8BITMIME); what was sent."""
-        # A second try only when a kept-open session turned out dead at its first command
-        # (the server timed it out while idle): nothing of this message reached the server.
-        for attempt in (1, 2):
-            session = self._pool.acquire()
-            session.transactions += 1
-            under_cap = session.transactions < self.options.max_messages_per_connection
-            reuse = False
-            try:
-                self._eight_bit = session.smtp.has_extn("8bitmime")
-                if email.eight_bit and not self._eight_bit:
-                    email = self._compose(message, eight_bit=False, message_id=email.message_id)
-                transact(session.smtp, self._envelope_sender, recipient, email.data,
-                         eight_bit=email.eight_bit)
-                reuse = under_cap
-                return email
-            except SmtpFailure as failure:
-                reuse = failure.reusable and under_cap
-                stale = failure.stage == "mail" and (failure.disconnected or failure.code == 421)
-                if not (attempt == 1 and stale and session.transactions > 1):
-                    raise
-            finally:
-                self._pool.release(session, reuse=reuse)
-        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def close(self) -> None:
         """QUIT every open connection; the channel reconnects if used again."""

@@ -1,14 +1,13 @@
-"""SMTP plumbing for `channels.smtp`: opening sessions, a pool that reuses them, one transaction.
+"""SMTP plumbing for `channels.smtp`: opening sessions, and a pool that reuses them.
 
 Every SMTP problem leaves this module as an `SmtpFailure` that says at which stage it happened,
 what the server replied, whether the connection died, and whether the session is still usable.
 The stage matters: a connection lost before the end of the data means "not sent"; lost after
-it, the message may have been delivered.
+it, the message may have been delivered. One transaction on a session: `channels.smtp_wire`.
 """
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 import threading
@@ -105,9 +104,9 @@ def open_session(settings: SessionSettings) -> smtplib.SMTP:
     except smtplib.SMTPConnectError as exc:
         raise SmtpFailure("connect", reply_text(exc.smtp_error), exc.smtp_code) from None
     except ssl.SSLError as exc:
-        raise SmtpFailure("tls", _os_error_text(exc), disconnected=True) from None
+        raise SmtpFailure("tls", os_error_text(exc), disconnected=True) from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise SmtpFailure("connect", _os_error_text(exc), disconnected=True) from None
+        raise SmtpFailure("connect", os_error_text(exc), disconnected=True) from None
     try:
         _greet_and_login(smtp, settings, context)
     except BaseException:
@@ -137,120 +136,15 @@ def _greet_and_login(smtp: smtplib.SMTP, settings: SessionSettings,
     except smtplib.SMTPServerDisconnected as exc:
         raise SmtpFailure(stage, str(exc), disconnected=True) from None
     except ssl.SSLError as exc:
-        raise SmtpFailure("tls", _os_error_text(exc), disconnected=True) from None
+        raise SmtpFailure("tls", os_error_text(exc), disconnected=True) from None
     except (OSError, smtplib.SMTPException) as exc:
         # SMTPNotSupportedError (no AUTH offered), "no suitable authentication method", ...
         lost = isinstance(exc, OSError)
-        raise SmtpFailure(stage, _os_error_text(exc), disconnected=lost) from None
+        raise SmtpFailure(stage, os_error_text(exc), disconnected=lost) from None
 
 
-def _os_error_text(exc: BaseException) -> str:
+def os_error_text(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def transact(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, *,
-             eight_bit: bool = False) -> str:
-    """MAIL, RCPT, DATA for one message on an open session; the final reply, or SmtpFailure.
-
-    `sender` and `recipient` are plain checked addresses (`check_address`), sent as they
-    are; `eight_bit` data goes with BODY=8BITMIME. When the server offers PIPELINING
-    (RFC 2920) the three commands go out in one write and their replies are read in
-    order: one round trip instead of three. Done step by step rather than with `sendmail`
-    so that a connection lost after the end of the data (stage `data-end`: outcome
-    unknown) is told apart from one lost before it.
-    """
-    size = f" SIZE={len(data)}" if smtp.has_extn("size") else ""
-    body = " BODY=8BITMIME" if eight_bit else ""
-    mail, rcpt = f"FROM:<{sender}>{size}{body}", f"TO:<{recipient}>"
-    if smtp.has_extn("pipelining"):
-        _pipelined_envelope(smtp, mail, rcpt)
-    else:
-        _step(smtp, "mail", lambda: _command(smtp, "mail", mail), {250})
-        _step(smtp, "rcpt", lambda: _command(smtp, "rcpt", rcpt), {250, 251})
-        _step(smtp, "data", lambda: _command(smtp, "data"), {354})
-    payload = data
-    if payload.startswith(b".") or b"\n." in payload:
-        payload = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing (RFC 5321 4.5.2)
-    if not payload.endswith(b"\r\n"):
-        payload += b"\r\n"
-    try:
-        smtp.send(payload + b".\r\n")
-    except (smtplib.SMTPServerDisconnected, OSError) as exc:
-        # The terminating dot did not go out whole: the server cannot have accepted it.
-        smtp.close()
-        raise SmtpFailure("data", _os_error_text(exc), disconnected=True) from None
-    code, reply = _step(smtp, "data-end", smtp.getreply, {250})
-    return f"{code} {reply_text(reply)}"
-
-
-def _pipelined_envelope(smtp: smtplib.SMTP, mail: str, rcpt: str) -> None:
-    """MAIL, RCPT and DATA in one write, then their replies; returns once DATA got 354.
-
-    Every reply is read before deciding, as RFC 2920 requires. When the envelope was
-    refused but the server still answered DATA with 354, an empty message is ended with a
-    lone dot (which the server refuses: it has no recipient) before RSET.
-    """
-    try:
-        smtp.send(f"MAIL {mail}\r\nRCPT {rcpt}\r\nDATA\r\n")
-    except (smtplib.SMTPServerDisconnected, OSError) as exc:
-        smtp.close()
-        raise SmtpFailure("mail", _os_error_text(exc), disconnected=True) from None
-    refused: tuple[Stage, int, bytes] | None = None
-    stage: Stage
-    for stage, ok in (("mail", {250}), ("rcpt", {250, 251}), ("data", {354})):
-        code, reply = _reply(smtp, stage, smtp.getreply)
-        if code not in ok and refused is None:
-            refused = (stage, code, reply)
-    if refused is None:
-        return
-    if code == 354:
-        try:
-            smtp.send(b".\r\n")
-            smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError):
-            smtp.close()
-            raise SmtpFailure(refused[0], reply_text(refused[2]), refused[1],
-                              disconnected=True) from None
-    raise SmtpFailure(refused[0], reply_text(refused[2]), refused[1], reusable=_reset(smtp))
-
-
-def _command(smtp: smtplib.SMTP, name: str, args: str = "") -> tuple[int, bytes]:
-    smtp.putcmd(name, args)
-    return smtp.getreply()
-
-
-def _reply(
-    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]]
-) -> tuple[int, bytes]:
-    """`command`'s reply; SmtpFailure (session closed) when the connection is gone."""
-    try:
-        code, reply = command()
-    except (smtplib.SMTPServerDisconnected, OSError) as exc:
-        smtp.close()
-        raise SmtpFailure(stage, _os_error_text(exc), disconnected=True) from None
-    if code == 421 or code == -1:
-        # 421: the server is closing the channel; -1: smtplib could not read a reply.
-        smtp.close()
-        raise SmtpFailure(stage, reply_text(reply), code, disconnected=True)
-    return code, reply
-
-
-def _step(
-    smtp: smtplib.SMTP, stage: Stage, command: Callable[[], tuple[int, bytes]], ok: set[int]
-) -> tuple[int, bytes]:
-    code, reply = _reply(smtp, stage, command)
-    if code in ok:
-        return code, reply
-    raise SmtpFailure(stage, reply_text(reply), code, reusable=_reset(smtp))
-
-
-def _reset(smtp: smtplib.SMTP) -> bool:
-    """RSET after a refused step; True when the session is clean for the next message."""
-    try:
-        return smtp.rset()[0] == 250
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-        return False
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""The SMTP channel against a real aiosmtpd server on loopback."""
+"""The SMTP channel against a real aiosmtpd server on loopback.
+
+Every test runs twice: with `send`, and with each `send` made through `send_stream` (one
+message per stream), which drives the same transaction from the dispatcher's one thread.
+Many messages in one stream: tests/channels/test_smtp_stream.py.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,25 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from channels.base import ChannelConfigError, DeliveryStatus, Message
+from channels.base import ChannelConfigError, DeliveryResult, DeliveryStatus, Message
 from channels.registry import channel_class
 from channels.smtp import SmtpChannel, SmtpOptions, classify
 from channels.smtp_pool import SmtpFailure
 from tests.channels.smtp_server import LineServer, SmtpTestServer, free_port
 
 UNSUBSCRIBE = "<https://herald.example.org/u/T0KEN-abc_123>, <mailto:unsub@example.org?subject=u>"
+
+
+@pytest.fixture(autouse=True, params=["send", "stream"])
+def via(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "stream":
+        def send_through_a_stream(self: SmtpChannel, message: Message) -> DeliveryResult:
+            (sent,) = list(self.send_stream([("only", message)]))
+            assert sent.key == "only"
+            return sent.result
+
+        monkeypatch.setattr(SmtpChannel, "send", send_through_a_stream)
+    return str(request.param)
 
 
 def email(n: int = 0, **fields: Any) -> Message:

@@ -1,0 +1,183 @@
+"""Many emails in one `send_stream`: several in flight from one thread, each result once."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from channels.base import DeliveryStatus, Message, Sent
+from channels.smtp import SmtpChannel
+from channels.smtp_stream import ReplyBuffer
+from tests.channels.smtp_server import SmtpTestServer
+from tests.channels.test_smtp import channel, email
+
+
+def stream(ch: SmtpChannel, messages: list[Message]) -> dict[int, Sent[int]]:
+    """Every message through one stream; results by index, each index exactly once."""
+    results: dict[int, Sent[int]] = {}
+    for sent in ch.send_stream(enumerate(messages)):
+        assert sent.key not in results
+        results[sent.key] = sent
+    assert sorted(results) == list(range(len(messages)))
+    return results
+
+
+def test_forty_emails_over_two_connections_from_one_thread(smtp_server: SmtpTestServer) -> None:
+    pulled_ahead: list[int] = []
+    done = 0
+
+    def items() -> Iterator[tuple[int, Message]]:
+        for n in range(40):
+            pulled_ahead.append(n + 1 - done)  # pulled (this one too), not yet answered
+            yield n, email(n)
+
+    with channel(smtp_server, connections=2) as ch:
+        threads_before = threading.active_count()
+        for sent in ch.send_stream(items()):
+            assert sent.result.status is DeliveryStatus.SENT, sent.result.error
+            assert sent.seconds >= 0
+            done += 1
+            assert threading.active_count() == threads_before
+    assert done == 40
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted(
+        f"user{n}@example.org" for n in range(40))
+    assert smtp_server.connections == 2
+    # The next message is built only when a connection is free: never more than two ahead.
+    assert max(pulled_ahead) == 2
+
+
+def test_refusals_and_bad_addresses_mid_stream_leave_the_others_sent(
+    smtp_server: SmtpTestServer,
+) -> None:
+    smtp_server.reject("user3@example.org")
+    smtp_server.reject("user7@example.org", "550 5.7.1 Rejected by policy")
+    smtp_server.fail_next("451 4.3.0 Try later")
+    messages = [email(n) for n in range(12)]
+    messages[5] = email(5, to="not an address")
+    with channel(smtp_server, connections=2) as ch:
+        results = stream(ch, messages)
+    statuses = {n: sent.result.status for n, sent in results.items()}
+    assert statuses.pop(3) is DeliveryStatus.RECIPIENT_REJECTED
+    assert statuses.pop(7) is DeliveryStatus.PERMANENT
+    assert statuses.pop(5) is DeliveryStatus.PERMANENT
+    assert sorted(s.value for s in statuses.values()).count("transient") == 1
+    assert sum(s is DeliveryStatus.SENT for s in statuses.values()) == 8
+    assert len(smtp_server.received) == 8
+    assert smtp_server.connections == 2  # refusals keep the session (RSET)
+
+
+def test_a_dropped_connection_costs_only_its_own_message(smtp_server: SmtpTestServer) -> None:
+    smtp_server.drop_next("rcpt")
+    smtp_server.drop_next("data-end")
+    with channel(smtp_server, connections=2) as ch:
+        results = stream(ch, [email(n) for n in range(20)])
+    statuses = sorted(sent.result.status.value for sent in results.values())
+    assert statuses.count("sent") == 18
+    assert statuses.count("transient") == 1  # lost before the end of the data
+    assert statuses.count("unknown") == 1  # lost after it: it may have been delivered
+    unknown = next(s for s in results.values() if s.result.status is DeliveryStatus.UNKNOWN)
+    assert unknown.result.error is not None and "may have been delivered" in unknown.result.error
+    assert len(smtp_server.received) == 18
+    assert smtp_server.connections == 4  # each drop cost a new connection, nothing more
+
+
+def test_sessions_closed_while_idle_are_replaced_without_a_failure(
+    smtp_server: SmtpTestServer,
+) -> None:
+    with channel(smtp_server, connections=2) as ch:
+        stream(ch, [email(n) for n in range(4)])
+        smtp_server.drop_idle_connections()
+        results = stream(ch, [email(n) for n in range(4, 8)])
+    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
+    assert len(smtp_server.received) == 8
+    assert smtp_server.connections == 4
+
+
+def test_a_silent_server_times_out_and_the_stream_goes_on() -> None:
+    # A server that greets and answers EHLO, then never replies again.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            conn.sendall(b"220 mute.test ESMTP\r\n")
+            conn.recv(1024)
+            conn.sendall(b"250 mute.test\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    options: dict[str, Any] = {"type": "smtp", "host": "127.0.0.1", "port": port,
+                               "from": "academy@example.org", "connections": 2,
+                               "timeout": 0.3}
+    try:
+        with SmtpChannel.from_config("email", options) as ch:
+            assert isinstance(ch, SmtpChannel)
+            results = stream(ch, [email(n) for n in range(3)])
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    for sent in results.values():
+        assert sent.result.status is DeliveryStatus.TRANSIENT
+        assert sent.result.error == "MAIL FROM: timed out"
+
+
+def test_a_stream_left_early_gives_its_sessions_back(smtp_server: SmtpTestServer) -> None:
+    with channel(smtp_server, connections=1) as ch:
+        first = ch.send_stream((n, email(n)) for n in range(5))
+        assert next(first).result.status is DeliveryStatus.SENT
+        first.close()  # the caller stops listening with a send in flight
+        # The only session went back to the pool: a new stream does not wait for it.
+        results = stream(ch, [email(n) for n in range(10, 13)])
+    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
+
+
+def test_an_error_in_the_callers_items_ends_the_stream_after_releasing_sessions(
+    smtp_server: SmtpTestServer,
+) -> None:
+    def items() -> Iterator[tuple[int, Message]]:
+        yield 0, email(0)
+        raise RuntimeError("the outbox went away")
+
+    with channel(smtp_server, connections=2) as ch:
+        with pytest.raises(RuntimeError, match="outbox went away"):
+            list(ch.send_stream(items()))
+        assert ch.send(email(1)).status is DeliveryStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        ([b"250 OK\r\n"], [(250, b"OK")]),
+        ([b"250-first\r\n250-second\r\n250 last\r\n"], [(250, b"first\nsecond\nlast")]),
+        ([b"25", b"0 2.1.0 O", b"K\r\n354 go\r\n"], [(250, b"2.1.0 OK"), (354, b"go")]),
+        ([b"oops\r\n"], [(-1, b"")]),
+        ([b"250 no line end yet"], []),
+    ],
+)
+def test_reply_buffer_cuts_replies_as_smtplib_does(
+    chunks: list[bytes], expected: list[tuple[int, bytes]]
+) -> None:
+    buffer = ReplyBuffer()
+    got = []
+    for chunk in chunks:
+        buffer.feed(chunk)
+        while (reply := buffer.reply()) is not None:
+            got.append(reply)
+    assert got == expected
+
+
+def test_reply_buffer_refuses_a_runaway_line() -> None:
+    buffer = ReplyBuffer()
+    buffer.feed(b"250 " + b"x" * 9000)
+    with pytest.raises(ValueError, match="Line too long"):
+        buffer.reply()
