@@ -227,12 +227,13 @@ class Dispatcher:
     def drain_channel(self, name: str, only: DispatchFilter) -> Counter[tuple[str, str]]:
         channel = self.channels[name]
         outcome: Counter[tuple[str, str]] = Counter()
-        workers = max(1, channel.concurrency())
+        workers = 1 if channel.streams else max(1, channel.concurrency())
+        work = self._stream if channel.streams else self._work
         feed = _Feed(self, name, only)
         try:
             with ThreadPoolExecutor(max_workers=workers,
                                     thread_name_prefix=f"send-{name}") as pool:
-                futures = [pool.submit(self._work, feed, channel) for _ in range(workers)]
+                futures = [pool.submit(work, feed, channel) for _ in range(workers)]
                 for future in futures:
                     for state in future.result():
                         outcome[(name, state)] += 1
@@ -301,20 +302,67 @@ class Dispatcher:
         a crash during its send would: per worker, at most one delivery is ever in doubt.
         """
         states: list[str] = []
+        with self._outbox() as (pending, session):
+            for d, batch in feed:
+                states.append(self.process(d, channel, batch, pending, session))
+        return states
+
+    def _stream(self, feed: Iterator[tuple[Delivery, Batch]], channel: Channel) -> list[str]:
+        """The one worker of a channel that `streams`: it builds and marks `sending` the next
+        delivery whenever the channel can start a send, while the others are in flight.
+
+        Outcomes are written as in `_work`, with the next `sending` commit. A crash leaves
+        at most the deliveries in flight, and those whose outcome was not yet written, in
+        `sending` (hence `unknown`): no more than `concurrency()` plus the pending ones.
+        """
+        states: list[str] = []
+        in_flight: dict[int, tuple[Delivery, Message]] = {}
+        feed_error: list[BaseException] = []
+
+        def ready(pending: Pending, session: Session) -> Iterator[tuple[int, Message]]:
+            try:
+                for d, batch in feed:
+                    built = self._prepare(d, channel, batch, pending, session)
+                    if isinstance(built, str):
+                        states.append(built)
+                        continue
+                    in_flight[d.id] = (d, built)
+                    yield d.id, built
+            except Exception as exc:  # the sends in flight still end and are recorded
+                feed_error.append(exc)
+
+        with self._outbox() as (pending, session):
+            try:
+                for sent in channel.send_stream(ready(pending, session)):
+                    d, built = in_flight.pop(sent.key)
+                    states.append(self._complete(d, built, sent.result, sent.seconds,
+                                                 channel, pending))
+            except Exception as exc:  # an adapter bug: the sends in flight are in doubt
+                log.exception("channel %s raised while sending", channel.name)
+                doubt = DeliveryResult(DeliveryStatus.UNKNOWN,
+                                       error=f"{type(exc).__name__}: {exc}")
+                for d, built in in_flight.values():
+                    states.append(self._complete(d, built, doubt, 0.0, channel, pending))
+        if feed_error:
+            raise feed_error[0]
+        return states
+
+    @contextmanager
+    def _outbox(self) -> Iterator[tuple[Pending, Session]]:
+        """A worker's queue of outcomes (what is still queued is committed at the end) and
+        its reading session, reused from message to message."""
         writer = OutboxWriter(self.engine, self._prepared, self._write_lock)
         session = self.sessions()
         try:
             pending = Pending(writer)
             try:
-                for d, batch in feed:
-                    states.append(self.process(d, channel, batch, pending, session))
+                yield pending, session
             finally:
                 if pending:
                     pending.flush()
         finally:
             session.close()
             writer.close()
-        return states
 
     @contextmanager
     def _txn(self, pending: Pending | None) -> Iterator[Connection]:
@@ -346,6 +394,22 @@ class Dispatcher:
         With `pending`, the outcome is queued there for the worker's next commit. `session`
         (a worker's, reused from message to message) is closed before anything is written.
         """
+        built = self._prepare(d, channel, batch, pending, session)
+        if isinstance(built, str):
+            return built
+        started = time.monotonic()
+        try:
+            result = channel.send(built)
+        except Exception as exc:  # an adapter bug: we cannot know whether it went out
+            log.exception("channel %s raised while sending delivery %s", channel.name, d.id)
+            result = DeliveryResult(DeliveryStatus.UNKNOWN,
+                                    error=f"{type(exc).__name__}: {exc}")
+        return self._complete(d, built, result, time.monotonic() - started, channel, pending)
+
+    def _prepare(self, d: Delivery, channel: Channel, batch: Batch, pending: Pending | None,
+                 session: Session | None) -> Message | str:
+        """Build one delivery and mark it `sending`: the message to send, or (when it is
+        not to be sent now) the state it was left in."""
         if self._stopping or channel.name in self._halted:
             return "skipped"  # still reserved: released when the drain ends
         if d.lease_owner != self.owner or d.state not in CLAIMABLE:
@@ -378,17 +442,14 @@ class Dispatcher:
             return "held"
         if channel.name in self._halted or not self._begin_send(d, batch, pending):
             return "skipped"
-        started = time.monotonic()
-        try:
-            result = channel.send(built)
-        except Exception as exc:  # an adapter bug: we cannot know whether it went out
-            log.exception("channel %s raised while sending delivery %s", channel.name, d.id)
-            result = DeliveryResult(DeliveryStatus.UNKNOWN,
-                                    error=f"{type(exc).__name__}: {exc}")
-        elapsed = time.monotonic() - started
+        return built
+
+    def _complete(self, d: Delivery, built: Message, result: DeliveryResult, seconds: float,
+                  channel: Channel, pending: Pending | None) -> str:
+        """Record a send's result (and tell the observer); the delivery's new state."""
         state = self._finish(d, d.attempts + 1, result, channel, to=built.to, pending=pending)
         if self.on_outcome is not None:
-            self.on_outcome(channel.name, state, elapsed)
+            self.on_outcome(channel.name, state, seconds)
         return state
 
     def _window_opening(self, d: Delivery, batch: Batch, now: datetime) -> datetime | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from channels.base import Message, Sent
+from channels.smtp import SmtpChannel
 from scheduler.models import Delivery, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
@@ -24,7 +28,7 @@ COURSES = ("id,title,coe,country,region,topics,languages,mode,location,start_dat
 NOW = "2027-01-11T09:00:00Z"
 
 
-def configure(project: Project, server: SmtpTestServer, tmp: Path) -> None:
+def configure(project: Project, server: SmtpTestServer, tmp: Path, connections: int = 1) -> None:
     project.write_config("channels.yaml", f"""
 channels:
   email:
@@ -33,7 +37,7 @@ channels:
     port: {server.port}
     security: none
     from: "ITU Academy <academy@example.org>"
-    connections: 1
+    connections: {connections}
     max_attempts: 3
 """)
     project.write_config("campaigns.yaml", """
@@ -89,3 +93,30 @@ def test_451_is_retried_later_and_550_suppresses(project: Project, tmp_path: Pat
     with engine.connect() as c:
         assert c.execute(select(Suppression.email)).scalars().all() == ["gone@example.org"]
     engine.dispose()
+
+
+def test_a_stream_that_breaks_leaves_its_sends_in_flight_unknown_and_the_rest_waiting(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = SmtpChannel.send_stream
+
+    def breaks_after_one(self: SmtpChannel, items: Iterable[tuple[int, Message]]
+                         ) -> Iterator[Sent[int]]:
+        yield next(original(self, items))  # the second email is in flight by then
+        raise RuntimeError("adapter bug")
+
+    with SmtpTestServer() as server:
+        configure(project, server, tmp_path, connections=2)
+        monkeypatch.setattr(SmtpChannel, "send_stream", breaks_after_one)
+        project.run("send-now", now=NOW)
+        first = sorted(states(project).values())
+        assert first == ["pending", "pending", "pending", "sent", "unknown"]
+
+        monkeypatch.undo()
+        assert project.run("send-now", now=NOW).code == 0
+        # The one in doubt is not sent again; the three that never began go out once.
+        assert sorted(states(project).values()) == ["sent", "sent", "sent", "sent", "unknown"]
+        delivered = [(m.rcpt_tos, m.message()["Subject"]) for m in server.received]
+        assert len(delivered) == len(set(delivered))
+        # The one in doubt may have reached the server before the stream was dropped.
+        assert len(delivered) in (4, 5)
