@@ -17,6 +17,7 @@ example.org, example.net and example.com (RFC 2606) and their subdomains.
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import functools
 import itertools
@@ -252,13 +253,15 @@ Weighted = tuple[list[str], list[float]]  # choices and their cumulative weights
 
 
 def _cumulative(weights: dict[str, float]) -> Weighted:
-    # What `choices(weights=...)` computes on every call; passed as `cum_weights` the
-    # draw is the same, so each profile is too.
+    # What `choices(weights=...)` computes on every call, computed once.
     return list(weights), list(itertools.accumulate(weights.values()))
 
 
 def _weighted(rng: random.Random, weighted: Weighted) -> str:
-    return rng.choices(weighted[0], cum_weights=weighted[1])[0]
+    """`rng.choices(items, weights)[0]`: the same draw (one `random()`, bisected into the
+    cumulative weights, as `choices` does it), without building a list per call."""
+    items, cumulative = weighted
+    return items[bisect.bisect(cumulative, rng.random() * cumulative[-1], 0, len(items) - 1)]
 
 
 def _person(rng: random.Random, culture: str) -> tuple[str, str, str]:
