@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,42 +92,92 @@ def run_planner(config_dir: Path, url: str) -> dict[str, Any]:
     return result
 
 
-def bulk_insert_baseline(engine: Any, expected: int) -> float:
+def keep_copy(engine: Any) -> Path:
+    """A copy of the loaded SQLite file, as the planner finds it; the baseline restores it."""
+    database = Path(engine.url.database)
+    engine.dispose()  # the last connection out checkpoints the WAL and removes it
+    wal = Path(f"{database}-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise SystemExit(f"setup bug: {wal} outlived the last connection")
+    copy = database.with_name(f"{database.name}.before-plan")
+    shutil.copyfile(database, copy)
+    return copy
+
+
+def bulk_insert_baseline(engine: Any, expected: int, before_plan: Path | None) -> float:
     """Read the planned rows, empty the table, time writing them back by the bulk path."""
-    names = ", ".join(DELIVERY_COLUMNS)
     started = time.perf_counter()
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            blocks: list[bytes] = []
-            with cur.copy(f"COPY (SELECT {names} FROM deliveries) TO STDOUT") as copy:
-                blocks.extend(bytes(b) for b in copy)
-            cur.execute("TRUNCATE deliveries")
-            raw.commit()
-            t0 = time.perf_counter()
-            with cur.copy(f"COPY deliveries ({names}) FROM STDIN") as copy:
-                for block in blocks:
-                    copy.write(block)
-            raw.commit()
-        else:
-            rows = cur.execute(f"SELECT {names} FROM deliveries").fetchall()
-            cur.execute("DELETE FROM deliveries")
-            t0 = time.perf_counter()
-            cur.execute("BEGIN")
-            marks = ", ".join("?" * len(DELIVERY_COLUMNS))
-            cur.executemany(f"INSERT INTO deliveries ({names}) VALUES ({marks})", rows)
-            raw.commit()
-        elapsed = time.perf_counter() - t0
-        print(f"           (rows read and the table emptied in {t0 - started:.1f} s, untimed)",
-              flush=True)
-        cur.execute("SELECT count(*) FROM deliveries")
-        count = cur.fetchone()[0]
-    finally:
-        raw.close()
+    if engine.dialect.name == "postgresql":
+        elapsed, count = _copy_back(engine, started)
+    elif before_plan is None:
+        raise ValueError("the SQLite baseline needs the file as it was before planning")
+    else:
+        elapsed, count = _insert_back(engine, before_plan, started)
     if count != expected:
         raise SystemExit(f"baseline wrote {count} rows, expected {expected}")
     return elapsed
+
+
+def _untimed(started: float, what: str) -> float:
+    """Say how long getting ready took; the clock starts after the print."""
+    print(f"           (rows read and {what} in {time.perf_counter() - started:.1f} s, "
+          "untimed)", flush=True)
+    return time.perf_counter()
+
+
+def _copy_back(engine: Any, started: float) -> tuple[float, int]:
+    """PostgreSQL: COPY the rows out, TRUNCATE, time COPY FROM of the same data."""
+    names = ", ".join(DELIVERY_COLUMNS)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        blocks: list[bytes] = []
+        with cur.copy(f"COPY deliveries ({names}) TO STDOUT") as copy:
+            blocks.extend(bytes(b) for b in copy)
+        cur.execute("TRUNCATE deliveries")
+        raw.commit()
+        t0 = _untimed(started, "the table emptied")
+        with cur.copy(f"COPY deliveries ({names}) FROM STDIN") as copy:
+            for block in blocks:
+                copy.write(block)
+        raw.commit()
+        elapsed = time.perf_counter() - t0
+        cur.execute("SELECT count(*) FROM deliveries")
+        return elapsed, int(cur.fetchone()[0])
+    finally:
+        raw.close()
+
+
+def _insert_back(engine: Any, before_plan: Path, started: float) -> tuple[float, int]:
+    """SQLite: read the rows, put back the file as the planner found it (from `keep_copy`:
+    the same empty table and indexes, byte for byte; a DELETE of the rows would take
+    longer than the insert being timed), time executemany of the rows read."""
+    names = ", ".join(DELIVERY_COLUMNS)
+    raw = engine.raw_connection()
+    try:
+        rows = raw.cursor().execute(f"SELECT {names} FROM deliveries").fetchall()
+    finally:
+        raw.close()
+    database = Path(engine.url.database)
+    engine.dispose()
+    for suffix in ("-wal", "-shm"):  # the planned rows' log, if any: not the copy's
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    before_plan.replace(database)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if cur.execute("SELECT count(*) FROM deliveries").fetchone()[0]:
+            raise SystemExit("setup bug: the file put back has deliveries")
+        t0 = _untimed(started, "the file as it was before planning put back")
+        cur.execute("BEGIN")
+        marks = ", ".join("?" * len(DELIVERY_COLUMNS))
+        cur.executemany(f"INSERT INTO deliveries ({names}) VALUES ({marks})", rows)
+        raw.commit()
+        elapsed = time.perf_counter() - t0
+        cur.execute("SELECT count(*) FROM deliveries")
+        return elapsed, int(cur.fetchone()[0])
+    finally:
+        raw.close()
 
 
 def main() -> int:
@@ -163,21 +214,23 @@ def main() -> int:
         database = pg_database(server) if args.postgres and server else nullcontext(
             f"sqlite:///{Path(tmp) / 'bench.db'}")
         with database as url:
-            with phase("profiles"):
-                people, interests, origin = population(n, args.seed)
-            print(f"           ({origin})")
+            with phase("profiles (in all)"):
+                pop = population(n, args.seed, phase)
+            print(f"           ({pop.origin})")
             engine = make_engine(url)
             ensure_schema(engine)
-            load(engine, session_factory(engine), people, interests, args.courses, phase,
-                 args.seed)
-            del people, interests
+            load(engine, session_factory(engine), pop, args.courses, phase, args.seed)
+            before_plan = None
+            if not args.postgres:
+                with phase("keep a copy of the loaded file for the baseline"):
+                    before_plan = keep_copy(engine)
             with phase("plan (child process), then plan again"):
                 result = run_planner(config_dir, url)
             rows = int(result["rows"])
             if result["again_rows"]:
                 raise SystemExit(f"the second pass planned {result['again_rows']} rows")
             with phase(f"baseline: bulk insert of the same {rows:,} rows"):
-                t_insert = bulk_insert_baseline(engine, rows)
+                t_insert = bulk_insert_baseline(engine, rows, before_plan)
             engine.dispose()
     print(f"  [{time.perf_counter() - started:7.1f} s] in all", flush=True)
 

@@ -1,13 +1,21 @@
 """The planning benchmark's setup (untimed): a population of profiles and its bulk load.
 
 Profiles come from the demo generator (`demo/generate_participants.py`, the demo's
-distribution), generated in parallel and validated by Herald's own validator, then
-cached under the system temp folder (keyed on the code that shapes them). They are
-written as a restore tool would: the driver's bulk path (executemany on SQLite, COPY on
-PostgreSQL, both tables at once), secondary indexes rebuilt after, foreign keys not
-checked row by row. On SQLite the loaded file is cached too and restored by a file copy.
-A sample is then re-imported through `import_participants`, which must find it
-unchanged: the fast path stored exactly what Herald's importer would.
+distribution) in slices, one worker process each, every row validated by Herald's own
+validator in the same pass. Each worker writes its slice in the forms the loaders take
+in without Python touching a row again: a SQLite file of plain tables (values in
+SQLite's stored form), then PostgreSQL COPY text (while the parent already loads SQLite).
+Both are cached under the system temp folder (keyed on the code that shapes them), with
+the sample `check_sample` re-imports.
+
+They are loaded as a restore tool would: foreign keys not checked row by row, secondary
+indexes built after the rows. PostgreSQL: COPY FROM of the text, both tables at once.
+SQLite: `INSERT … SELECT` from the attached slices, the interests into the database while
+the participants go into a file of their own on the other core, copied in whole after
+(SQLite's transfer into an empty table from one defined alike: table and indexes
+record by record, in order). The loaded SQLite file is cached too, restored by a copy. The
+sample is then re-imported through `import_participants`, which must find it unchanged:
+the fast path stored exactly what Herald's importer would.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ import pickle
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +45,21 @@ PEOPLE_COLUMNS = ("id", "email", "name", "language", "country", "timezone", "fre
                   "status", "consent_date", "any_topic", "any_region", "any_mode",
                   "any_language", "created_at", "updated_at")
 INTEREST_COLUMNS = ("participant_id", "kind", "value")
-# What shapes the cached profiles: a change to any of these makes a new cache file.
+SLICE_COLUMNS = PEOPLE_COLUMNS[:-2]  # a slice's table p; the load adds the two stamps
+# What shapes the cached profiles: a change to any of these makes a new cache.
 CACHE_INPUTS = ("demo/generate_participants.py", "demo/courses.csv",
-                "scheduler/participants.py", "scheduler/ingest/fields.py")
+                "scheduler/participants.py", "scheduler/ingest/fields.py",
+                "scheduler/models.py")  # models: SQLite's stored forms in the slices
 # What shapes a loaded SQLite database besides the profiles: a change to any of these (or
 # to this file, or to SQLite or SQLAlchemy) makes a new cached database.
 SCHEMA_INPUTS = ("scheduler/models.py", "scheduler/db.py", "scheduler/migrations")
 CHECK_SAMPLE = 1_000
 CACHE = Path(tempfile.gettempdir()) / "herald-bench-cache"
+META = "population.pickle"  # written last: a folder without it is incomplete
 
-Person = tuple[Any, ...]  # PEOPLE_COLUMNS from email to any_language
+Person = tuple[Any, ...]  # PEOPLE_COLUMNS from email to any_language, as Python values
 Interest = tuple[int, str, str]  # INTEREST_COLUMNS
+Sample = dict[int, tuple[Person, list[tuple[str, str]]]]  # id → profile, (kind, value)s
 
 
 class Phases:
@@ -56,6 +70,50 @@ class Phases:
         t0 = time.perf_counter()
         yield
         print(f"  [{time.perf_counter() - t0:7.1f} s] {name}", flush=True)
+
+
+@dataclass
+class Population:
+    """Profiles 1..`people` and their `interests` rows in `folder`: for each slice i,
+    `slice-i.sqlite` (tables p: SLICE_COLUMNS, i: INTEREST_COLUMNS) and
+    `participants-i.copy`, `interests-i.copy` (PostgreSQL COPY text, all columns).
+
+    Freshly generated, the COPY text may still be being written (`complete` waits for it
+    and caches the lot): SQLite loads from its slices meanwhile.
+    """
+
+    folder: Path
+    slices: int
+    people: int
+    interests: int
+    sample: Sample
+    origin: str
+    pending: tuple[_Workers, Path] | None = None  # still writing; the folder to cache in
+
+    def files(self, pattern: str) -> list[Path]:
+        return [self.folder / pattern.format(i) for i in range(self.slices)]
+
+    def complete(self, phase: Phases) -> None:
+        """Wait until every file is written, then move the folder into the cache."""
+        if self.pending is None:
+            return
+        workers, cached = self.pending
+        try:
+            with phase("the slices' COPY text (written meanwhile)"):
+                done = workers.receive("done")
+        finally:
+            workers.close()
+        print("           (" + ", ".join(f"slice {i} in {d[0]:.1f} s" for i, d in enumerate(done))
+              + ")", flush=True)
+        meta = {"slices": self.slices, "people": self.people, "interests": self.interests,
+                "sample": self.sample}
+        with (self.folder / META).open("wb") as fh:
+            pickle.dump(meta, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.folder.rename(cached)
+        except OSError:  # another run got there first, with the same inputs
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder, self.pending = cached, None
 
 
 def courses(n: int) -> list[Any]:
@@ -73,15 +131,18 @@ def courses(n: int) -> list[Any]:
     return out
 
 
-# -- the population: generated in parallel, validated by Herald, cached ----------------
+# -- a slice of the population, in a worker process -------------------------------------
 
 
-def _shard(job: tuple[int, int]) -> tuple[list[Person], list[Interest]]:
-    """One slice of profiles: the generator's rows through Herald's validator."""
+def _slice(conn: Connection, index: int, n: int, seed: int, offset: int,
+           sample_ids: range, folder: Path) -> None:
+    """Generate and validate `n` profiles (ids offset+1..offset+n); send their addresses,
+    take back the renames that make them unique across slices; write the slice's SQLite
+    tables, send the sample, then write its COPY text."""
     from demo.generate_participants import generate
     from scheduler.participants import validate_participant
 
-    n, seed = job
+    t0 = time.perf_counter()
     people: list[Person] = []
     interests: list[Interest] = []
     for row in generate(n, seed=seed):
@@ -92,9 +153,134 @@ def _shard(job: tuple[int, int]) -> tuple[list[Person], list[Interest]]:
         people.append((r.email, r.name, r.language, r.country, r.timezone, r.frequency,
                        "active" if r.consent else "pending", r.consent, not r.topics,
                        not r.regions, not r.modes, not r.languages))
-        pid = len(people)  # 1-based within the shard
+        pid = offset + len(people)
         interests.extend((pid, kind, value) for kind, value in r.interests())
-    return people, interests
+    conn.send(("emails", [p[0] for p in people], time.perf_counter() - t0))
+    renames: dict[int, str] = conn.recv()
+    t0 = time.perf_counter()
+    for i, email in renames.items():
+        people[i] = (email, *people[i][1:])
+    _write_slice_sqlite(folder / f"slice-{index}.sqlite", people, interests, offset)
+    sample: Sample = {pid: (people[pid - offset - 1], []) for pid in sample_ids
+                      if offset < pid <= offset + n}
+    for pid, kind, value in interests:
+        if pid in sample:
+            sample[pid][1].append((kind, value))
+    conn.send(("sqlite", len(people), len(interests), sample, time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    _write_text(folder / f"participants-{index}.copy", _people_copy(people, offset))
+    _write_text(folder / f"interests-{index}.copy", _interests_copy(interests))
+    conn.send(("done", time.perf_counter() - t0))
+
+
+def _slice_worker(conn: Connection, *args: Any) -> None:
+    try:
+        _slice(conn, *args)
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class _Workers:
+    """One process per slice, each with its own pipe (a worker's death is an EOF)."""
+
+    def __init__(self, jobs: list[tuple[Any, ...]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self.procs: list[Any] = []
+        self.conns: list[Connection] = []
+        for args in jobs:
+            ours, theirs = context.Pipe()
+            proc = context.Process(target=_slice_worker, args=(theirs, *args), daemon=True)
+            proc.start()
+            theirs.close()
+            self.procs.append(proc)
+            self.conns.append(ours)
+
+    def receive(self, kind: str) -> list[tuple[Any, ...]]:
+        """The next message from each worker, which must be a `kind`."""
+        out = []
+        for conn in self.conns:
+            try:
+                message: tuple[Any, ...] = conn.recv()
+            except EOFError:
+                raise RuntimeError("a profile worker died") from None
+            if message[0] == "error":
+                raise RuntimeError(f"a profile worker failed:\n{message[1]}")
+            if message[0] != kind:
+                raise RuntimeError(f"setup bug: a profile worker sent {message[0]}, not {kind}")
+            out.append(message[1:])
+        return out
+
+    def close(self) -> None:
+        for proc, conn in zip(self.procs, self.conns, strict=True):
+            conn.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _write_slice_sqlite(path: Path, people: list[Person], interests: list[Interest],
+                        offset: int) -> None:
+    """Plain tables (no affinity: values stay as stored), rows in id order."""
+    from sqlalchemy import create_engine
+
+    procs = _processors(create_engine("sqlite://").dialect, "participants", SLICE_COLUMNS)
+    with closing(_scratch_db(path)) as db:
+        db.execute(f"CREATE TABLE p (id INTEGER PRIMARY KEY, {', '.join(SLICE_COLUMNS[1:])})")
+        db.execute(f"CREATE TABLE i ({', '.join(INTEREST_COLUMNS)})")
+        db.execute("BEGIN")
+        marks = ", ".join("?" * len(SLICE_COLUMNS))
+        db.executemany(f"INSERT INTO p VALUES ({marks})",
+                       _processed(((pid, *p) for pid, p in enumerate(people, offset + 1)),
+                                  procs))
+        db.executemany("INSERT INTO i VALUES (?, ?, ?)", interests)
+        db.execute("COMMIT")
+
+
+def _scratch_db(path: Path) -> Any:
+    """A new SQLite file, written without a journal (a failed write is thrown away)."""
+    import sqlite3
+
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144",
+                   "foreign_keys = OFF"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: str) -> str:
+    """A text value in COPY's text format (only these four characters need escaping)."""
+    if value.isprintable() and "\\" not in value:
+        return value
+    return value.translate(_COPY_ESCAPES)
+
+
+def _people_copy(people: list[Person], offset: int) -> Iterator[str]:
+    e, flag, stamp = _copy_field, {True: "t", False: "f"}, LOADED_AT.isoformat()
+    for pid, (email, name, language, country, zone, frequency, status, consent, any_topic,
+              any_region, any_mode, any_language) in enumerate(people, offset + 1):
+        day = "\\N" if consent is None else consent.isoformat()
+        yield (f"{pid}\t{e(email)}\t{e(name)}\t{e(language)}\t{e(country)}\t{e(zone)}\t"
+               f"{e(frequency)}\t{e(status)}\t{day}\t{flag[any_topic]}\t{flag[any_region]}\t"
+               f"{flag[any_mode]}\t{flag[any_language]}\t{stamp}\t{stamp}\n")
+
+
+def _interests_copy(interests: list[Interest]) -> Iterator[str]:
+    e = _copy_field
+    return (f"{pid}\t{e(kind)}\t{e(value)}\n" for pid, kind, value in interests)
+
+
+def _write_text(path: Path, lines: Iterable[str]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(lines)
+
+
+# -- the population: sliced, validated by Herald, cached ---------------------------------
 
 
 def _digest(parts: Iterable[bytes]) -> str:
@@ -102,74 +288,112 @@ def _digest(parts: Iterable[bytes]) -> str:
 
 
 def population_key() -> str:
-    """What the cached profiles depend on: the generator, the validator, `_shard`."""
-    inputs = [(ROOT / p).read_bytes() for p in CACHE_INPUTS]
-    return _digest([*inputs, inspect.getsource(_shard).encode()])
+    """What the cached profiles depend on: the generator, the validator, the stored forms,
+    the code here that writes them."""
+    import sqlalchemy
+
+    inputs = [(ROOT / p).read_bytes() for p in CACHE_INPUTS] + [sqlalchemy.__version__.encode()]
+    code = (_slice, _write_slice_sqlite, _copy_field, _people_copy, _interests_copy, _renames)
+    return _digest([*inputs, *(inspect.getsource(f).encode() for f in code)])
 
 
-def population(n: int, seed: int) -> tuple[list[Person], list[Interest], str]:
-    """`n` validated profiles (participant i is people[i - 1]), their interests as rows,
-    and where they came from."""
-    cache = CACHE / f"people-{n}-{seed}-{population_key()}"
-    if cache.exists():
-        with cache.open("rb") as fh:
-            cached: tuple[list[Person], list[Interest]] = pickle.load(fh)
-        return *cached, f"cache {cache}"
-    shards = max(2, os.cpu_count() or 2)
-    sizes = [n // shards + (1 if i < n % shards else 0) for i in range(shards)]
-    with multiprocessing.get_context("fork").Pool(shards) as pool:
-        parts = pool.map(_shard, [(size, seed * 1000 + i) for i, size in enumerate(sizes)])
-    people: list[Person] = []
-    interests: list[Interest] = []
-    for p, i in parts:
-        offset = len(people)
-        people.extend(p)
-        interests.extend((pid + offset, kind, value) for pid, kind, value in i)
-    # Each shard's addresses are unique; across shards the generator's names repeat.
+def _renames(emails: list[list[str]]) -> list[dict[int, str]]:
+    """Each slice's addresses are unique; across slices the generator's names repeat: a
+    repeat becomes local-k@domain, k the first from 2 not yet taken (in id order)."""
     seen: set[str] = set()
-    for idx, person in enumerate(people):
-        email = person[0]
-        k = 1
-        while email in seen:
-            k += 1
-            local, domain = person[0].rsplit("@", 1)
-            email = f"{local}-{k}@{domain}"
-        seen.add(email)
-        if email != person[0]:
-            people[idx] = (email, *person[1:])
+    out: list[dict[int, str]] = []
+    for part in emails:
+        renamed: dict[int, str] = {}
+        for idx, original in enumerate(part):
+            email, k = original, 1
+            while email in seen:
+                k += 1
+                local, domain = original.rsplit("@", 1)
+                email = f"{local}-{k}@{domain}"
+            seen.add(email)
+            if email != original:
+                renamed[idx] = email
+        out.append(renamed)
+    return out
+
+
+def population(n: int, seed: int, phase: Phases) -> Population:
+    """`n` validated profiles in their loaders' forms: cached, or generated now (then
+    the COPY text may still be being written: see `Population.complete`)."""
+    cached = CACHE / f"people-{n}-{seed}-{population_key()}"
+    if (cached / META).exists():
+        with (cached / META).open("rb") as fh:
+            meta: dict[str, Any] = pickle.load(fh)
+        return Population(cached, origin=f"cache {cached}", **meta)
+    slices = max(2, os.cpu_count() or 2)
+    sizes = [n // slices + (1 if i < n % slices else 0) for i in range(slices)]
+    sample_ids = range(1, n + 1, max(1, n // CHECK_SAMPLE))
     CACHE.mkdir(parents=True, exist_ok=True)
-    for stale in CACHE.glob(f"people-{n}-{seed}-*"):
-        if stale.suffix != ".tmp":  # another run may be writing one right now
+    _remove_stale(f"people-{n}-{seed}-*")
+    folder = CACHE / f"{cached.name}.{os.getpid()}.tmp"  # another run may build the same
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    workers = _Workers([(i, size, seed * 1000 + i, sum(sizes[:i]), sample_ids, folder)
+                        for i, size in enumerate(sizes)])
+    try:
+        with phase(f"generate and validate {n:,} profiles on {slices} processes"):
+            emails = workers.receive("emails")
+        renames = _renames([e[0] for e in emails])
+        for conn, renamed in zip(workers.conns, renames, strict=True):
+            conn.send(renamed)
+        with phase("write the slices' SQLite tables"):
+            written = workers.receive("sqlite")
+    except BaseException:
+        workers.close()
+        raise
+    print("           (" + "; ".join(
+        f"slice {i}: {size:,} generated and validated in {e[1]:.1f} s, written in {w[3]:.1f} s"
+        for i, (size, e, w) in enumerate(zip(sizes, emails, written, strict=True)))
+        + f"; {sum(map(len, renames)):,} repeated addresses renamed)", flush=True)
+    sample: Sample = {}
+    for w in written:
+        sample.update(w[2])
+    return Population(folder, slices, sum(w[0] for w in written), sum(w[1] for w in written),
+                      sample, f"generated on {slices} processes, cached in {cached}",
+                      pending=(workers, cached))
+
+
+def _remove_stale(pattern: str) -> None:
+    """Cached files and folders of older inputs, and those a killed run left half-made
+    (a temporary one is named after the process writing it, which may still be going)."""
+    for stale in CACHE.glob(pattern):
+        pid = stale.name.rsplit(".", 2)[-2] if stale.suffix == ".tmp" else ""
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
             stale.unlink(missing_ok=True)
-    tmp = CACHE / f"{cache.name}.{os.getpid()}.tmp"
-    with tmp.open("wb") as fh:
-        pickle.dump((people, interests), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(cache)
-    return people, interests, f"generated on {shards} processes, cached in {cache}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        pass
+    return True
 
 
 # -- bulk writes through the driver -----------------------------------------------------
 
 
-def _processors(engine: Any, table: str, columns: tuple[str, ...]) -> list[Any]:
+def _processors(dialect: Any, table: str, columns: tuple[str, ...]) -> list[Any]:
     """Each column's bind processor for this dialect (None where values pass as they are)."""
     from scheduler.models import Base
 
     t = Base.metadata.tables[table]
-    return [t.c[c].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
-            for c in columns]
-
-
-def _stored(engine: Any, table: str, columns: tuple[str, ...],
-            rows: Iterable[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
-    """Rows in their stored form (SQLite keeps dates and times as text)."""
-    procs = _processors(engine, table, columns)
-    if not any(procs):
-        return rows
-    return _processed(rows, procs)
+    return [t.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
 def _processed(rows: Iterable[tuple[Any, ...]], procs: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows in their stored form (SQLite keeps dates and times as text)."""
     memo: list[dict[Any, Any]] = [{} for _ in procs]
     active = [(i, p, memo[i]) for i, p in enumerate(procs) if p is not None]
     for row in rows:
@@ -206,18 +430,18 @@ def _secondary_indexes(cur: Any, dialect: str, table: str) -> tuple[list[str], l
     return [f'DROP INDEX "{name}"' for name, _ in plain], [sql for _, sql in plain]
 
 
-def write_rows(engine: Any, table: str, columns: tuple[str, ...],
-               rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert rows (Python values in `columns` order) into an empty table, committed.
+@contextmanager
+def _bulk_load(engine: Any, tables: tuple[str, ...],
+               attach: dict[str, Path] | None = None) -> Iterator[Any]:
+    """A cursor to fill empty `tables` with, committed at the end.
 
     A bulk load as a restore tool does one: secondary indexes dropped and rebuilt after,
-    foreign keys not checked row by row (the ids are known to be right), the driver's
-    bulk path (COPY on PostgreSQL, executemany on SQLite). On SQLite the loading
-    connection writes without a journal (a failed load is thrown away, never rolled
-    back): in WAL mode every page would be written twice, to the log and back.
+    foreign keys not checked row by row (the ids are known to be right). On SQLite the
+    loading connection writes without a journal (a failed load is thrown away, never
+    rolled back): in WAL mode every page would be written twice, to the log and back;
+    `attach` names database files to read from (attached before the transaction).
     """
     dialect = engine.dialect.name
-    names = ", ".join(columns)
     engine.dispose()  # SQLite changes journal mode only on the file's one connection
     raw = engine.raw_connection()
     try:
@@ -230,6 +454,7 @@ def write_rows(engine: Any, table: str, columns: tuple[str, ...],
             except InsufficientPrivilege:
                 raw.rollback()
             cur.execute("SET maintenance_work_mem = '512MB'")
+            cur.execute("SET client_encoding = 'UTF8'")  # what the COPY text is in
         else:
             cur.execute("PRAGMA foreign_keys = OFF")
             cur.execute("PRAGMA cache_size = -262144")
@@ -237,19 +462,17 @@ def write_rows(engine: Any, table: str, columns: tuple[str, ...],
             if mode != "off":
                 raise RuntimeError(f"setup bug: the loading connection is not alone ({mode})")
             cur.execute("PRAGMA synchronous = OFF")
+            for name, path in (attach or {}).items():
+                cur.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
             cur.execute("BEGIN")
-        drop, create = _secondary_indexes(cur, dialect, table)
-        for statement in drop:
-            cur.execute(statement)
-        if dialect == "postgresql":
-            with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(columns))
-            cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                            _stored(engine, table, columns, rows))
-        for statement in create:
+        rebuild: list[str] = []
+        for table in tables:
+            drop, create = _secondary_indexes(cur, dialect, table)
+            for statement in drop:
+                cur.execute(statement)
+            rebuild += create
+        yield cur
+        for statement in rebuild:
             cur.execute(statement)
         raw.commit()
     finally:
@@ -258,20 +481,32 @@ def write_rows(engine: Any, table: str, columns: tuple[str, ...],
     # (the next connection of `make_engine` puts the file back in WAL mode)
 
 
-def check_sample(sessions: Any, people: list[Person], interests: list[Interest]) -> None:
+def _participants_file(path: Path, schema: list[tuple[str, str]], slices: dict[str, Path],
+                       stamp: str) -> None:
+    """participants, defined as in the schema, filled from the slices in a file of its own,
+    indexes built after: so it is built on one core while the interests are on the other
+    (sqlite3 lets go of the GIL while SQLite works)."""
+    with closing(_scratch_db(path)) as db:
+        db.executescript(";".join(sql for kind, sql in schema if kind == "table"))
+        for name, slice_file in slices.items():
+            db.execute(f"ATTACH DATABASE ? AS {name}", (str(slice_file),))
+        db.execute("BEGIN")
+        for name in slices:  # each slice's rows in id order, one slice after another
+            db.execute(f"INSERT INTO participants ({', '.join(PEOPLE_COLUMNS)}) SELECT "
+                       f"{', '.join(SLICE_COLUMNS)}, ?, ? FROM {name}.p", (stamp, stamp))
+        for kind, sql in schema:
+            if kind == "index":
+                db.execute(sql)
+        db.execute("COMMIT")
+
+
+def check_sample(sessions: Any, sample: Sample) -> None:
     """Re-import a sample through `import_participants`: all must come out unchanged,
     i.e. the bulk load stored exactly what Herald's importer would have (rolled back)."""
     from scheduler.participants import import_participants, validate_participant
 
-    step = max(1, len(people) // CHECK_SAMPLE)
-    pairs: dict[int, list[tuple[str, str]]] = {pid: [] for pid in range(1, len(people) + 1,
-                                                                          step)}
-    for pid, kind, value in interests:
-        if pid in pairs:
-            pairs[pid].append((kind, value))
-    sample = []
-    for pid, got in pairs.items():
-        p = people[pid - 1]
+    records = []
+    for p, got in sample.values():
         row = {"email": p[0], "name": p[1], "language": p[2], "country": p[3],
                "timezone": p[4], "frequency": p[5], "consent": p[7].isoformat() if p[7] else ""}
         for kind, column in (("topic", "topics"), ("region", "regions"),
@@ -279,34 +514,37 @@ def check_sample(sessions: Any, people: list[Person], interests: list[Interest])
             row[column] = ";".join(v for k, v in got if k == kind)
         record, errors = validate_participant(row)
         assert record is not None, errors
-        sample.append(record)
+        records.append(record)
     with sessions() as s:
-        summary = import_participants(s, sample, now=NOW)
+        summary = import_participants(s, records, now=NOW)
         s.rollback()
-    if len(summary.unchanged) != len(sample):
-        raise SystemExit(f"setup bug: {len(sample) - len(summary.unchanged)} of {len(sample)} "
-                         "sampled profiles differ from what import_participants stores")
+    if len(summary.unchanged) != len(records):
+        raise SystemExit(f"setup bug: {len(records) - len(summary.unchanged)} of "
+                         f"{len(records)} sampled profiles differ from what "
+                         "import_participants stores")
 
 
-def load(engine: Any, sessions: Any, people: list[Person], interests: list[Interest],
-         n_courses: int, phase: Phases, seed: int) -> None:
+def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Phases,
+         seed: int) -> None:
     """Participants, interests and courses into an empty schema, then statistics."""
     from sqlalchemy import text
 
     from scheduler.ingest.store import import_courses
 
     if engine.dialect.name == "postgresql":
-        write_profiles_postgres(engine, people, interests, phase)
+        pop.complete(phase)
+        write_profiles_postgres(engine, pop, phase)
     else:
-        write_profiles_sqlite(engine, people, interests, phase, seed)
+        write_profiles_sqlite(engine, pop, phase, seed)
+        pop.complete(phase)  # its workers wrote the COPY text meanwhile
     with phase(f"import {n_courses} courses, check a sample, gather statistics"):
         with sessions() as s, s.begin():
             import_courses(s, courses(n_courses), now=NOW)
         if engine.dialect.name == "postgresql":
             with engine.begin() as c:  # ids were given explicitly: move the sequence on
                 c.execute(text("SELECT setval(pg_get_serial_sequence('participants', 'id'), "
-                               ":n)"), {"n": len(people)})
-        check_sample(sessions, people, interests)
+                               ":n)"), {"n": pop.people})
+        check_sample(sessions, pop.sample)
         # A loaded production database has been vacuumed and analysed.
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
@@ -316,41 +554,44 @@ def load(engine: Any, sessions: Any, people: list[Person], interests: list[Inter
                 c.exec_driver_sql("ANALYZE")
 
 
-def _people_rows(people: list[Person]) -> Iterator[tuple[Any, ...]]:
-    stamps = (LOADED_AT, LOADED_AT)
-    return ((i, *p, *stamps) for i, p in enumerate(people, 1))
+def _copy_in(engine: Any, table: str, columns: tuple[str, ...], files: list[Path]) -> None:
+    with _bulk_load(engine, (table,)) as cur, \
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for path in files:
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    copy.write(block)
 
 
-def write_profiles_postgres(engine: Any, people: list[Person], interests: list[Interest],
-                            phase: Phases) -> None:
-    """Both tables at once, one connection each, when foreign keys go unchecked (a
-    superuser): the client formats participants while the server takes interests in."""
+def write_profiles_postgres(engine: Any, pop: Population, phase: Phases) -> None:
+    """COPY of the slices' text; both tables at once, one connection each, when foreign
+    keys go unchecked (a superuser)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from scheduler.db import make_engine
 
-    jobs = [("participants", PEOPLE_COLUMNS, _people_rows(people)),
-            ("participant_interests", INTEREST_COLUMNS, interests)]
+    jobs = [("participants", PEOPLE_COLUMNS, pop.files("participants-{}.copy")),
+            ("participant_interests", INTEREST_COLUMNS, pop.files("interests-{}.copy"))]
     with engine.connect() as c:
         superuser = c.exec_driver_sql("SHOW is_superuser").scalar() == "on"
     if not superuser:  # interests' foreign keys are checked: participants first
-        for table, columns, rows in jobs:
+        for table, columns, files in jobs:
             with phase(f"write {table}"):
-                write_rows(engine, table, columns, rows)
+                _copy_in(engine, table, columns, files)
         return
     url = engine.url.render_as_string(hide_password=False)
-    with (phase(f"write {len(people):,} participants and {len(interests):,} interests "
+    with (phase(f"write {pop.people:,} participants and {pop.interests:,} interests "
                 "(in parallel)"), ThreadPoolExecutor(len(jobs)) as pool):
-        done = [pool.submit(write_rows, make_engine(url), table, columns, rows)
-                for table, columns, rows in jobs]
+        done = [pool.submit(_copy_in, make_engine(url), table, columns, files)
+                for table, columns, files in jobs]
         for future in done:
             future.result()
 
 
-def write_profiles_sqlite(engine: Any, people: list[Person], interests: list[Interest],
-                          phase: Phases, seed: int) -> None:
-    """Write both tables, or restore the file a previous run wrote from the same inputs
-    (cached beside the profiles; `check_sample` then holds it to the importer)."""
+def write_profiles_sqlite(engine: Any, pop: Population, phase: Phases, seed: int) -> None:
+    """Copy both tables in from the slices, or restore the file a previous run wrote from
+    the same inputs (cached beside the profiles; `check_sample` then holds it to the
+    importer)."""
     import sqlite3
 
     import sqlalchemy
@@ -361,25 +602,43 @@ def write_profiles_sqlite(engine: Any, people: list[Person], interests: list[Int
         path = ROOT / name
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         inputs += [f.read_bytes() for f in files]
-    n = len(people)
+    n = pop.people
     cache = CACHE / f"sqlite-{n}-{seed}-{_digest(inputs)}.db"
     database = Path(engine.url.database)
     if cache.exists():
-        with phase(f"restore {n:,} participants and {len(interests):,} interests "
+        with phase(f"restore {n:,} participants and {pop.interests:,} interests "
                    f"(cached database {cache})"):
             engine.dispose()
             for suffix in ("-wal", "-shm"):
                 Path(f"{database}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(cache, database)
         return
-    with phase(f"write {n:,} participants"):
-        write_rows(engine, "participants", PEOPLE_COLUMNS, _people_rows(people))
-    with phase(f"write {len(interests):,} interests"):
-        write_rows(engine, "participant_interests", INTEREST_COLUMNS, interests)
+    from concurrent.futures import ThreadPoolExecutor
+
+    stamp = _processors(engine.dialect, "participants", ("created_at",))[0](LOADED_AT)
+    slices = {f"slice{i}": path for i, path in enumerate(pop.files("slice-{}.sqlite"))}
+    side = database.with_name(f"{database.name}.participants")
+    with engine.connect() as c:
+        schema = c.exec_driver_sql("SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                   "AND tbl_name = 'participants'").all()
+    with phase(f"write {n:,} participants and {pop.interests:,} interests (from the slices; "
+               "the participants in a file of their own meanwhile, then copied in whole)"):
+        with ThreadPoolExecutor(1) as pool:
+            people = pool.submit(_participants_file, side, [tuple(r) for r in schema], slices,
+                                 stamp)
+            with _bulk_load(engine, ("participant_interests",), slices) as cur:
+                for name in slices:  # each slice's rows in id order, one slice after another
+                    cur.execute(f"INSERT INTO participant_interests "
+                                f"({', '.join(INTEREST_COLUMNS)}) "
+                                f"SELECT {', '.join(INTEREST_COLUMNS)} FROM {name}.i")
+            people.result()
+        with _bulk_load(engine, (), {"side": side}) as cur:
+            # Into the empty table from one defined alike, indexes included: SQLite copies
+            # the table and each index in order, as they are (its "transfer optimisation").
+            cur.execute("INSERT INTO participants SELECT * FROM side.participants")
+        side.unlink()
     with phase(f"cache the database in {cache}"):
-        CACHE.mkdir(parents=True, exist_ok=True)
-        for stale in CACHE.glob(f"sqlite-{n}-{seed}-*.db"):
-            stale.unlink(missing_ok=True)
+        _remove_stale(f"sqlite-{n}-{seed}-*")
         # A name of its own: another run may be writing the same cache right now.
         tmp = CACHE / f"{cache.name}.{os.getpid()}.tmp"
         shutil.copyfile(database, tmp)  # the loader left no WAL: the file is complete
