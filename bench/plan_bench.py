@@ -158,6 +158,7 @@ def _insert_back(engine: Any, before_plan: Path, started: float) -> tuple[float,
         rows = raw.cursor().execute(f"SELECT {names} FROM deliveries").fetchall()
     finally:
         raw.close()
+    read = time.perf_counter() - started
     database = Path(engine.url.database)
     engine.dispose()
     for suffix in ("-wal", "-shm"):  # the planned rows' log, if any: not the copy's
@@ -168,7 +169,8 @@ def _insert_back(engine: Any, before_plan: Path, started: float) -> tuple[float,
         cur = raw.cursor()
         if cur.execute("SELECT count(*) FROM deliveries").fetchone()[0]:
             raise SystemExit("setup bug: the file put back has deliveries")
-        t0 = _untimed(started, "the file as it was before planning put back")
+        t0 = _untimed(started, f"the file as it was before planning put back ({read:.1f} s "
+                      "to read)")
         cur.execute("BEGIN")
         marks = ", ".join("?" * len(DELIVERY_COLUMNS))
         cur.executemany(f"INSERT INTO deliveries ({names}) VALUES ({marks})", rows)
