@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -68,17 +69,27 @@ def check_address(address: str) -> str:
     """
     local, at, domain = address.strip().rpartition("@")
     dots_ok = ".." not in local and not local.startswith(".") and not local.endswith(".")
-    if not at or not _LOCAL.fullmatch(local) or not dots_ok:
+    ascii_domain = _ascii_domain(domain) if at else None
+    if ascii_domain is None or not _LOCAL.fullmatch(local) or not dots_ok:
         raise InvalidEmail(f"invalid email address {_shown(address)}")
+    return f"{local}@{ascii_domain}"
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domain(domain: str) -> str | None:
+    """The domain in lower-case ASCII (IDNA), or None when it is not a valid host name.
+
+    Cached: a mailing goes to a few thousand domains, each checked once.
+    """
     try:
         # Python's codec implements IDNA 2003: enough for the domains people type.
         ascii_domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise InvalidEmail(f"invalid email address {_shown(address)}") from None
+        return None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise InvalidEmail(f"invalid email address {_shown(address)}")
-    return f"{local}@{ascii_domain}"
+        return None
+    return ascii_domain
 
 
 def parse_mailbox(text: str) -> Address:
@@ -135,7 +146,7 @@ def compose_email(
     message_id = message_id or make_msgid(domain=domain)
     head = [
         f"Message-ID: {message_id}",
-        f"Date: {format_datetime((now or datetime.now(UTC)).astimezone(UTC))}",
+        f"Date: {_date(now or datetime.now(UTC))}",
         _fold_header("From", _sender_text(sender)),
         _fold_header("To", recipient),
         _fold_header("Subject", clean_header_text(message.subject or "")),
@@ -145,14 +156,13 @@ def compose_email(
     ]
     text, eight = _part("plain", message.text, eight_bit)
     if message.html is None:
-        lines = [*head, *text]
+        wire = "\r\n".join([*head, text])
     else:
         html, html_eight = _part("html", message.html, eight_bit)
         eight = eight or html_eight
-        boundary = _boundary(text, html)
-        lines = [*head, f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
-                 f"--{boundary}", *text, f"--{boundary}", *html, f"--{boundary}--", ""]
-    wire = "\r\n".join(lines)
+        b = _boundary(text, html)
+        wire = "\r\n".join([*head, f'Content-Type: multipart/alternative; boundary="{b}"', "",
+                             f"--{b}", text, f"--{b}", html, f"--{b}--", ""])
     return ComposedEmail(wire.encode("utf-8" if eight else "ascii"), message_id, eight)
 
 
@@ -224,42 +234,53 @@ def _encode_non_ascii(value: str) -> str:
     return " ".join(out)
 
 
-def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[list[str], bool]:
-    """The header lines, blank line and body lines of one text part; is the body 8bit?"""
+def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[str, bool]:
+    """One text part: its headers, a blank line and its body, CRLF line ends; is it 8bit?"""
     text = _body(body)
-    # Split on the final newline too: the empty last line keeps that newline in the content
-    # (the line end before a boundary belongs to the boundary).
     lines = text.split("\n")
     ascii_text = text.isascii()
     plain = "\x00" not in text  # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7)
     longest = max(map(len, lines))
     if plain and ascii_text and longest <= _SOFT_LIMIT:
-        cte, encoded = "7bit", lines
+        cte, encoded = "7bit", text
     elif plain and eight_bit and (longest <= _HARD_LIMIT // 4 or max(
             len(line.encode()) for line in lines if len(line) > _HARD_LIMIT // 4)
             <= _HARD_LIMIT):
-        cte, encoded = ("7bit" if ascii_text else "8bit"), lines
+        cte, encoded = ("7bit" if ascii_text else "8bit"), text
     else:
         raw = text.encode("utf-8")
         # Mostly non-Latin text (Arabic, Chinese, Russian) is shorter in base64.
         if len(raw.translate(None, _ASCII)) * 3 > len(raw):
-            # Text is encoded in its canonical form, with CRLF line ends (RFC 2049).
+            # Text is encoded in its canonical form, with CRLF line ends (RFC 2049); the
+            # encoder's last line end goes (the one before the boundary is the boundary's).
             crlf = raw.replace(b"\n", b"\r\n")
-            cte, encoded = "base64", base64.encodebytes(crlf).decode("ascii").split("\n")[:-1]
+            cte, encoded = "base64", base64.encodebytes(crlf).decode("ascii")[:-1]
         else:
             qp = binascii.b2a_qp(raw, quotetabs=False, istext=True, header=False)
-            cte, encoded = "quoted-printable", qp.decode("ascii").split("\n")
-    return [f'Content-Type: text/{subtype}; charset="utf-8"',
-            f"Content-Transfer-Encoding: {cte}", "", *encoded], cte == "8bit"
+            cte, encoded = "quoted-printable", qp.decode("ascii")
+    # A text's last line end stays in the part (it ends the text's last line); the line
+    # end before a boundary belongs to the boundary.
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n"
+            + encoded.replace("\n", "\r\n")), cte == "8bit"
 
 
-def _boundary(*parts: list[str]) -> str:
-    """A boundary that no line of the parts starts with."""
-    joined = "\n".join("\n".join(part) for part in parts)
+def _boundary(*parts: str) -> str:
+    """A boundary that no part holds."""
     while True:
         boundary = f"=_herald_{_random.getrandbits(96):024x}"
-        if f"--{boundary}" not in joined:
+        if not any(f"--{boundary}" in part for part in parts):
             return boundary
+
+
+@lru_cache(maxsize=4)
+def _date_of_second(second: int) -> str:
+    return format_datetime(datetime.fromtimestamp(second, UTC))
+
+
+def _date(now: datetime) -> str:
+    """The Date header's value for `now` (RFC 5322, in UTC): made once a second."""
+    return _date_of_second(math.floor(now.timestamp()))
 
 
 def _address(name: str, addr_spec: str) -> Address:
