@@ -6,15 +6,14 @@ millisecond of CPU on top of what the database does, so a worker keeps one poole
 connection and runs the prepared statements on it directly:
 
 - SQLite: BEGIN IMMEDIATE, the statements, COMMIT.
-- PostgreSQL: the statements joined into one multi-statement query, sent in one round
-  trip instead of one per statement plus the COMMIT. The server runs such a query as a
-  single transaction, all or nothing (the connection is in autocommit mode while the
-  writer holds it); psycopg's client-side binding quotes the parameters.
+- PostgreSQL: the statements and the COMMIT in psycopg's pipeline mode, sent in one
+  round trip instead of one per statement, each as a statement the server prepared once
+  on this connection (no parsing or planning per message; the parameters go apart, bound
+  by the driver's C code).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
@@ -42,20 +41,14 @@ class OutboxWriter:
         self._prepared = prepared
         self._lock = lock
         self._begin = "BEGIN IMMEDIATE" if engine.dialect.name == "sqlite" else None
-        self._joined: dict[tuple[int, ...], str] = {}
-        self._client_cursor: Any = None
-        if engine.dialect.driver == "psycopg":
-            import psycopg
-
-            self._dbapi.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            self._client_cursor = psycopg.ClientCursor
+        self._pipelined = engine.dialect.driver == "psycopg"
 
     def write(self, writes: Writes) -> int:
         """Run `writes` in one commit; the row count of the last statement (0 if none)."""
         if not writes:
             return 0
-        if self._client_cursor is not None:
-            return self._write_joined(writes)
+        if self._pipelined:
+            return self._write_pipelined(writes)
         with self._lock:
             cursor = self._dbapi.cursor()
             try:
@@ -70,41 +63,26 @@ class OutboxWriter:
                 cursor.close()
         return count
 
-    def _write_joined(self, writes: Writes) -> int:
-        """PostgreSQL: every statement in one query (one implicit transaction)."""
-        key = tuple(id(statement) for statement, _values in writes)
-        params: dict[str, Any] = {}
-        parts: list[str] = []
-        for k, (statement, values) in enumerate(writes):
-            prepared = self._prepared.get(statement)
-            given = prepared.parameters(values)
-            assert isinstance(given, dict)
-            params.update({f"{name}__{k}": value for name, value in given.items()})
-            if key not in self._joined:
-                parts.append(_PLACEHOLDER.sub(rf"%(\1__{k})s", prepared.sql))
-        sql = self._joined.setdefault(key, ";\n".join(parts))
+    def _write_pipelined(self, writes: Writes) -> int:
+        """PostgreSQL: every statement and the COMMIT in one pipeline (one round trip)."""
+        conn: Any = self._dbapi.dbapi_connection
         with self._lock:
-            cursor = self._client_cursor(self._dbapi.dbapi_connection)
             try:
-                cursor.execute(sql, params)
-                while cursor.nextset():
-                    pass  # to the last statement's result
+                with conn.pipeline():
+                    cursor = conn.cursor()
+                    for statement, values in writes:
+                        prepared = self._prepared.get(statement)
+                        cursor.execute(prepared.sql, prepared.parameters(values),
+                                       prepare=True)
+                    conn.commit()
                 return int(cursor.rowcount)
-            finally:
-                cursor.close()
+            except BaseException:
+                self._dbapi.rollback()
+                raise
 
     def close(self) -> None:
-        """Give the connection back to the engine's pool (as it was lent)."""
-        if self._client_cursor is not None:
-            try:
-                self._dbapi.dbapi_connection.autocommit = False  # type: ignore[union-attr]
-            except Exception:  # a broken connection: the pool must not lend it again
-                self._dbapi.invalidate()
+        """Give the connection back to the engine's pool."""
         self._dbapi.close()
-
-
-# A named parameter in SQLAlchemy's psycopg SQL (`%%` stays a literal percent sign).
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 class Pending(Writes):
