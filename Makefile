@@ -25,7 +25,7 @@ test: $(STAMP) lint
 	scripts/with-postgres.sh $(BIN)/pytest
 
 # `make bench` (full size) or `make bench BENCH_ARGS=--quick`; not part of `make test`.
-# Apprise and pyinstrument (the bench extra) are installed for the benchmarks only, in
+# Apprise, pyinstrument and py-spy (the bench extra) are installed for the benchmarks only, in
 # the same single install as the dev extra (so it also stands for $(STAMP)).
 BENCH_STAMP := $(VENV)/.installed-bench
 
