@@ -347,7 +347,11 @@ def test_formatting_helpers() -> None:
     assert day_range(date(2027, 2, 20), date(2027, 3, 6), "fr") == (
         "20 février\u2009–\u20096 mars 2027"
     )
-    assert day_range(date(2027, 12, 28), date(2028, 1, 3), "zh") == "2027年12月28日至2028年1月3日"
+    # Chinese months are numbers, as in its long dates; CLDR's joiner changed between releases
+    # (`至` up to CLDR 46, a thin-spaced dash since), so only the two dates are pinned.
+    chinese = day_range(date(2027, 12, 28), date(2028, 1, 3), "zh")
+    assert chinese.startswith("2027年12月28日") and chinese.endswith("2028年1月3日"), chinese
+    assert chinese[len("2027年12月28日"):-len("2028年1月3日")] in {"至", "\u2009–\u2009", " – "}
     assert day_range(date(2027, 5, 4), date(2027, 5, 4), "es") == "4 de mayo de 2027"
     assert money(1200, "en", "Free") == "USD\u00a01,200"
     assert money(99.5, "fr", "Gratuit") == "99,50\u00a0USD"

@@ -80,13 +80,16 @@ def day_range(start: date | datetime | str, end: date | datetime | str, lang: st
     if b <= a:
         return day(a, lang)
     loc = locale(lang)
-    # CLDR has full-month interval patterns for few locales; the abbreviated ones with the
-    # month widened read the same as the `long` dates used elsewhere in the message.
+    # CLDR has full-month interval patterns for few locales; the abbreviated ones, with the
+    # month widened where the locale's `long` date spells it in full (`February`, not `12月`
+    # widened to `十二月` in Chinese), read the same as the `long` dates elsewhere in a message.
     formats = loc.interval_formats.get("yMMMMd") or loc.interval_formats.get("yMMMd")
     field = "y" if a.year != b.year else "M" if a.month != b.month else "d"
     if not formats or field not in formats:
         return f"{day(a, lang)} – {day(b, lang)}"
-    first, second = (_MMM.sub("MMMM", p) for p in formats[field])
+    first, second = (str(p) for p in formats[field])
+    if "MMMM" in loc.date_formats["long"].pattern:
+        first, second = _MMM.sub("MMMM", first), _MMM.sub("MMMM", second)
     return format_date(a, first, locale=loc) + format_date(b, second, locale=loc)
 
 
