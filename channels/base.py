@@ -16,7 +16,7 @@ import builtins
 import enum
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
@@ -150,12 +150,16 @@ class Channel(ABC):
     def send(self, message: Message) -> DeliveryResult:
         """Send one message. Never raises for delivery problems: they become a result."""
 
-    def send_stream(self, items: Iterable[tuple[K, Message]]) -> Iterator[Sent[K]]:
+    def send_stream(self, items: Iterable[tuple[K, Message]],
+                    ahead: Callable[[], Message | None] | None = None) -> Iterator[Sent[K]]:
         """Send each message as `items` gives it; each one's result, once, as it is known.
 
         `items` is pulled only when a send can start, so the caller's work for the next
         message (running inside that pull) overlaps the sends in flight. Results come in
-        the order the sends finish. The default sends one at a time with `send`.
+        the order the sends finish. `ahead`, when given, is called when the channel is
+        about to wait for its sends in flight: the caller may build its next item then
+        (without starting it: the next pull gives it) and return that message, else None.
+        The default sends one at a time with `send`, and never waits with sends in flight.
         """
         for key, message in items:
             started = time.monotonic()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -151,6 +151,8 @@ class SmtpChannel(Channel):
         # Whether the server offered 8BITMIME on the last session used: bodies are then
         # composed 8bit (no encoding), and composed again 7-bit for a session without it.
         self._eight_bit = False
+        # The next message of a stream, composed while its sessions waited for the server.
+        self._staged: tuple[Message, bool, ComposedEmail] | None = None
 
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
@@ -176,11 +178,17 @@ class SmtpChannel(Channel):
             return DeliveryResult.sent(flight.email.message_id)
         raise AssertionError("unreachable")  # the second attempt returns
 
-    def send_stream(self, items: Iterable[tuple[K, Message]]) -> Iterator[Sent[K]]:
-        """Send over up to `connections` sessions at once, all driven from this thread."""
+    def send_stream(self, items: Iterable[tuple[K, Message]],
+                    ahead: Callable[[], Message | None] | None = None) -> Iterator[Sent[K]]:
+        """Send over up to `connections` sessions at once, all driven from this thread.
+
+        While every session waits for the server, the caller builds its next message
+        (`ahead`) and this channel composes it, so that it starts as soon as one is free.
+        """
         mux: Multiplexer[_Flight[K]] = Multiplexer(self.options.timeout)
         source = iter(items)
         more = True
+        idle = self._compose_ahead(ahead) if ahead is not None else None
         try:
             while True:
                 while more and len(mux) < self.options.connections:
@@ -193,13 +201,27 @@ class SmtpChannel(Channel):
                     if more:
                         continue
                     return
-                for flight, end in mux.wait():
+                for flight, end in mux.wait(idle if more else None):
                     if (sent := self._land(mux, flight, end)) is not None:
                         yield sent
         finally:
+            self._staged = None
             for flight in mux.abandon():
                 self._pool.release(flight.session, reuse=False)
             mux.close()
+
+    def _compose_ahead(self, ahead: Callable[[], Message | None]) -> Callable[[], None]:
+        """What the stream does while it waits: the caller's next message, composed."""
+        def idle() -> None:
+            message = ahead()
+            if message is None:
+                return
+            try:
+                email = self._compose(message, eight_bit=self._eight_bit)
+            except InvalidEmail:
+                return  # composed again when it starts, which reports why it cannot go
+            self._staged = (message, self._eight_bit, email)
+        return idle
 
     def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message) -> Sent[K] | None:
         """Start one message on a session of its own; its result when it cannot start."""
@@ -238,8 +260,12 @@ class SmtpChannel(Channel):
 
     def _ready(self, message: Message) -> tuple[str, ComposedEmail] | DeliveryResult:
         """The checked recipient and the composed email, after the pacer's wait; or why not."""
+        staged, self._staged = self._staged, None
         try:
-            email = self._compose(message, eight_bit=self._eight_bit)
+            if staged is not None and staged[0] is message and staged[1] == self._eight_bit:
+                email = staged[2]
+            else:
+                email = self._compose(message, eight_bit=self._eight_bit)
             recipient = check_address(message.to or "")
         except InvalidEmail as exc:
             return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))

@@ -97,14 +97,23 @@ class Multiplexer(Generic[T]):
         self._selector.register(entry.fd, selectors.EVENT_READ, entry)
         self._entries[entry.fd] = entry
 
-    def wait(self) -> list[Done[T]]:
-        """Wait until at least one transaction is over (or timed out); those that are."""
+    def wait(self, idle: Callable[[], object] | None = None) -> list[Done[T]]:
+        """Wait until at least one transaction is over (or timed out); those that are.
+
+        `idle` is called once, the first time nothing has come yet: work for the thread
+        while the server answers (its replies are read as soon as it returns).
+        """
         done: list[Done[T]] = []
         while self._entries and not done:
             ready = [e for e in self._entries.values() if _pending(e.smtp)]
             if not ready:
-                delay = min(e.deadline for e in self._entries.values()) - self._clock()
-                events = self._selector.select(max(delay, 0.0))
+                events = self._selector.select(0) if idle is not None else []
+                if not events:
+                    if idle is not None:
+                        idle()
+                        idle = None
+                    delay = min(e.deadline for e in self._entries.values()) - self._clock()
+                    events = self._selector.select(max(delay, 0.0))
                 ready = [key.data for key, _ in events]
             for entry in ready:
                 outcome = self._receive(entry)

@@ -311,29 +311,61 @@ class Dispatcher:
         """The one worker of a channel that `streams`: it builds and marks `sending` the next
         delivery whenever the channel can start a send, while the others are in flight.
 
-        Outcomes are written as in `_work`, with the next `sending` commit. A crash leaves
-        at most the deliveries in flight, and those whose outcome was not yet written, in
-        `sending` (hence `unknown`): no more than `concurrency()` plus the pending ones.
+        While the channel waits for its sends, the next delivery is built ahead (claimed,
+        rendered; not yet `sending`), so the wait is not lost; it is marked `sending`, with
+        the same checks as ever, only when a send can start. Outcomes are written as in
+        `_work`, with the next `sending` commit. A crash leaves at most the deliveries in
+        flight, and those whose outcome was not yet written, in `sending` (hence
+        `unknown`): no more than `concurrency()` plus the pending ones. One built ahead
+        but never begun is only reserved, like those the feed still holds.
         """
         states: list[str] = []
         in_flight: dict[int, tuple[Delivery, Message]] = {}
         feed_error: list[BaseException] = []
+        staged: list[tuple[Delivery, Batch, Message]] = []  # at most one, built ahead
+        ended = False
 
-        def ready(pending: Pending, session: Session) -> Iterator[tuple[int, Message]]:
+        def build_next(pending: Pending, session: Session) -> None:
+            """Build the feed's next delivery to be sent into `staged`; `ended` at its end."""
+            nonlocal ended
             try:
                 for d, batch in feed:
-                    built = self._prepare(d, channel, batch, pending, session)
+                    built = self._build(d, channel, batch, pending, session)
                     if isinstance(built, str):
                         states.append(built)
                         continue
-                    in_flight[d.id] = (d, built)
-                    yield d.id, built
+                    staged.append((d, batch, built))
+                    return
             except Exception as exc:  # the sends in flight still end and are recorded
                 feed_error.append(exc)
+            ended = True
+
+        def ahead(pending: Pending, session: Session) -> Callable[[], Message | None]:
+            def build_ahead() -> Message | None:
+                if staged or ended:
+                    return None
+                build_next(pending, session)
+                return staged[0][2] if staged else None
+            return build_ahead
+
+        def ready(pending: Pending, session: Session) -> Iterator[tuple[int, Message]]:
+            while True:
+                if not staged and not ended:
+                    build_next(pending, session)
+                if not staged:
+                    return
+                d, batch, built = staged.pop()
+                state = self._confirm(d, channel, batch, pending)
+                if state is not None:
+                    states.append(state)
+                    continue
+                in_flight[d.id] = (d, built)
+                yield d.id, built
 
         with self._outbox() as (pending, session):
             try:
-                for sent in channel.send_stream(ready(pending, session)):
+                for sent in channel.send_stream(ready(pending, session),
+                                                ahead=ahead(pending, session)):
                     d, built = in_flight.pop(sent.key)
                     states.append(self._complete(d, built, sent.result, sent.seconds,
                                                  channel, pending))
@@ -410,6 +442,15 @@ class Dispatcher:
                  session: Session | None) -> Message | str:
         """Build one delivery and mark it `sending`: the message to send, or (when it is
         not to be sent now) the state it was left in."""
+        built = self._build(d, channel, batch, pending, session)
+        if isinstance(built, str):
+            return built
+        return self._confirm(d, channel, batch, pending) or built
+
+    def _build(self, d: Delivery, channel: Channel, batch: Batch, pending: Pending | None,
+               session: Session | None) -> Message | str:
+        """Build one delivery's message, not yet marked `sending`; or (when it is not to be
+        sent now) the state it was left in."""
         if self._stopping or channel.name in self._halted:
             return "skipped"  # still reserved: released when the drain ends
         if d.lease_owner != self.owner or d.state not in CLAIMABLE:
@@ -440,9 +481,17 @@ class Dispatcher:
         if opening is not None:
             self._hold(d.id, opening, pending)
             return "held"
-        if channel.name in self._halted or not self._begin_send(d, batch, pending):
-            return "skipped"
         return built
+
+    def _confirm(self, d: Delivery, channel: Channel, batch: Batch,
+                 pending: Pending | None) -> str | None:
+        """Mark a built delivery `sending` as its send starts: None, or "skipped" when it
+        must not go out after all (stopping, the channel halted, or `_begin_send` says no)."""
+        if self._stopping or channel.name in self._halted:
+            return "skipped"
+        if not self._begin_send(d, batch, pending):
+            return "skipped"
+        return None
 
     def _complete(self, d: Delivery, built: Message, result: DeliveryResult, seconds: float,
                   channel: Channel, pending: Pending | None) -> str:

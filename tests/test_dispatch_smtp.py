@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,8 @@ COURSES = ("id,title,coe,country,region,topics,languages,mode,location,start_dat
 NOW = "2027-01-11T09:00:00Z"
 
 
-def configure(project: Project, server: SmtpTestServer, tmp: Path, connections: int = 1) -> None:
+def configure(project: Project, server: SmtpTestServer, tmp: Path, connections: int = 1,
+              people: str = PEOPLE) -> None:
     project.write_config("channels.yaml", f"""
 channels:
   email:
@@ -49,7 +50,7 @@ campaigns:
     timing: on_publish
 """)
     (tmp / "c.csv").write_text(COURSES)
-    (tmp / "p.csv").write_text(PEOPLE)
+    (tmp / "p.csv").write_text(people)
     assert project.run("courses", "import", "c.csv", now=NOW).code == 0
     assert project.run("participants", "import", "p.csv", now=NOW).code == 0
 
@@ -95,14 +96,46 @@ def test_451_is_retried_later_and_550_suppresses(project: Project, tmp_path: Pat
     engine.dispose()
 
 
+def test_an_email_built_while_a_bounce_was_in_flight_does_not_go_to_the_bounced_address(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built_ahead: list[str] = []
+    compose_ahead = SmtpChannel._compose_ahead
+
+    def watched(self: SmtpChannel, ahead: Callable[[], Message | None]) -> Callable[[], None]:
+        def watching() -> Message | None:
+            message = ahead()
+            if message is not None:
+                built_ahead.append(message.key)
+            return message
+        return compose_ahead(self, watching)
+
+    monkeypatch.setattr(SmtpChannel, "_compose_ahead", watched)
+    with SmtpTestServer() as server:
+        gone_only = "\n".join(PEOPLE.splitlines()[::2][:2]) + "\n"
+        assert "gone@" in gone_only and "ana@" not in gone_only
+        # One connection: A1 then A2, one by one, to the same address.
+        configure(project, server, tmp_path, people=gone_only)
+        server.reject("gone@example.org", "550 5.1.1 No such user here")
+        assert project.run("send-now", now=NOW).code == 0
+        # A2 was built (rendered, composed) while A1 waited for its 550 ...
+        assert "announce:A2:p1" in built_ahead
+        # ... and was checked again as it was to start: not sent, not bounced, still due.
+        assert states(project) == {"announce:A1:p1": "failed", "announce:A2:p1": "pending"}
+        assert project.run("send-now", now=NOW).code == 0
+        assert states(project)["announce:A2:p1"] == "suppressed"
+        assert server.received == []
+
+
 def test_a_stream_that_breaks_leaves_its_sends_in_flight_unknown_and_the_rest_waiting(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     original = SmtpChannel.send_stream
 
-    def breaks_after_one(self: SmtpChannel, items: Iterable[tuple[int, Message]]
+    def breaks_after_one(self: SmtpChannel, items: Iterable[tuple[int, Message]],
+                         ahead: Callable[[], Message | None] | None = None,
                          ) -> Iterator[Sent[int]]:
-        yield next(original(self, items))  # the second email is in flight by then
+        yield next(original(self, items, ahead))  # the second email is in flight by then
         raise RuntimeError("adapter bug")
 
     with SmtpTestServer() as server:

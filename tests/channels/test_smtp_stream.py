@@ -50,6 +50,55 @@ def test_forty_emails_over_two_connections_from_one_thread(smtp_server: SmtpTest
     assert max(pulled_ahead) == 2
 
 
+def test_while_both_sessions_wait_the_next_email_is_built_and_composed_once(
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    composed: list[str] = []
+    compose = SmtpChannel._compose
+
+    def counting(self: SmtpChannel, message: Message, **kw: Any) -> Any:
+        composed.append(message.to or "")
+        return compose(self, message, **kw)
+
+    monkeypatch.setattr(SmtpChannel, "_compose", counting)
+    waiting = [email(n) for n in range(30)]
+    staged: list[Message] = []
+    built_ahead = 0
+    unanswered = 0
+    most_unanswered = 0
+
+    def ahead() -> Message | None:  # the caller's side: build the next one, not start it
+        nonlocal built_ahead
+        if staged or not waiting:
+            return None
+        staged.append(waiting.pop(0))
+        built_ahead += 1
+        return staged[0]
+
+    def items() -> Iterator[tuple[int, Message]]:
+        nonlocal unanswered, most_unanswered
+        n = 0
+        while staged or waiting:
+            message = staged.pop() if staged else waiting.pop(0)
+            unanswered += 1
+            most_unanswered = max(most_unanswered, unanswered + len(staged))
+            yield n, message
+            n += 1
+
+    with channel(smtp_server, connections=2) as ch:
+        results = []
+        for sent in ch.send_stream(items(), ahead=ahead):
+            unanswered -= 1
+            results.append(sent.result.status)
+    assert results == [DeliveryStatus.SENT] * 30
+    assert built_ahead > 0  # the waits were used
+    # Each email composed once: the one composed ahead is the one sent.
+    assert sorted(composed) == sorted(f"user{n}@example.org" for n in range(30))
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted(composed)
+    # Two in flight and at most one built ahead of them.
+    assert most_unanswered <= 3
+
+
 def test_refusals_and_bad_addresses_mid_stream_leave_the_others_sent(
     smtp_server: SmtpTestServer,
 ) -> None:
