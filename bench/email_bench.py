@@ -463,9 +463,11 @@ def main() -> int:
         print(f"apprise: {len(picked):,} messages in {t_apprise:.1f}s", flush=True)
 
         also_emails = max(emails // 4, 200)
+        also_rates: tuple[float, float] | None = None
         if also and also != conns:
             also_herald, also_bare, _m, _t = herald_and_bare(tmp / "also", also_emails,
                                                               also, None)
+            also_rates = also_herald, also_bare
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -485,7 +487,8 @@ def main() -> int:
         figure(BENCH, "herald_vs_apprise", round(herald_rate / apprise_rate, 2), "x",
                target=10, better="higher"),
     ]
-    if also and also != conns:
+    if also_rates is not None:
+        also_herald, also_bare = also_rates
         figures.append(figure(
             BENCH, f"herald_vs_bare_{also}_connections", round(also_herald / also_bare, 3),
             "x", note=f"{also_emails} emails over {also} connections each: Herald "
@@ -494,6 +497,7 @@ def main() -> int:
                           note="load, plan, prebuild (untimed)"))
     write_figures(args.json, figures)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
