@@ -375,7 +375,8 @@ def posts_list(app: App, args: argparse.Namespace) -> int:
 def posts_approve(app: App, args: argparse.Namespace) -> int:
     from scheduler.submissions import decide
 
-    post, slots = decide(app, args.id, approve=True)
+    chosen = [c.strip() for c in (getattr(args, "channels", None) or "").split(",") if c.strip()]
+    post, slots = decide(app, args.id, approve=True, channels=chosen or None)
     for ch, slot in slots:
         print(f"post {post.id} on {ch}: slot {slot}")
     return 0

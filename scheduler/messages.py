@@ -76,6 +76,10 @@ class MessageBuilder:
         batch: Batch | None = None,
     ) -> Message | Skip:
         """The message of `delivery`, or why not. `batch` holds rows already read for it."""
+        if delivery.contact_id is not None or delivery.centre_id is not None:
+            from scheduler.admin_messages import build_admin_email
+
+            return build_admin_email(self, session, delivery, now)
         if delivery.participant_id is not None:
             return self._email(session, delivery, now, batch)
         return self._post(session, delivery, channel, now)

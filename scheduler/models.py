@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,6 +77,71 @@ class Centre(Base):
     region: Mapped[str] = mapped_column(String(40), default="")
     topics: Mapped[list[str]] = mapped_column(default=list)
     focal_email: Mapped[str | None] = mapped_column(String(320))
+    """The focal point's address (`focal_point_email` in the centres CSV)."""
+    focal_name: Mapped[str] = mapped_column(String(300), default="")
+    website: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    """`unsubscribed` stops the focal point's invitations (coe_email) only."""
+
+
+class Contact(Base):
+    """An HR focal point of an administration or sector member (catalogue emails)."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    country: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    focus_areas: Mapped[list[str]] = mapped_column(default=list)
+    """Matching keys (trimmed, lower case); empty: every topic."""
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Interest(Base):
+    """An organisation's answer to a catalogue email: one per (contact, course), the latest."""
+
+    __tablename__ = "interests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(100))
+    participants: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("contact_id", "course_id", name="uq_interests_contact_course"),
+        Index("ix_interests_course", "course_id"),
+    )
+
+
+class Article(Base):
+    """An article a centre submitted for News and Events; published only once approved."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    submitted_by: Mapped[str] = mapped_column(String(320), default="")
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class Course(Base):
@@ -183,6 +249,10 @@ class Delivery(Base):
     course_id: Mapped[str | None] = mapped_column(String(100))
     participant_id: Mapped[int | None] = mapped_column(Integer)
     post_id: Mapped[int | None] = mapped_column(Integer)
+    contact_id: Mapped[int | None] = mapped_column(Integer)
+    """The recipient of a catalogue email (contacts.id)."""
+    centre_id: Mapped[int | None] = mapped_column(Integer)
+    """The centre whose focal point a coe_email invites (centres.id)."""
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING.value)
@@ -202,6 +272,8 @@ class Delivery(Base):
         Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),
         Index("ix_deliveries_participant", "participant_id"),
+        Index("ix_deliveries_contact", "contact_id"),
+        Index("ix_deliveries_centre", "centre_id"),
     )
 
 

@@ -167,6 +167,10 @@ class Planner:
                 elif campaign.kind == "course_post":
                     for channel in channels:
                         self._plan_course_post(session, campaign, channel, now, only, report)
+                elif campaign.kind in ("catalogue_email", "coe_email") and not only.course:
+                    from scheduler.planning.catalogue import plan_admin
+
+                    plan_admin(session, campaign, channels[0], now, self.tz, report.planned)
                 else:
                     log.debug(
                         "campaign %s: kind %s is not planned here", campaign.name, campaign.kind

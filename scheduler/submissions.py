@@ -109,8 +109,31 @@ def submit(app: App, path: Path) -> SubmittedPost:
     return post
 
 
-def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[tuple[str, str]]]:
-    """Approve (slot it on each channel) or reject (cancel anything planned)."""
+def approval_channels(app: App, post: SubmittedPost, given: list[str] | None) -> list[str]:
+    """The channels an approved post goes to: those `given` at approval, else those it was
+    submitted for, else every enabled social channel; `InputError` for a bad name."""
+    built = app.channels()
+    if given:
+        errors = []
+        for ch in given:
+            if ch not in app.config.channels:
+                errors.append(f"--channels: no channel named '{ch}'")
+            elif ch not in built:
+                errors.append(f"--channels: channel '{ch}' is disabled")
+            elif built[ch].kind == "email":
+                errors.append(f"--channels: '{ch}' is an email channel, not a social one")
+        if errors:
+            raise InputError(errors)
+        return list(dict.fromkeys(given))
+    if post.channels:
+        return list(post.channels)
+    return [name for name, ch in built.items() if ch.kind != "email"]
+
+
+def decide(app: App, post_id: int, approve: bool, channels: list[str] | None = None
+           ) -> tuple[SubmittedPost, list[tuple[str, str]]]:
+    """Approve (slot it on each channel: `channels`, else its own, else every enabled social
+    channel) or reject (cancel anything planned)."""
     now = app.clock()
     slots: list[tuple[str, str]] = []
     planner = app.planner()
@@ -123,6 +146,7 @@ def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[t
         post.status = "approved" if approve else "rejected"
         post.decided_at = now
         if approve:
+            post.channels = approval_channels(app, post, channels)
             for ch in post.channels:
                 if ch not in app.config.channels or not app.config.channels[ch].enabled:
                     continue

@@ -7,4 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-GROUPS: list[ModuleType] = []
+from scheduler.cli import articles, centres, contacts, interest
+
+GROUPS: list[ModuleType] = [contacts, centres, interest, articles]

@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                            ("reject", commands.posts_reject, "reject: never post it")):
         a = posts.add_parser(name, help=text)
         a.add_argument("id", type=int)
+        if name == "approve":
+            a.add_argument("--channels", default=None,
+                           help="comma-separated channel names (default: the post's own, "
+                                "else every enabled social channel)")
         a.set_defaults(func=fn)
     for group in groups.GROUPS:
         group.register(sub)

@@ -275,6 +275,10 @@ def _check_timing(campaign: CampaignConfig, doc: YamlDoc, here: PathT, problems:
     timing = campaign.timing
     if campaign.min_lead is not None and timing.kind != "on_publish":
         problems.add(doc, (*here, "min_lead"), f"applies only to timing on_publish, not {timing}")
+    for key in ("horizon", "remind_after"):
+        if getattr(campaign, key) is not None and campaign.kind != "catalogue_email":
+            problems.add(doc, (*here, key), f"applies only to catalogue_email campaigns, "
+                         f"not {campaign.kind}")
     if campaign.kind in _SCHEDULED_KINDS and timing.kind != "cron":
         problems.add(
             doc,

@@ -135,6 +135,10 @@ class CampaignConfig(_Model):
     template: str
     timing: Timing
     min_lead: timedelta | None = None
+    horizon: timedelta | None = None
+    """catalogue_email: list the courses starting within this of the cron's fire."""
+    remind_after: timedelta | None = None
+    """catalogue_email: one reminder this long after the fire, to contacts who did not answer."""
     local_window: tuple[time, time] | None = None
     enabled: bool = True
     audience: dict[str, Any] = {}
@@ -154,7 +158,7 @@ class CampaignConfig(_Model):
             value = f"cron: {value['cron']}"
         return value if isinstance(value, Timing) else parse_timing(value)
 
-    @validator("min_lead", mode="before")
+    @validator("min_lead", "horizon", "remind_after", mode="before")
     @classmethod
     def _min_lead(cls, value: Any) -> Any:
         return _duration(value)

@@ -1,0 +1,1 @@
+"""Planning of the kinds beyond course emails, digests and course posts."""
