@@ -12,7 +12,6 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import Message
@@ -25,7 +24,7 @@ from scheduler.admin_links import (
 )
 from scheduler.links import click_url
 from scheduler.models import Centre, Contact, Course, Delivery, DeliveryState, Suppression
-from scheduler.planning.catalogue import REMINDER_SUFFIX, answered, contact_courses
+from scheduler.planning.catalogue import REMINDER_SUFFIX, contact_courses, has_answered
 from scheduler.rendering.formatting import locale
 from scheduler.timing import today_in
 
@@ -115,7 +114,7 @@ def _catalogue(builder: MessageBuilder, session: Session, delivery: Delivery, no
         return blocked
     reminder = delivery.dedup_key.endswith(REMINDER_SUFFIX)
     assert delivery.period_start is not None
-    if reminder and session.scalar(select(answered(contact.id, delivery.period_start))):
+    if reminder and has_answered(session, contact.id, delivery.period_start):
         return _skip(DeliveryState.CANCELLED, "contact answered")
     courses = contact_courses(session, contact, delivery, today_in(now, builder.tz))
     if not courses:

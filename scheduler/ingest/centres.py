@@ -41,7 +41,7 @@ class CentreRecord:
         """The optional columns the file had, as Centre attributes."""
         values = {"focal_email": self.focal_email, "focal_name": self.focal_name,
                   "website": self.website, "language": self.language}
-        out = {k: v for k, v in values.items() if v is not None}
+        out: dict[str, object] = {k: v for k, v in values.items() if v is not None}
         if "focal_email" in out:
             out["focal_email"] = out["focal_email"] or None
         if out.get("language") == "":
@@ -88,7 +88,7 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
         if focal_col:
             optional[focal_col] = (
                 "focal_email", lambda v: f.email(v) if str(v or "").strip() else "")
-        for col, (attr, parse) in optional.items():
+        for col, (_attr, parse) in optional.items():
             if col in rows.columns:
                 parsers[col] = parse
         attrs = {col: optional[col][0] if col in optional else col for col in parsers}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from scheduler import outbox
@@ -108,9 +108,14 @@ def plan_catalogue(session: Session, campaign: CampaignConfig, channel: str, now
         plan_reminders(session, campaign, channel, now, planned)
 
 
-def answered(contact_id: int, since: datetime) -> Exists:
-    """Whether the contact answered (recorded, changed or withdrew an interest) since."""
-    return exists().where(Interest.contact_id == contact_id, Interest.updated_at >= since)
+def answered_since(contact_id: int, since: datetime) -> ColumnElement[bool]:
+    """The contact's answers (recorded, changed or withdrawn) at or after `since`."""
+    return and_(Interest.contact_id == contact_id, Interest.updated_at >= since)
+
+
+def has_answered(session: Session, contact_id: int, since: datetime) -> bool:
+    return session.scalar(select(Interest.id).where(answered_since(contact_id, since))
+                          .limit(1)) is not None
 
 
 def plan_reminders(session: Session, campaign: CampaignConfig, channel: str, now: datetime,
@@ -129,8 +134,8 @@ def plan_reminders(session: Session, campaign: CampaignConfig, channel: str, now
         ~Delivery.dedup_key.endswith(REMINDER_SUFFIX),
     )).all()
     for key, contact_id, start, end in originals:
-        assert start is not None
-        if session.scalar(select(answered(contact_id, start))):
+        assert start is not None and contact_id is not None
+        if has_answered(session, contact_id, start):
             continue
         if outbox.enqueue(session, now=now, dedup_key=key + REMINDER_SUFFIX,
                           campaign=campaign.name, kind=campaign.kind, channel=channel,
