@@ -223,6 +223,13 @@ def _queue(app: App, now: Any) -> list[dict[str, Any]]:
             for c, ch, st, n, due in rows]
 
 
+def _admin_queue(app: App) -> list[dict[str, Any]]:
+    from scheduler.planning.admin_view import admin_queue
+
+    with app.sessions() as s:
+        return admin_queue(s)
+
+
 def plan(app: App, args: argparse.Namespace) -> int:
     from scheduler.calendar import upcoming_posts
 
@@ -232,15 +239,19 @@ def plan(app: App, args: argparse.Namespace) -> int:
                for (c, ch), n in sorted(report.planned.items())]
     queue = _queue(app, now)
     posts = upcoming_posts(app, now)
+    recipients = _admin_queue(app)
     if args.json:
         _json({"now": now.isoformat(), "dry_run": args.dry_run, "planned": planned,
-               "queue": queue, "posts": posts})
+               "queue": queue, "posts": posts, "recipients": recipients})
         return 0
     verb = "would plan" if args.dry_run else "planned"
     print(f"{verb} {report.total} new deliveries at {now.isoformat()}")
     _print_table(planned, ["campaign", "channel", "planned"])
     print("\noutbox (pending and retrying):")
     _print_table(queue, ["campaign", "channel", "state", "count", "next_due"])
+    if recipients:
+        print("\ncatalogue and centre emails (who gets what):")
+        _print_table(recipients, ["campaign", "kind", "to", "organisation", "due_at"])
     if posts:
         print("\nposting calendar:")
         _print_table(posts, ["slot", "channel", "length", "limit", "text"])
