@@ -3,6 +3,8 @@ file sinks, and say what went where. Run it twice: the second run sends nothing 
 
 from __future__ import annotations
 
+import email
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -29,6 +31,8 @@ def main() -> int:
     run("db", "upgrade")
     run("courses", "import", str(ROOT / "demo" / "courses.csv"), now=IMPORTED_AT)
     run("participants", "import", str(ROOT / "demo" / "participants.csv"), now=IMPORTED_AT)
+    run("contacts", "import", str(ROOT / "demo" / "contacts.csv"), now=IMPORTED_AT)
+    run("centres", "import", str(ROOT / "demo" / "coes.csv"), now=IMPORTED_AT)
     run("send-now")
     run("plan")
     outbox = ROOT / "var" / "outbox"
@@ -45,8 +49,27 @@ def main() -> int:
         import json
 
         print("  " + json.loads(post.read_text())["text"].replace("\n", "\n  "))
+    show_admin_emails(outbox / "email")
     print("\nRun `make demo` again: everything was planned once, so nothing new is sent.")
     return 0
+
+
+def show_admin_emails(sink: Path) -> None:
+    """Where the catalogue and the invitations went, and one /i/ link to try."""
+    catalogue = sorted(sink.glob("catalogue+*.eml"))
+    invitations = sorted(sink.glob("coe_invitation+*.eml"))
+    print(f"\nCatalogue emails to the demo contacts: {len(catalogue)}; "
+          f"invitations to the demo centres: {len(invitations)}")
+    for eml in catalogue[:1]:
+        text = email.message_from_bytes(eml.read_bytes())
+        body = next((p.get_payload(decode=True) for p in text.walk()
+                     if p.get_content_type() == "text/plain"), b"")
+        assert isinstance(body, bytes)
+        link = re.search(r"https?://\S+/i/\S+", body.decode("utf-8"))
+        if link:
+            print("Try a \"we are interested\" answer: run `herald serve`, then open")
+            print(f"  {link.group(0)}")
+            print("  and see it with `herald interest list`.")
 
 
 if __name__ == "__main__":
