@@ -8,6 +8,7 @@ report. Nothing is recorded on GET: mail scanners follow links.
 from __future__ import annotations
 
 import csv
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,6 +91,7 @@ def record_interest(session: Session, target: InterestTarget, participants: obje
     row.delivery_id = target.link.delivery_id
     row.updated_at = now
     session.flush()
+    _log_event(session, target, row, now, withdrawn=False)
     return row
 
 
@@ -101,7 +103,27 @@ def withdraw_interest(session: Session, target: InterestTarget, now: datetime) -
     row.status = WITHDRAWN
     row.updated_at = now
     session.flush()
+    _log_event(session, target, row, now, withdrawn=True)
     return True
+
+
+def _log_event(session: Session, target: InterestTarget, row: Interest, now: datetime, *,
+               withdrawn: bool) -> None:
+    """An `interest` event for the performance report, through the event log's writer
+    (`scheduler.events.record`, from branch i20-report; absent before that merge). A new
+    answer replaces the earlier one's count there; a withdrawn one takes it back."""
+    try:
+        events = importlib.import_module("scheduler.events")
+    except ImportError:
+        return
+    course = target.course
+    tags = {"course": course.id, "centre": course.coe, "region": course.region,
+            "language": target.contact.language, "person": f"k{target.contact.id}",
+            "amount": 0 if withdrawn else row.participants}
+    if withdrawn:
+        tags["category"] = "withdrawn"
+    events.record(session, "interest", delivery_id=row.delivery_id, at=now,
+                  detail=f"participants={row.participants}", **tags)
 
 
 def list_interests(session: Session, *, course: str | None = None, centre: str | None = None
