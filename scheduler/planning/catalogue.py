@@ -13,12 +13,22 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from scheduler import outbox
 from scheduler.config import CampaignConfig
-from scheduler.models import Centre, Contact, Course, CourseTerm, Delivery, Interest, Suppression
+from scheduler.db import insert_ignore
+from scheduler.models import (
+    Centre,
+    Contact,
+    Course,
+    CourseTerm,
+    Delivery,
+    Interest,
+    PlanMark,
+    Suppression,
+)
 from scheduler.timing import last_cron_fire, today_in
 
 ONLINE_MODES = ("online_instructor", "online_self_paced")
@@ -82,7 +92,7 @@ def plan_catalogue(session: Session, campaign: CampaignConfig, channel: str, now
     reminders that are due."""
     assert campaign.timing.cron
     fire = last_cron_fire(campaign.timing.cron, now, tz)
-    if fire is not None:
+    if fire is not None and _catalogue_may_change(session, campaign.name, period_of(fire), now):
         period = period_of(fire)
         horizon_end = fire + horizon_of(campaign)
         today = today_in(now, tz)
@@ -108,6 +118,28 @@ def plan_catalogue(session: Session, campaign: CampaignConfig, channel: str, now
         plan_reminders(session, campaign, channel, now, planned)
 
 
+def _catalogue_may_change(session: Session, campaign: str, period: str, now: datetime
+                          ) -> bool:
+    """Whether this period's catalogue must be planned (again): never planned, or a contact
+    or a course changed since it was (time passing only takes courses away). Moves the
+    period's plan mark to `now`."""
+    scope = f"catalogue:{period}"
+    mark = session.scalar(select(PlanMark.planned_at).where(PlanMark.campaign == campaign,
+                                                          PlanMark.scope == scope))
+    if mark is None:
+        session.execute(insert_ignore(PlanMark.__table__, session.get_bind().dialect.name)
+                        .values(campaign=campaign, scope=scope, planned_at=now))
+        return True
+    changed = session.scalar(select(
+        exists().where(Contact.updated_at >= mark) | exists().where(Course.updated_at >= mark)))
+    if changed:
+        session.execute(update(PlanMark).where(PlanMark.campaign == campaign,
+                                               PlanMark.scope == scope,
+                                               PlanMark.planned_at < now)
+                        .values(planned_at=now))
+    return bool(changed)
+
+
 def answered_since(contact_id: int, since: datetime) -> ColumnElement[bool]:
     """The contact's answers (recorded, changed or withdrawn) at or after `since`."""
     return and_(Interest.contact_id == contact_id, Interest.updated_at >= since)
@@ -124,6 +156,7 @@ def plan_reminders(session: Session, campaign: CampaignConfig, channel: str, now
     `remind_after` after its period began."""
     assert campaign.remind_after is not None
     latest = now - campaign.remind_after
+    reminder = aliased(Delivery)
     originals = session.execute(select(Delivery.dedup_key, Delivery.contact_id,
                                        Delivery.period_start, Delivery.period_end).where(
         Delivery.campaign == campaign.name,
@@ -132,11 +165,12 @@ def plan_reminders(session: Session, campaign: CampaignConfig, channel: str, now
         Delivery.period_start <= latest,
         Delivery.period_start > latest - REMINDER_LOOKBACK,
         ~Delivery.dedup_key.endswith(REMINDER_SUFFIX),
+        ~exists().where(reminder.dedup_key == Delivery.dedup_key + REMINDER_SUFFIX),
+        ~exists().where(Interest.contact_id == Delivery.contact_id,
+                        Interest.updated_at >= Delivery.period_start),
     )).all()
     for key, contact_id, start, end in originals:
         assert start is not None and contact_id is not None
-        if has_answered(session, contact_id, start):
-            continue
         if outbox.enqueue(session, now=now, dedup_key=key + REMINDER_SUFFIX,
                           campaign=campaign.name, kind=campaign.kind, channel=channel,
                           template=campaign.template, contact_id=contact_id,
