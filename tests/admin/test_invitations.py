@@ -47,3 +47,12 @@ def test_a_centre_without_a_focal_point_is_not_invited(project: Project) -> None
     sent = emails(project, "coe_invitation")
     assert len(sent) == 1
     assert next(iter(sent.values()))["Content-Language"] == "en"
+
+
+def test_horizon_and_remind_after_belong_to_catalogue_campaigns(project: Project) -> None:
+    text = (project.config / "campaigns.yaml").read_text(encoding="utf-8")
+    project.write_config("campaigns.yaml", text + (
+        "  bad:\n    kind: coe_email\n    channel: email\n    template: email/coe_invitation\n"
+        "    timing: \"cron: 0 8 * * MON\"\n    remind_after: 9x\n"))
+    r = project.run("channels", "validate")
+    assert r.code == 2 and "campaigns.yaml:" in r.err and "campaigns.bad.remind_after" in r.err
