@@ -156,7 +156,7 @@ def test_each_demo_contact_gets_its_courses_by_month_once(project: Project) -> N
         for course in want:
             prefills = [p for t, p in _links_with_prefill(html) if payload(t)["co"] == course]
             assert sorted(prefills, key=str) == sorted(["1", "5", "10", ""], key=str)
-        for label in (">1<", ">2–5<", ">6–10<"):
+        for label in ('>1<', '>2–5<', '>6–10<'):
             assert label in html
         if contact["language"] == "ar":
             assert 'dir="rtl"' in html
