@@ -25,6 +25,8 @@ from scheduler.rendering.labels import Labels
 _LATIN = '"Noto Sans"'
 _ARABIC = '"Noto Naskh Arabic", "Noto Sans Arabic"'
 _CJK = '"Noto Sans CJK SC"'
+FONT_FAMILIES = frozenset(
+    {"Noto Sans", "Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans CJK SC"})
 FONT_STACKS = {
     "ar": f"{_ARABIC}, {_LATIN}, {_CJK}",
     "zh": f"{_CJK}, {_LATIN}, {_ARABIC}",

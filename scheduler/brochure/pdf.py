@@ -2,7 +2,9 @@
 
 WeasyPrint (>= 67) logs a warning on its `weasyprint` logger each time a character has no
 glyph in any font (it draws `.notdef`, an empty box). A brochure must never show one, so
-those warnings are collected while the PDF is drawn and turned into `MissingGlyphError`.
+those warnings are collected while the PDF is drawn and turned into `MissingGlyphError`;
+a character the named Noto fonts lack but some other system font has (DejaVu's emoji) is
+refused too (`ForeignFontError`): the brochure uses only the fonts the project installs.
 The PDF is tagged for accessibility (PDF/UA-1: structure tags, the document language from
 `<html lang>`, the title from `<title>`); bookmarks come from the CSS `bookmark-level`s.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from weasyprint import HTML
 
+from scheduler.brochure.context import FONT_FAMILIES
 from scheduler.rendering.renderer import default_templates_dir
 
 PDF_VARIANT = "pdf/ua-1"
@@ -31,6 +34,16 @@ class MissingGlyphError(Exception):
         shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in characters[:10])
         more = f" and {len(characters) - 10} more" if len(characters) > 10 else ""
         super().__init__(f"no font of the brochure has a glyph for {shown}{more}")
+
+
+class ForeignFontError(MissingGlyphError):
+    """Characters the named fonts lack, drawn by a font the system chose instead."""
+
+    def __init__(self, families: list[str]) -> None:
+        self.characters = []
+        self.families = families
+        Exception.__init__(self, "characters none of the brochure's fonts has were drawn with "
+                           f"{', '.join(families)}, a font the system fell back to")
 
 
 class _GlyphWatch(logging.Filter):
@@ -80,5 +93,8 @@ def html_to_pdf(html: str) -> RenderedPdf:
         data = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
     if watch.missing:
         raise MissingGlyphError(list(watch.missing))
+    foreign = sorted({f.family for f in document.fonts.values()} - FONT_FAMILIES)
+    if foreign:
+        raise ForeignFontError(foreign)
     assert data is not None
     return RenderedPdf(data=data, pages=len(document.pages))
