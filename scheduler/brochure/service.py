@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ class BrochureResult:
     lang: str
     courses: int
     pages: int | None  # PDF only
+    seconds: float  # rendering and writing this file
 
 
 def check_language(lang: str) -> str:
@@ -67,6 +69,7 @@ def build_brochure(app: App, region: str, year: int, lang: str, out: Path) -> Br
 
 def write_brochure(content: BrochureContent, lang: str, out: Path, suffix: str) -> BrochureResult:
     """Render `content` in `lang` as `suffix` (`.html` or `.pdf`) into `out`, atomically."""
+    started = time.perf_counter()
     html = render_html(content, lang, for_print=suffix == ".pdf")
     pages: int | None = None
     if suffix == ".pdf":
@@ -76,7 +79,8 @@ def write_brochure(content: BrochureContent, lang: str, out: Path, suffix: str) 
         data = html.encode("utf-8")
     write_atomically(out, data)
     return BrochureResult(path=out, region=content.region, year=content.year, lang=lang,
-                          courses=len(content.courses), pages=pages)
+                          courses=len(content.courses), pages=pages,
+                          seconds=time.perf_counter() - started)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
