@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
     which.add_argument("--all", action="store_true",
                        help="every region × language, in parallel processes (needs --out-dir)")
     p.add_argument("--year", type=int, required=True)
-    p.add_argument("--lang", default="en", help=f"one of {', '.join(LANGUAGES)} (default en)")
+    p.add_argument("--lang", default=None,
+                   help=f"one of {', '.join(LANGUAGES)} (default en; with --all, default every"
+                        " language)")
     p.add_argument("--out", type=Path, help="FILE.html or FILE.pdf (with --region)")
     p.add_argument("--out-dir", type=Path, help="the folder for --all (created)")
     p.add_argument("--workers", type=int, default=None,
@@ -47,9 +49,9 @@ def brochure(app: App, args: argparse.Namespace) -> int:
     if args.out is None or args.out_dir is not None:
         raise InputError(["--region: give --out FILE.html|FILE.pdf (and no --out-dir)"])
     try:
-        result = build_brochure(app, args.region, args.year, args.lang, args.out)
+        result = build_brochure(app, args.region, args.year, args.lang or "en", args.out)
     except MissingGlyphError as exc:
-        print(f"error: brochure {args.region} {args.year} {args.lang}: {exc}; "
+        print(f"error: brochure {args.region} {args.year} {args.lang or 'en'}: {exc}; "
               f"nothing written", file=sys.stderr)
         return 1
     pages = f", {result.pages} pages" if result.pages is not None else ""
@@ -61,7 +63,9 @@ def brochure(app: App, args: argparse.Namespace) -> int:
 def _all(app: App, args: argparse.Namespace) -> int:
     from scheduler.brochure import build_all
 
-    summary = build_all(app, args.year, args.out_dir, workers=args.workers)
+    languages = (args.lang,) if args.lang else LANGUAGES
+    summary = build_all(app, args.year, args.out_dir, languages=languages,
+                        workers=args.workers)
     for r in summary.built:
         print(r.path)
     for region in summary.skipped:

@@ -33,6 +33,18 @@ def test_html_brochure_in_arabic(imported: Project, tmp_path: Path) -> None:
     assert [p.name for p in out.parent.iterdir()] == ["africa-ar.html"]  # no temp file left
 
 
+def test_all_regions_in_one_language(imported: Project, tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    result = imported.run("brochure", "--all", "--year", "2027", "--lang", "zh",
+                          "--out-dir", str(out), "--workers", "2")
+    assert result.code == 0, result.err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"{stem}-2027-zh.{ext}" for ext in ("html", "pdf") for stem in (
+        "africa", "americas", "arab-states", "asia-pacific", "cis", "europe"))
+    assert "12 files written" in result.out
+    assert (out / "cis-2027-zh.pdf").read_bytes().startswith(b"%PDF")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
