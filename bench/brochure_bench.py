@@ -2,7 +2,7 @@
 
     python bench/brochure_bench.py [--quick] [--json PATH] [--courses N] [--workers N]
 
-A catalogue of 500 courses (quick: 100) in 2027 is spread over the six regions and the
+A catalogue of 500 courses (quick: 60) in 2027 is spread over the six regions and the
 four modes (a third online, so listed in every region's brochure), with titles in Latin,
 Arabic (with `5G` inside), Chinese and Cyrillic script; it is imported into SQLite before
 the clock starts. `herald brochure --all`'s runner (`build_all`) then writes the 36 PDFs
@@ -88,11 +88,11 @@ def plain_document(brochure_html: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
-    ap.add_argument("--quick", action="store_true", help="100 courses")
+    ap.add_argument("--quick", action="store_true", help="60 courses")
     ap.add_argument("--courses", type=int, default=None)
     ap.add_argument("--workers", type=int, default=None, help="default: one per core")
     args = ap.parse_args()
-    n = args.courses or (100 if args.quick else 500)
+    n = args.courses or (60 if args.quick else 500)
     bench = "brochure"
 
     from weasyprint import HTML

@@ -106,12 +106,13 @@ def _months(listed: list[Listed], year: int, lang: str) -> list[Month]:
 
 
 def _topics(listed: list[Listed]) -> list[Topic]:
-    """Each topic (first spelling met, case ignored) with its courses, alphabetically."""
+    """Each topic (first spelling met, case ignored, first letter capitalised here: CSS
+    `::first-letter` would split the letter off its bidi isolate) with its courses."""
     names: dict[str, str] = {}
     entries: dict[str, list[Listed]] = {}
     for item in listed:
         for topic in item.course.topics:
             key = " ".join(topic.casefold().split())
-            names.setdefault(key, topic)
+            names.setdefault(key, topic[:1].upper() + topic[1:])
             entries.setdefault(key, []).append(item)
     return [Topic(name=names[k], courses=tuple(entries[k])) for k in sorted(entries)]

@@ -45,7 +45,7 @@ def test_months_and_topic_index(catalogue: Catalogue) -> None:
     for month in ("Février 2027", "Mars 2027", "Avril 2027", "Septembre 2027", "Octobre 2027"):
         assert f'<h3 class="month-heading">{month}</h3>' in html
     index = html[html.index('id="index"'):]
-    assert index.index("5G") < index.index("cybersecurity") < index.index("spectrum management")
+    assert index.index("5G") < index.index("Cybersecurity") < index.index("Spectrum management")
     assert html.count("data:image/svg+xml") == 5  # one QR code per course, on paper
 
 
