@@ -389,7 +389,10 @@ def posts_approve(app: App, args: argparse.Namespace) -> int:
     chosen = [c.strip() for c in (getattr(args, "channels", None) or "").split(",") if c.strip()]
     post, slots = decide(app, args.id, approve=True, channels=chosen or None)
     for ch, slot in slots:
-        print(f"post {post.id} on {ch}: slot {slot}")
+        if slot.startswith("not posted"):
+            print(f"post {post.id} not on {ch}: {slot.removeprefix('not posted: ')}")
+        else:
+            print(f"post {post.id} on {ch}: slot {slot}")
     return 0
 
 

@@ -109,9 +109,21 @@ def submit(app: App, path: Path) -> SubmittedPost:
     return post
 
 
-def approval_channels(app: App, post: SubmittedPost, given: list[str] | None) -> list[str]:
+def _too_long(app: App, text: str, channel: str) -> str | None:
+    """Why `text` does not fit `channel` (as that network counts it), or None."""
+    rules = rules_for(app.channels()[channel])
+    if rules is None:
+        return None
+    n = measure(text.strip(), rules)
+    return (f"{n} characters as '{channel}' counts them, over its limit of {rules.limit}"
+            if n > rules.limit else None)
+
+
+def approval_channels(app: App, post: SubmittedPost, given: list[str] | None
+                      ) -> tuple[list[str], list[tuple[str, str]]]:
     """The channels an approved post goes to: those `given` at approval, else those it was
-    submitted for, else every enabled social channel; `InputError` for a bad name."""
+    submitted for, else every enabled social channel it fits; and the ones left out, with
+    why. `InputError` for a bad name, or a given channel the text does not fit."""
     built = app.channels()
     if given:
         errors = []
@@ -122,12 +134,24 @@ def approval_channels(app: App, post: SubmittedPost, given: list[str] | None) ->
                 errors.append(f"--channels: channel '{ch}' is disabled")
             elif built[ch].kind == "email":
                 errors.append(f"--channels: '{ch}' is an email channel, not a social one")
+            elif (why := _too_long(app, post.text, ch)) is not None:
+                errors.append(f"post {post.id}: text: {why}")
         if errors:
             raise InputError(errors)
-        return list(dict.fromkeys(given))
+        return list(dict.fromkeys(given)), []
     if post.channels:
-        return list(post.channels)
-    return [name for name, ch in built.items() if ch.kind != "email"]
+        return list(post.channels), []
+    chosen: list[str] = []
+    left: list[tuple[str, str]] = []
+    for name, channel in built.items():
+        if channel.kind == "email":
+            continue
+        why = _too_long(app, post.text, name)
+        if why is None:
+            chosen.append(name)
+        else:
+            left.append((name, why))
+    return chosen, left
 
 
 def decide(app: App, post_id: int, approve: bool, channels: list[str] | None = None
@@ -146,7 +170,8 @@ def decide(app: App, post_id: int, approve: bool, channels: list[str] | None = N
         post.status = "approved" if approve else "rejected"
         post.decided_at = now
         if approve:
-            post.channels = approval_channels(app, post, channels)
+            post.channels, left_out = approval_channels(app, post, channels)
+            slots.extend((ch, f"not posted: {why}") for ch, why in left_out)
             for ch in post.channels:
                 if ch not in app.config.channels or not app.config.channels[ch].enabled:
                     continue

@@ -192,3 +192,16 @@ def test_a_submission_waits_for_approval(project: Project, web: FlaskClient) -> 
     texts = [json.loads(p.read_text())["text"] for p in project.outbox("mastodon")]
     assert sum(text in t for t in texts) == 1
     assert not any(text in json.loads(p.read_text())["text"] for p in project.outbox("x"))
+
+
+def test_a_long_post_goes_only_where_it_fits(project: Project, web: FlaskClient) -> None:
+    token = first_link(project, "coe_invitation", "s")
+    form = {"csrf_token": csrf(web, f"/s/{token}"), "text": "Spectrum monitoring " * 20}
+    assert web.post(f"/s/{token}", data=form).status_code == 200
+    post_id = project.run("posts", "list", "--json").json()[0]["id"]  # type: ignore[index]
+    r = project.run("posts", "approve", str(post_id), "--channels", "x")
+    assert r.code == 2 and "text: " in r.err and "'x'" in r.err and "280" in r.err
+    r = project.run("posts", "approve", str(post_id))  # every enabled social channel it fits
+    assert r.code == 0, r.err
+    assert "on mastodon: slot" in r.out and "on linkedin: slot" in r.out
+    assert f"post {post_id} not on x:" in r.out
