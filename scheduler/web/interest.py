@@ -19,15 +19,16 @@ from scheduler.interest import (
     withdraw_interest,
 )
 from scheduler.links import BadToken
+from scheduler.rendering import formatting
 from scheduler.web.admin_pages import herald, page_language, refused, render, signing_keys
 
 bp = Blueprint("interest", __name__)
 
 
-def _course(target: InterestTarget) -> dict[str, object]:
+def _course(target: InterestTarget, lang: str) -> dict[str, object]:
     c = target.course
-    return {"id": c.id, "title": c.title, "centre": c.coe, "start_date": c.start_date,
-            "end_date": c.end_date, "mode": c.mode, "url": c.url}
+    return {"id": c.id, "title": c.title, "centre": c.coe, "mode": c.mode, "url": c.url,
+            "dates": formatting.day_range(c.start_date, c.end_date, lang)}
 
 
 @bp.get("/i/<token>")
@@ -44,8 +45,9 @@ def form(token: str) -> tuple[str, int]:
         wanted = request.args.get("participants", "")
         participants = (wanted if wanted.isdigit() else
                         str(standing.participants) if standing is not None else "")
-        return render("interest.html", page_language(target.contact.language), token=token,
-                      course=_course(target), organisation=target.contact.organisation,
+        lang = page_language(target.contact.language)
+        return render("interest.html", lang, token=token,
+                      course=_course(target, lang), organisation=target.contact.organisation,
                       participants=participants,
                       comment=standing.comment if standing is not None else "",
                       standing=standing is not None, errors=[])
@@ -61,7 +63,7 @@ def answer(token: str) -> tuple[str, int]:
         except BadToken:
             return refused()
         lang = page_language(target.contact.language)
-        course = _course(target)
+        course = _course(target, lang)
         if request.form.get("action") == "withdraw":
             withdraw_interest(s, target, at)
             return render("interest_withdrawn.html", lang, token=token, course=course)
