@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from scheduler.app import App
 from scheduler.batch import load_batch
-from scheduler.dispatcher import DispatchFilter
+from scheduler.dispatch import DispatchFilter
 from scheduler.models import Course, Delivery, Participant, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
