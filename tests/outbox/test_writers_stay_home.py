@@ -64,9 +64,9 @@ def find_writes(source: str, name: str = "<module>") -> list[str]:
             elif (isinstance(node.func, ast.Attribute) and called in {"insert", "update"}
                   and _names_the_table(node.func.value, aliases)):
                 found.append(f"{name}:{node.lineno}: {ast.unparse(node.func)}()")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if RAW_SQL.search(node.value):
-                found.append(f"{name}:{node.lineno}: raw SQL {node.value.strip()[:60]!r}")
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and RAW_SQL.search(node.value)):
+            found.append(f"{name}:{node.lineno}: raw SQL {node.value.strip()[:60]!r}")
     return found
 
 

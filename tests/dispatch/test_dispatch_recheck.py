@@ -19,7 +19,7 @@ from scheduler.dispatch import DispatchFilter
 from scheduler.models import Course, Delivery, Participant, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.test_dispatch_smtp import NOW, configure
+from tests.dispatch.test_dispatch_smtp import NOW, configure
 
 WHEN = datetime(2027, 1, 11, 9, 5, tzinfo=UTC)
 
