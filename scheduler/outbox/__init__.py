@@ -1,8 +1,9 @@
 """The outbox: the only code that inserts `deliveries` rows or changes their state.
 
 Rooms:
-- `transitions`: enqueue, cancel for a course / a participant / a post, the operator's
-  retry and cancel; each in the caller's session or a short transaction of its own.
+- `transitions`: enqueue, cancel for a course / a participant / a post, suppress for an
+  address, the operator's retry and cancel; each in the caller's session or a short
+  transaction of its own.
 - `planned`: planning's bulk INSERT … SELECT.
 - `leases`: claim (reserve), release, what is in flight, the reaper (`Leases.recover`).
 - `sending`: the send path: begin send, record an outcome (sent, retry, fail, unknown,
@@ -29,6 +30,7 @@ from scheduler.outbox.transitions import (
     enqueue,
     operator_cancel,
     operator_retry,
+    suppress_for_address,
 )
 
 __all__ = [
@@ -49,4 +51,5 @@ __all__ = [
     "operator_cancel",
     "operator_retry",
     "owner_is_dead",
+    "suppress_for_address",
 ]

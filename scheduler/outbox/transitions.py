@@ -11,12 +11,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, insert, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.db import insert_ignore
 from scheduler.errors import InputError
-from scheduler.models import Delivery, DeliveryEvent, DeliveryState
+from scheduler.models import Delivery, DeliveryEvent, DeliveryState, Participant
 from scheduler.outbox.session import SessionOrFactory, within
 
 T = TypeVar("T")
@@ -48,10 +48,11 @@ def enqueue(session: Session, *, now: datetime, **values: Any) -> int | None:
 
 def _cancel(session: Session, where: Iterable[ColumnElement[bool]], *, now: datetime,
             detail: str, last_error: str | None = None,
-            states: Sequence[str] = CANCELLABLE) -> list[tuple[int, Any]]:
-    """Cancel the rows matching `where` in `states` (freeing their leases), with a
-    `cancelled` event each; the (id, course_id) of each row cancelled."""
-    values: dict[str, Any] = {"state": DeliveryState.CANCELLED.value, "updated_at": now,
+            states: Sequence[str] = CANCELLABLE,
+            to: DeliveryState = DeliveryState.CANCELLED) -> list[tuple[int, Any]]:
+    """Settle the rows matching `where` in `states` as `to` (freeing their leases), with
+    an event each (its type: `to`); the (id, course_id) of each row settled."""
+    values: dict[str, Any] = {"state": to.value, "updated_at": now,
                               "lease_owner": None, "lease_expires_at": None}
     if last_error is not None:
         values["last_error"] = last_error
@@ -62,7 +63,7 @@ def _cancel(session: Session, where: Iterable[ColumnElement[bool]], *, now: date
     ).all()
     if done:
         session.execute(insert(DeliveryEvent), [
-            {"delivery_id": did, "type": "cancelled", "at": now,
+            {"delivery_id": did, "type": to.value, "at": now,
              "detail": detail.replace("{course_id}", str(course_id))} for did, course_id in done])
     return [(did, course_id) for did, course_id in done]
 
@@ -92,6 +93,15 @@ def cancel_for_post(session: Session, post_id: int, *, now: datetime, reason: st
     """Cancel a submitted post's not-yet-sent deliveries (`reason` kept as last error)."""
     return len(_cancel(session, [Delivery.post_id == post_id], now=now, detail=reason,
                        last_error=reason))
+
+
+def suppress_for_address(session: Session, email: str, *, now: datetime, reason: str) -> int:
+    """`suppressed`: the not-yet-sent deliveries (pending, retrying, reserved but not
+    `sending`) to the participant(s) with this address, in the caller's transaction; how
+    many. (The address's `suppressions` row is the caller's: a bounce, a complaint.)"""
+    people = select(Participant.id).where(Participant.email == email)
+    return len(_cancel(session, [Delivery.participant_id.in_(people)], now=now,
+                       detail=reason, to=DeliveryState.SUPPRESSED))
 
 
 def _operator(target: SessionOrFactory, delivery_id: int, now: datetime,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import outbox
 from scheduler.errors import InputError
-from scheduler.models import Delivery, DeliveryEvent
+from scheduler.models import Delivery, DeliveryEvent, Participant
 
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -136,3 +136,22 @@ def test_operator_retry_and_cancel(sessions: sessionmaker[Session]) -> None:
         outbox.operator_cancel(sessions, 999, LATER)
     assert [e[1:] for e in events(sessions)] == [("retried", "operator"),
                                                 ("cancelled", "operator")]
+
+
+def test_suppress_for_address(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        gone = Participant(email="gone@example.org", name="Gone", language="en",
+                           country="Kenya", timezone="Africa/Nairobi", frequency="immediate",
+                           status="active", created_at=NOW, updated_at=NOW)
+        kept = Participant(email="kept@example.org", name="Kept", language="en",
+                           country="Kenya", timezone="Africa/Nairobi", frequency="immediate",
+                           status="active", created_at=NOW, updated_at=NOW)
+        s.add_all([gone, kept])
+        s.flush()
+        a = add(s, "a", participant_id=gone.id)
+        add(s, "b", participant_id=kept.id)
+    with sessions() as s, s.begin():
+        assert outbox.suppress_for_address(s, "gone@example.org", now=LATER,
+                                           reason="bounced") == 1
+    assert rows(sessions) == {"a": ("suppressed", None), "b": ("pending", None)}
+    assert events(sessions) == [(a, "suppressed", "bounced")]
