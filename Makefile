@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
+	scripts/install-system-packages.sh
 	scripts/with-postgres.sh $(BIN)/pytest
 
 # `make bench` (full size) or `make bench BENCH_ARGS=--quick`; not part of `make test`.

@@ -9,30 +9,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from scheduler.app import App
+from scheduler.cli.output import dump_json, print_table
 from scheduler.errors import InputError
 from scheduler.models import Course, Delivery, DeliveryState, Participant
 
 
-def _cell(value: object) -> str:
-    return " ".join(str("" if value is None else value).split())
-
-
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A plain aligned table; cells are folded onto one line and cut at 60 characters."""
-    if not rows:
-        print("(none)")
-        return
-    rows = [{c: _cell(r.get(c)) for c in columns} for r in rows]
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
-    widths = {c: min(w, 60) for c, w in widths.items()}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r.get(c, ""))[: widths[c]].ljust(widths[c]) for c in columns))
+    print_table(rows, columns)
 
 
 def _json(doc: object) -> None:
-    from scheduler.cli import dump_json
-
     dump_json(doc)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from scheduler import commands, status
 from scheduler.app import App
+from scheduler.cli import groups
 from scheduler.errors import InputError
 
 log = logging.getLogger("herald")
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         a = posts.add_parser(name, help=text)
         a.add_argument("id", type=int)
         a.set_defaults(func=fn)
+    for group in groups.GROUPS:
+        group.register(sub)
     return p
 
 
@@ -171,12 +173,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def app_redact(app: App, text: str) -> str:
     cfg = app.loaded_config()
     return cfg.redact(text) if cfg is not None else text
-
-
-def dump_json(doc: object) -> None:
-    json.dump(doc, sys.stdout, indent=2, default=str, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

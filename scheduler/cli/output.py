@@ -1,0 +1,30 @@
+"""How commands print: one JSON document on stdout (`--json`), or a plain aligned table."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def dump_json(doc: object) -> None:
+    """Print `doc` as one JSON document on stdout."""
+    json.dump(doc, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def cell(value: object) -> str:
+    """A value as one line of text (None is empty)."""
+    return " ".join(str("" if value is None else value).split())
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], width: int = 60) -> None:
+    """A plain aligned table; cells are folded onto one line and cut at `width` characters."""
+    if not rows:
+        print("(none)")
+        return
+    cells = [{c: cell(r.get(c)) for c in columns} for r in rows]
+    widths = {c: min(width, max(len(c), *(len(r[c]) for r in cells))) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for r in cells:
+        print("  ".join(r[c][: widths[c]].ljust(widths[c]) for c in columns))
