@@ -1,8 +1,9 @@
 """The outbox's transitions outside the send path: enqueue, cancellations, the operator's.
 
-Each runs in the caller's session (joining its transaction: an import's all-or-nothing
-one, an unsubscribe that must cancel in the same commit) or, given a session factory, in a
-short transaction of its own. Each state change appends its `delivery_events` row.
+Each takes the caller's session (and joins its transaction: an import's all-or-nothing
+one, an unsubscribe that must cancel in the same commit) or a session factory (and runs
+in a short transaction of its own, committed on return). Each state change appends its
+`delivery_events` row.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
-def enqueue(session: Session, *, now: datetime, **values: Any) -> int | None:
+def enqueue(target: SessionOrFactory, *, now: datetime, **values: Any) -> int | None:
     """Insert one delivery unless its `dedup_key` exists; the new id, or None if it did.
 
     `values` are `Delivery` columns (dedup_key, campaign, kind, channel, template, due_at,
@@ -41,8 +42,9 @@ def enqueue(session: Session, *, now: datetime, **values: Any) -> int | None:
     """
     row = {"state": DeliveryState.PENDING.value, "attempts": 0, "created_at": now,
            "updated_at": now, **values}
-    stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).values(**row)
-    new_id = session.execute(stmt.returning(Delivery.__table__.c.id)).scalar()
+    with within(target) as session:
+        stmt = insert_ignore(Delivery.__table__, session.get_bind().dialect.name).values(**row)
+        new_id = session.execute(stmt.returning(Delivery.__table__.c.id)).scalar()
     return None if new_id is None else int(new_id)
 
 
@@ -68,40 +70,45 @@ def _cancel(session: Session, where: Iterable[ColumnElement[bool]], *, now: date
     return [(did, course_id) for did, course_id in done]
 
 
-def cancel_for_course(session: Session, course_ids: Sequence[str], *, now: datetime,
+def cancel_for_course(target: SessionOrFactory, course_ids: Sequence[str], *, now: datetime,
                       reason: str = "course {course_id} cancelled") -> int:
     """Cancel the not-yet-sent deliveries (pending, retrying) of these courses; how many.
 
     `reason` is each event's detail (`{course_id}` is replaced by the row's course).
     """
     total = 0
-    for chunk in chunks(list(course_ids)):
-        total += len(_cancel(session, [Delivery.course_id.in_(chunk)], now=now,
-                             detail=reason))
+    with within(target) as session:
+        for chunk in chunks(list(course_ids)):
+            total += len(_cancel(session, [Delivery.course_id.in_(chunk)], now=now,
+                                 detail=reason))
     return total
 
 
-def cancel_for_participant(session: Session, participant_id: int, *, now: datetime,
-                           reason: str) -> int:
+def cancel_for_participant(target: SessionOrFactory, participant_id: int, *,
+                           now: datetime, reason: str) -> int:
     """Cancel a participant's not-yet-sent deliveries (pending, retrying, reserved but not
     `sending`), through the participant index, in the caller's transaction; how many."""
-    return len(_cancel(session, [Delivery.participant_id == participant_id], now=now,
-                       detail=reason))
+    with within(target) as session:
+        return len(_cancel(session, [Delivery.participant_id == participant_id], now=now,
+                           detail=reason))
 
 
-def cancel_for_post(session: Session, post_id: int, *, now: datetime, reason: str) -> int:
+def cancel_for_post(target: SessionOrFactory, post_id: int, *, now: datetime, reason: str) -> int:
     """Cancel a submitted post's not-yet-sent deliveries (`reason` kept as last error)."""
-    return len(_cancel(session, [Delivery.post_id == post_id], now=now, detail=reason,
-                       last_error=reason))
+    with within(target) as session:
+        return len(_cancel(session, [Delivery.post_id == post_id], now=now, detail=reason,
+                           last_error=reason))
 
 
-def suppress_for_address(session: Session, email: str, *, now: datetime, reason: str) -> int:
+def suppress_for_address(target: SessionOrFactory, email: str, *, now: datetime,
+                         reason: str) -> int:
     """`suppressed`: the not-yet-sent deliveries (pending, retrying, reserved but not
     `sending`) to the participant(s) with this address, in the caller's transaction; how
     many. (The address's `suppressions` row is the caller's: a bounce, a complaint.)"""
     people = select(Participant.id).where(Participant.email == email)
-    return len(_cancel(session, [Delivery.participant_id.in_(people)], now=now,
-                       detail=reason, to=DeliveryState.SUPPRESSED))
+    with within(target) as session:
+        return len(_cancel(session, [Delivery.participant_id.in_(people)], now=now,
+                           detail=reason, to=DeliveryState.SUPPRESSED))
 
 
 def _operator(target: SessionOrFactory, delivery_id: int, now: datetime,

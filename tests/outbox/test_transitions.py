@@ -155,3 +155,13 @@ def test_suppress_for_address(sessions: sessionmaker[Session]) -> None:
                                            reason="bounced") == 1
     assert rows(sessions) == {"a": ("suppressed", None), "b": ("pending", None)}
     assert events(sessions) == [(a, "suppressed", "bounced")]
+
+
+def test_given_a_session_factory_a_transition_commits_on_its_own(
+        sessions: sessionmaker[Session]) -> None:
+    new = outbox.enqueue(sessions, now=NOW, dedup_key="solo", campaign="c", kind="k",
+                         channel="email", template="t", due_at=NOW, participant_id=4)
+    assert new is not None
+    assert outbox.cancel_for_participant(sessions, 4, now=LATER, reason="erased") == 1
+    assert rows(sessions) == {"solo": ("cancelled", None)}
+    assert events(sessions) == [(new, "cancelled", "erased")]
