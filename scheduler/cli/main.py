@@ -1,4 +1,9 @@
-"""`herald`: parses arguments, calls the services, prints. Exit 0 ok, 2 bad input, 1 failure."""
+"""`herald`: the global options, the parser built from the command groups, and the exit codes.
+
+Exit 0 ok, 2 bad input or configuration, 1 any other failure. Each command group is a module
+of this package with `register(subparsers)`; its handlers parse nothing more, call one service
+and print through `scheduler.cli.output`.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from scheduler import commands, status
 from scheduler.app import App
-from scheduler.cli import groups
+from scheduler.cli import (
+    channels,
+    courses,
+    db,
+    deliveries,
+    groups,
+    participants,
+    posts,
+    sending,
+    status,
+)
 from scheduler.errors import InputError
 
 log = logging.getLogger("herald")
+
+CORE_GROUPS = (db, courses, participants, channels, sending, status, deliveries, posts)
+"""The command groups `herald` has always had, in help order; later ones are in `groups.py`."""
 
 
 def parse_now(text: str) -> datetime:
@@ -41,93 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-format", choices=["text", "json"], default="text")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(
-        func=commands.db_upgrade)
-
-    courses = sub.add_parser("courses", help="the course catalogue").add_subparsers(
-        dest="action", required=True)
-    ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
-    ci.add_argument("source")
-    ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
-    ci.set_defaults(func=commands.courses_import)
-    cl = courses.add_parser("list", help="list courses")
-    cl.add_argument("--json", action="store_true")
-    cl.set_defaults(func=commands.courses_list)
-
-    parts = sub.add_parser("participants", help="interest profiles").add_subparsers(
-        dest="action", required=True)
-    pi = parts.add_parser("import", help="import participants from CSV")
-    pi.add_argument("file", type=Path)
-    pi.set_defaults(func=commands.participants_import)
-    pl = parts.add_parser("list", help="list participants")
-    pl.add_argument("--json", action="store_true")
-    pl.add_argument("--status", default=None)
-    pl.set_defaults(func=commands.participants_list)
-
-    chans = sub.add_parser("channels", help="delivery channels").add_subparsers(
-        dest="action", required=True)
-    chl = chans.add_parser("list", help="list channels and their health")
-    chl.add_argument("--json", action="store_true")
-    chl.set_defaults(func=commands.channels_list)
-    chans.add_parser("validate", help="validate every config file").set_defaults(
-        func=commands.channels_validate)
-    cht = chans.add_parser("test", help="send one test message through a channel")
-    cht.add_argument("name")
-    cht.add_argument("--to", default=None, help="recipient address (email channels)")
-    cht.add_argument("--dry-run", action="store_true")
-    cht.set_defaults(func=commands.channels_test)
-
-    plan = sub.add_parser("plan", help="plan due messages into the outbox and show what is due")
-    plan.add_argument("--json", action="store_true")
-    plan.add_argument("--dry-run", action="store_true")
-    plan.set_defaults(func=commands.plan)
-
-    sn = sub.add_parser("send-now", help="plan and dispatch everything due now, then exit")
-    sn.add_argument("--campaign")
-    sn.add_argument("--course")
-    sn.add_argument("--channel")
-    sn.add_argument("--dry-run", action="store_true")
-    sn.add_argument("--json", action="store_true")
-    sn.set_defaults(func=commands.send_now)
-
-    run = sub.add_parser("run", help="the daemon")
-    run.add_argument("--http-port", type=int, default=None,
-                     help="serve /healthz and /metrics on this port (default: settings.yaml"
-                          " http.port, 9464; 0 = off)")
-    run.set_defaults(func=commands.run_daemon)
-    st = sub.add_parser("status", help="queue, channels needing attention, daemon heartbeats")
-    st.add_argument("--json", action="store_true")
-    st.set_defaults(func=status.status)
-
-    dl = sub.add_parser("deliveries", help="the outbox").add_subparsers(
-        dest="action", required=True)
-    dll = dl.add_parser("list", help="list deliveries")
-    dll.add_argument("--state")
-    dll.add_argument("--channel")
-    dll.add_argument("--campaign")
-    dll.add_argument("--limit", type=int, default=200)
-    dll.add_argument("--json", action="store_true")
-    dll.set_defaults(func=commands.deliveries_list)
-    for name, fn, text in (("retry", commands.deliveries_retry, "send a failed/unknown one again"),
-                           ("cancel", commands.deliveries_cancel, "never send it")):
-        a = dl.add_parser(name, help=text)
-        a.add_argument("id", type=int)
-        a.set_defaults(func=fn)
-    posts = sub.add_parser("posts", help="centre-submitted posts").add_subparsers(
-        dest="action", required=True)
-    ps = posts.add_parser("submit", help="submit a post (YAML or JSON file)")
-    ps.add_argument("file", type=Path)
-    ps.set_defaults(func=commands.posts_submit)
-    pls = posts.add_parser("list", help="list submitted posts")
-    pls.add_argument("--json", action="store_true")
-    pls.set_defaults(func=commands.posts_list)
-    for name, fn, text in (("approve", commands.posts_approve, "approve: slot it on its channels"),
-                           ("reject", commands.posts_reject, "reject: never post it")):
-        a = posts.add_parser(name, help=text)
-        a.add_argument("id", type=int)
-        a.set_defaults(func=fn)
-    for group in groups.GROUPS:
+    for group in (*CORE_GROUPS, *groups.GROUPS):
         group.register(sub)
     return p
 

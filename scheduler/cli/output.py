@@ -28,3 +28,11 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], width: int = 60)
     print("  ".join(c.upper().ljust(widths[c]) for c in columns))
     for r in cells:
         print("  ".join(r[c][: widths[c]].ljust(widths[c]) for c in columns))
+
+
+def show(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool) -> None:
+    """`rows` as one JSON document (`--json`) or as a table of `columns`."""
+    if as_json:
+        dump_json(rows)
+    else:
+        print_table(rows, columns)
