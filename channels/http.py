@@ -8,19 +8,20 @@
     reauthenticate(response)          optional: renew an expired session, then build and send again
     parse_response(response, message) → DeliveryResult, failures through `error_result`
 
-Every result leaves `send` scrubbed: the channel's secret values never appear in `error`.
+Every result leaves `send` scrubbed (`channels.secrets`): no form of the channel's secrets
+appears in `error`.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import ConfigDict, Field, SecretStr, field_validator
@@ -34,12 +35,12 @@ from channels.base import (
     DeliveryStatus,
     Message,
 )
+from channels.secrets import scrub
 from channels.text import TextRules, TextTooLong, fit_text, fits
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "CoE-Herald/0.1 (+https://academy.itu.int)"
-REDACTED = "***"
 _MAX_ERROR = 500
 # A reset value above this is an epoch timestamp, below it a number of seconds from now.
 _EPOCH_THRESHOLD = 10**9
@@ -147,14 +148,6 @@ def json_body(response: requests.Response) -> Any:
         return None
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (also percent-encoded, as in URLs) with ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {secret, quote(secret, safe=""), quote(secret)}:
-            text = text.replace(form, REDACTED)
-    return text
-
-
 class _Redactor(logging.Filter):
     """Scrubs live channels' secrets from the HTTP libraries' debug lines: urllib3 prints
     request URLs (Telegram's token is in the path), oauthlib prints the OAuth parameters."""
@@ -167,7 +160,7 @@ class _Redactor(logging.Filter):
         secrets = [s for channel in list(self.channels) for s in channel.secret_values()]
         if secrets:
             text = record.getMessage()
-            cleaned = scrub(text, secrets)
+            cleaned = scrub(text, secrets, min_length=1)
             if cleaned != text:
                 record.msg, record.args = cleaned, None
         return True
@@ -382,7 +375,7 @@ class HttpChannel(Channel):
         self._runtime_secrets.add(value)
 
     def scrub(self, text: str) -> str:
-        return scrub(text, self.secret_values())
+        return scrub(text, self.secret_values(), min_length=1)
 
     def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
         if result.error is None:
