@@ -15,7 +15,6 @@ appears in `error`.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,7 @@ from channels.base import (
     DeliveryStatus,
     Message,
 )
-from channels.secrets import scrub
+from channels.secrets import LIBRARY_LOGS, scrub
 from channels.text import TextRules, TextTooLong, fit_text, fits
 
 log = logging.getLogger(__name__)
@@ -148,40 +147,6 @@ def json_body(response: requests.Response) -> Any:
         return None
 
 
-class _Redactor(logging.Filter):
-    """Scrubs live channels' secrets from the HTTP libraries' debug lines: urllib3 prints
-    request URLs (Telegram's token is in the path), oauthlib prints the OAuth parameters."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.channels: weakref.WeakSet[HttpChannel] = weakref.WeakSet()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [s for channel in list(self.channels) for s in channel.secret_values()]
-        if secrets:
-            text = record.getMessage()
-            cleaned = scrub(text, secrets, min_length=1)
-            if cleaned != text:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-_redactor = _Redactor()
-# Filters are not inherited by child loggers: name each module that logs URLs, headers or
-# OAuth base strings at DEBUG.
-for _name in (
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.poolmanager",
-    "urllib3.util.retry",
-    "requests_oauthlib.oauth1_auth",
-    "oauthlib",
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-):
-    logging.getLogger(_name).addFilter(_redactor)
-
-
 class HttpChannel(Channel):
     """Base of the HTTP adapters: owns one `requests.Session` and the send pipeline."""
 
@@ -201,7 +166,7 @@ class HttpChannel(Channel):
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self._runtime_secrets: set[str] = set()
-        _redactor.channels.add(self)
+        LIBRARY_LOGS.holders.add(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.options.base_url!r}>"
@@ -386,7 +351,7 @@ class HttpChannel(Channel):
 
     def close(self) -> None:
         self.session.close()
-        _redactor.channels.discard(self)
+        LIBRARY_LOGS.holders.discard(self)
 
 
 def _never_connected(exc: BaseException) -> bool:

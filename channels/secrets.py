@@ -20,10 +20,13 @@ Logs, channel results, `--json` output and the database all go through `scrub` (
 from __future__ import annotations
 
 import base64
+import logging
 import re
+import weakref
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import permutations
+from typing import Protocol
 from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
@@ -112,3 +115,44 @@ class Scrubber:
 
     def __bool__(self) -> bool:
         return self._pattern is not None
+
+
+class SecretHolder(Protocol):
+    """Anything that can list the secrets it holds right now (a channel, with its tokens)."""
+
+    def secret_values(self) -> list[str]: ...
+
+
+class LibraryLogFilter(logging.Filter):
+    """Scrubs live holders' secrets from the HTTP libraries' debug lines: urllib3 prints
+    request URLs (Telegram's token is in the path), oauthlib prints the OAuth parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holders: weakref.WeakSet[SecretHolder] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = [s for holder in list(self.holders) for s in holder.secret_values()]
+        if secrets:
+            text = record.getMessage()
+            cleaned = scrub(text, secrets, min_length=1)
+            if cleaned != text:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+LIBRARY_LOGS = LibraryLogFilter()
+"""The filter on the loggers of the HTTP libraries; channels add themselves to `holders`."""
+# Filters are not inherited by child loggers: name each module that logs URLs, headers or
+# OAuth base strings at DEBUG.
+for _name in (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "requests_oauthlib.oauth1_auth",
+    "oauthlib",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+):
+    logging.getLogger(_name).addFilter(LIBRARY_LOGS)
