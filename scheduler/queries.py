@@ -105,6 +105,42 @@ def channels(app: App) -> list[dict[str, Any]]:
     return rows
 
 
+def failing_channels(app: App) -> dict[str, int]:
+    """Channels whose latest send attempt was left retrying, with their retrying count.
+
+    A channel is failing when it holds `retrying` deliveries and its most recent attempt
+    (a `sent` or `retry` event) was a `retry`: what was due could not be sent.
+    """
+    with app.sessions() as s:
+        retrying = {channel: n for channel, n in s.execute(
+            select(Delivery.channel, func.count()).where(
+                Delivery.state == DeliveryState.RETRYING.value).group_by(Delivery.channel))}
+        failing: dict[str, int] = {}
+        for channel, count in sorted(retrying.items()):
+            last = s.execute(
+                select(DeliveryEvent.type)
+                .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+                .where(Delivery.channel == channel, DeliveryEvent.type.in_(["sent", "retry"]))
+                .order_by(DeliveryEvent.at.desc(), DeliveryEvent.id.desc()).limit(1)
+            ).scalar()
+            if last == "retry":
+                failing[channel] = count
+    return failing
+
+
+def needing_attention(app: App, channel: str | None = None) -> list[str]:
+    """One line per channel (or only `channel`) flagged `needs attention`, with the reason."""
+    return [f"channel {h.channel} needs attention: {h.reason}"
+            for h in _flagged(app).values() if channel in (None, h.channel)]
+
+
+def trouble(app: App, channel: str | None = None) -> list[str]:
+    """What a monitor must see (exit 3): channels needing attention, channels failing."""
+    return needing_attention(app, channel) + [
+        f"channel {name}: {n} deliveries left retrying, the last attempt failed"
+        for name, n in failing_channels(app).items() if channel in (None, name)]
+
+
 def queue(app: App, now: datetime) -> list[dict[str, Any]]:
     """Pending and retrying deliveries by campaign, channel and state, with the next due time."""
     with app.sessions() as s:

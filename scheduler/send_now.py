@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +35,25 @@ class PlanReport:
     posts: list[dict[str, Any]] = field(default_factory=list)
 
 
+OUTCOME_REASONS: dict[str, tuple[str, str]] = {
+    "held": ("pending", "held until its sending window or posting slot"),
+    "skipped": ("pending", "not started: the run stopped or the channel halted"),
+    "auth": ("pending", "credentials refused: the channel needs attention"),
+}
+"""Dispatch outcomes that are not delivery states: the state each is left in, and why."""
+
+
 @dataclass
 class SendReport:
-    """What `send-now` planned and how each dispatched delivery ended, per channel and state."""
+    """What `send-now` planned and how each dispatched delivery ended, per channel and state
+    (a DESIGN.md delivery state, with a reason where it was not sent for a reason)."""
 
     planned: int
     dispatched: list[dict[str, Any]]
     recovered_unknown: int = 0
+    trouble: list[str] = field(default_factory=list)
+    """What a monitor must see (exit 3): a channel needing attention, or one on which
+    deliveries were due and none could be sent (all left retrying)."""
 
     @property
     def total(self) -> int:
@@ -83,5 +96,25 @@ def send_now(app: App, scope: Scope) -> SendReport:
     recovered = dispatcher.recover()
     report = planner.plan(now, only=PlanFilter(scope.campaign, scope.course, scope.channel))
     outcome = dispatcher.run_once(DispatchFilter(scope.campaign, scope.course, scope.channel))
-    rows = [{"channel": ch, "state": st, "count": n} for (ch, st), n in sorted(outcome.items())]
-    return SendReport(report.total, rows, recovered.get("unknown", 0))
+    return SendReport(report.total, summary(outcome), recovered.get("unknown", 0),
+                      _trouble(app, scope, outcome))
+
+
+def summary(outcome: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Dispatch outcomes as rows of channel, delivery state, reason (or none) and count."""
+    rows: Counter[tuple[str, str, str]] = Counter()
+    for (channel, label), n in outcome.items():
+        state, reason = OUTCOME_REASONS.get(label, (label, ""))
+        rows[(channel, state, reason)] += n
+    return [{"channel": ch, "state": st, **({"reason": why} if why else {}), "count": n}
+            for (ch, st, why), n in sorted(rows.items())]
+
+
+def _trouble(app: App, scope: Scope, outcome: Counter[tuple[str, str]]) -> list[str]:
+    problems = queries.needing_attention(app, scope.channel)
+    for channel in sorted({ch for ch, _ in outcome}):
+        left = outcome[(channel, "retrying")]
+        if left and not outcome[(channel, "sent")]:
+            problems.append(f"channel {channel}: {left} deliveries were due and none could be"
+                            " sent (all left retrying)")
+    return problems

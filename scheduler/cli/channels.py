@@ -7,7 +7,7 @@ from typing import Any
 
 from scheduler import channel_admin, queries
 from scheduler.app import App
-from scheduler.cli.output import show
+from scheduler.cli.output import checked, show
 
 
 def register(sub: Any) -> None:
@@ -15,6 +15,8 @@ def register(sub: Any) -> None:
         dest="action", required=True)
     chl = chans.add_parser("list", help="list channels and their health")
     chl.add_argument("--json", action="store_true")
+    chl.add_argument("--check", action="store_true",
+                     help="exit 3 when a channel needs attention or is failing (monitoring)")
     chl.set_defaults(func=list_)
     chans.add_parser("validate", help="validate every config file").set_defaults(func=validate)
     cht = chans.add_parser("test", help="send one test message through a channel")
@@ -32,7 +34,7 @@ def validate(app: App, args: argparse.Namespace) -> int:
 def list_(app: App, args: argparse.Namespace) -> int:
     show(queries.channels(app), ["name", "type", "status", "pending", "sent", "failed",
                                  "unknown", "reason"], as_json=args.json)
-    return 0
+    return checked(queries.trouble(app) if args.check else [])
 
 
 def test(app: App, args: argparse.Namespace) -> int:

@@ -36,3 +36,14 @@ def show(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool) -> No
         dump_json(rows)
     else:
         print_table(rows, columns)
+
+
+TROUBLE = 3
+"""The exit code of delivery trouble a monitor must see (DESIGN.md, "Exit codes")."""
+
+
+def checked(problems: list[str]) -> int:
+    """Print each problem on stderr as `attention: ...`; the exit code (0, or 3 if any)."""
+    for line in problems:
+        print(f"attention: {line}", file=sys.stderr)
+    return TROUBLE if problems else 0

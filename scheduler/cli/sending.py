@@ -7,7 +7,7 @@ from typing import Any
 
 from scheduler import send_now as passes
 from scheduler.app import App
-from scheduler.cli.output import dump_json, print_table
+from scheduler.cli.output import checked, dump_json, print_table
 
 
 def register(sub: Any) -> None:
@@ -65,15 +65,17 @@ def send_now(app: App, args: argparse.Namespace) -> int:
         doc: dict[str, Any] = {"planned": report.planned, "dispatched": report.dispatched}
         if report.recovered_unknown:
             doc["recovered_unknown"] = report.recovered_unknown
+        if report.trouble:
+            doc["trouble"] = report.trouble
         dump_json(doc)
-        return 0
+        return checked(report.trouble)
     if report.recovered_unknown:
         print(f"recovered: {report.recovered_unknown} deliveries interrupted mid-send are now "
               "'unknown' (see `herald deliveries list --state unknown`)")
     print(f"planned {report.planned} new deliveries")
     print(f"dispatched {report.total}:")
-    print_table(report.dispatched, ["channel", "state", "count"])
-    return 0
+    print_table(report.dispatched, ["channel", "state", "count", "reason"])
+    return checked(report.trouble)
 
 
 def run(app: App, args: argparse.Namespace) -> int:

@@ -8,12 +8,14 @@ from typing import Any
 
 from scheduler import queries
 from scheduler.app import App
-from scheduler.cli.output import dump_json, print_table
+from scheduler.cli.output import checked, dump_json, print_table
 
 
 def register(sub: Any) -> None:
     st = sub.add_parser("status", help="queue, channels needing attention, daemon heartbeats")
     st.add_argument("--json", action="store_true")
+    st.add_argument("--check", action="store_true",
+                    help="exit 3 when a channel needs attention or is failing (monitoring)")
     st.set_defaults(func=status)
 
 
@@ -26,9 +28,10 @@ def _when(value: datetime | None, now: datetime) -> str:
 
 def status(app: App, args: argparse.Namespace) -> int:
     doc = queries.status(app, app.clock())
+    problems = queries.trouble(app) if args.check else []
     if args.json:
         dump_json(doc)
-        return 0
+        return checked(problems)
     now = doc["now"]
     print("Queue (deliveries by channel and state):")
     print_table([{"channel": ch, **st} for ch, st in doc["queue"].items()],
@@ -47,4 +50,4 @@ def status(app: App, args: argparse.Namespace) -> int:
     print_table(rows, ["owner", "job", "last ok", "next run"])
     print("\nRecent events:")
     print_table(doc["recent_events"], ["at", "delivery", "channel", "type", "detail"])
-    return 0
+    return checked(problems)
