@@ -6,6 +6,7 @@ No state changes here: writes go through the outbox and the import services.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from scheduler.models import (
     DeliveryState,
     Participant,
     ParticipantInterest,
+    ParticipantStatus,
 )
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 STALE_AFTER = timedelta(minutes=5)
 """A daemon whose last successful job tick is older than this is shown as stale."""
+STARTING_GRACE = timedelta(seconds=15)
+"""A daemon that has not ticked yet is not stale until this long after its first tick was due."""
 RECENT_EVENTS = 10
 
 
@@ -51,6 +55,9 @@ def courses(app: App) -> list[dict[str, Any]]:
 
 def participants(app: App, status: str | None = None) -> list[dict[str, Any]]:
     """Every participant (optionally of one status) with their interests."""
+    known = [st.value for st in ParticipantStatus]
+    if status and status not in known:
+        raise InputError([f"--status: unknown status '{status}' (one of {', '.join(known)})"])
     with app.sessions() as s:
         q = select(Participant).order_by(Participant.id)
         if status:
@@ -163,23 +170,38 @@ def check_state(state: str) -> str:
     return state
 
 
+@dataclass
+class Page:
+    """Some rows of a longer list: `total` counts them all."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
 def deliveries(app: App, *, state: str | None = None, channel: str | None = None,
-               campaign: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Deliveries of the outbox, filtered, by id."""
-    q = select(Delivery).order_by(Delivery.id).limit(limit)
+               campaign: str | None = None, limit: int = 200) -> Page:
+    """Deliveries of the outbox, filtered, newest first, with their recipient (the address,
+    or the channel for a post)."""
+    where = []
     if state:
-        q = q.where(Delivery.state == check_state(state))
+        where.append(Delivery.state == check_state(state))
     if channel:
-        q = q.where(Delivery.channel == channel)
+        where.append(Delivery.channel == channel)
     if campaign:
-        q = q.where(Delivery.campaign == campaign)
+        where.append(Delivery.campaign == campaign)
+    q = (select(Delivery, Participant.email)
+         .outerjoin(Participant, Participant.id == Delivery.participant_id)
+         .where(*where).order_by(Delivery.id.desc()).limit(max(limit, 0)))
     with app.sessions() as s:
-        return [{
+        total = s.execute(select(func.count()).select_from(Delivery).where(*where)).scalar_one()
+        rows = [{
             "id": d.id, "key": d.dedup_key, "campaign": d.campaign, "channel": d.channel,
+            "recipient": email or d.channel,
             "state": d.state, "due_at": d.due_at.isoformat(), "attempts": d.attempts,
             "sent_at": d.sent_at.isoformat() if d.sent_at else None,
             "provider_id": d.provider_id, "error": d.last_error,
-        } for d in s.scalars(q)]
+        } for d, email in s.execute(q)]
+    return Page(rows, int(total))
 
 
 def status(app: App, now: datetime) -> dict[str, Any]:
@@ -225,5 +247,9 @@ def _daemons(beats: list[DaemonHeartbeat], now: datetime) -> list[dict[str, Any]
         if b.last_ok_at is not None and (d["last_ok_at"] is None or b.last_ok_at > d["last_ok_at"]):
             d["last_ok_at"] = b.last_ok_at
     for d in daemons.values():
-        d["stale"] = d["last_ok_at"] is None or now - d["last_ok_at"] > STALE_AFTER
+        if d["last_ok_at"] is not None:
+            d["stale"] = now - d["last_ok_at"] > STALE_AFTER
+        else:  # starting: give its first ticks a moment
+            first = min((j["next_run_at"] for j in d["jobs"] if j["next_run_at"]), default=None)
+            d["stale"] = first is None or now - first > STARTING_GRACE
     return list(daemons.values())

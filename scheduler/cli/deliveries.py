@@ -13,11 +13,12 @@ from scheduler.cli.output import show
 def register(sub: Any) -> None:
     dl = sub.add_parser("deliveries", help="the outbox").add_subparsers(
         dest="action", required=True)
-    dll = dl.add_parser("list", help="list deliveries")
+    dll = dl.add_parser("list", help="list deliveries, newest first")
     dll.add_argument("--state")
     dll.add_argument("--channel")
     dll.add_argument("--campaign")
-    dll.add_argument("--limit", type=int, default=200)
+    dll.add_argument("--limit", type=int, default=200,
+                     help="show at most this many (default 200)")
     dll.add_argument("--json", action="store_true")
     dll.set_defaults(func=list_)
     for name, fn, text in (("retry", retry, "send a failed/unknown one again"),
@@ -28,10 +29,10 @@ def register(sub: Any) -> None:
 
 
 def list_(app: App, args: argparse.Namespace) -> int:
-    rows = queries.deliveries(app, state=args.state, channel=args.channel,
+    page = queries.deliveries(app, state=args.state, channel=args.channel,
                               campaign=args.campaign, limit=args.limit)
-    show(rows, ["id", "state", "channel", "due_at", "attempts", "key", "error"],
-         as_json=args.json)
+    show(page.rows, ["id", "state", "channel", "recipient", "due_at", "attempts", "key",
+                     "error"], as_json=args.json, total=page.total)
     return 0
 
 

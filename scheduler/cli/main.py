@@ -8,6 +8,7 @@ and print through `scheduler.cli.output`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -45,8 +46,19 @@ def parse_now(text: str) -> datetime:
     return value
 
 
+def herald_version() -> str:
+    """The installed package's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("coe-herald")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="herald", description="CoE Herald: course promotion.")
+    p.add_argument("--version", action="version", version=f"herald {herald_version()}")
     p.add_argument("--config-dir", type=Path,
                    default=Path(os.environ.get("HERALD_CONFIG_DIR", "config")),
                    help="configuration folder (env HERALD_CONFIG_DIR; default ./config)")
@@ -93,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`herald deliveries list | head`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        with contextlib.suppress(OSError, ValueError):  # not a real file: a test's capture
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         log.debug("failure", exc_info=True)
         print(f"error: {app_redact(app, f'{type(exc).__name__}: {exc}')}", file=sys.stderr)

@@ -19,11 +19,14 @@ def register(sub: Any) -> None:
     st.set_defaults(func=status)
 
 
-def _when(value: datetime | None, now: datetime) -> str:
+def _when(value: datetime | None, now: datetime, *, ahead: bool = False) -> str:
+    """`value` relative to now; a time `ahead` (a next run) already past reads `due now`."""
     if value is None:
         return "never"
     secs = int((value - now).total_seconds())
-    return f"in {secs}s" if secs >= 0 else f"{-secs}s ago"
+    if secs >= 0:
+        return f"in {secs}s"
+    return "due now" if ahead else f"{-secs}s ago"
 
 
 def status(app: App, args: argparse.Namespace) -> int:
@@ -46,7 +49,7 @@ def status(app: App, args: argparse.Namespace) -> int:
         for j in d["jobs"]:
             rows.append({"owner": d["owner"] + (" (stale)" if d["stale"] else ""),
                          "job": j["job"], "last ok": _when(j["last_ok_at"], now),
-                         "next run": _when(j["next_run_at"], now)})
+                         "next run": _when(j["next_run_at"], now, ahead=True)})
     print_table(rows, ["owner", "job", "last ok", "next run"])
     print("\nRecent events:")
     print_table(doc["recent_events"], ["at", "delivery", "channel", "type", "detail"])
