@@ -97,12 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else 2
     configure_logging(args.verbose, args.log_format)
     app = App(args.config_dir, args.db, args.now)
+    code = 1
     try:
-        return int(args.func(app, args) or 0)
+        code = int(args.func(app, args) or 0)
+        return code
     except InputError as exc:
         for line in exc.errors:
             print(f"error: {app_redact(app, line)}", file=sys.stderr)
-        return 2
+        code = 2
+        return code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -116,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {app_redact(app, f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return 1
     finally:
+        if code in (1, 2):
+            with contextlib.suppress(Exception):  # never hide the command's own error
+                app.discard_new_database()
         app.close()
 
 

@@ -49,7 +49,9 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> H
     """
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
-        raise ConfigError([f"{display_path(config_dir)}: config directory not found"])
+        raise ConfigError([f"{display_path(config_dir)}: config directory not found (looked in"
+                           f" {config_dir.absolute()}; point --config-dir DIR or"
+                           " HERALD_CONFIG_DIR at the folder holding settings.yaml)"])
     problems = Problems()
     env = EnvRefs(os.environ if environ is None else environ)
     docs = {
