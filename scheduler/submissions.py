@@ -22,6 +22,22 @@ from scheduler.posts import rules_for
 FIELDS = {"text", "course", "channels", "earliest", "submitted_by"}
 
 
+def is_social(app: App, name: str, kind: str) -> bool:
+    """A channel posts to a social network: its kind is `post`, or it is a file sink standing
+    in for one (`network:`) or serving a course-post campaign."""
+    if kind != "any":
+        return kind == "post"
+    if app.config.channels[name].raw.get("network"):
+        return True
+    return any(name in c.channels and c.kind == "course_post"
+               for c in app.config.campaigns.values())
+
+
+def social_channels(app: App) -> list[str]:
+    """The enabled channels a centre's post may go to."""
+    return [n for n, ch in app.channels().items() if is_social(app, n, ch.kind)]
+
+
 def read_submission(path: Path) -> dict[str, Any]:
     """Parse a YAML or JSON submission file; InputError naming the file and field."""
     name = str(path)
@@ -70,8 +86,9 @@ def validate_submission(app: App, doc: dict[str, Any], name: str, session: Sessi
         if built is None:
             errors.append(f"{name}: channels: channel '{ch}' is disabled")
             continue
-        if built.kind == "email":
-            errors.append(f"{name}: channels: '{ch}' is an email channel, not a social one")
+        if not is_social(app, str(ch), built.kind):
+            errors.append(f"{name}: channels: '{ch}' is not a social channel (social ones: "
+                          f"{', '.join(social_channels(app)) or 'none'})")
             continue
         rules = rules_for(built)
         if rules is not None and text:
