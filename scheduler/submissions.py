@@ -14,23 +14,13 @@ from sqlalchemy.orm import Session
 
 from channels.text import measure
 from scheduler.app import App
+from scheduler.channel_admin import is_social
 from scheduler.db import insert_ignore
 from scheduler.errors import InputError
 from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, SubmittedPost
 from scheduler.posts import rules_for
 
 FIELDS = {"text", "course", "channels", "earliest", "submitted_by"}
-
-
-def is_social(app: App, name: str, kind: str) -> bool:
-    """A channel posts to a social network: its kind is `post`, or it is a file sink standing
-    in for one (`network:`) or serving a course-post campaign."""
-    if kind != "any":
-        return kind == "post"
-    if app.config.channels[name].raw.get("network"):
-        return True
-    return any(name in c.channels and c.kind == "course_post"
-               for c in app.config.campaigns.values())
 
 
 def social_channels(app: App) -> list[str]:

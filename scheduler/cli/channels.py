@@ -21,7 +21,8 @@ def register(sub: Any) -> None:
     chans.add_parser("validate", help="validate every config file").set_defaults(func=validate)
     cht = chans.add_parser("test", help="send one test message through a channel")
     cht.add_argument("name")
-    cht.add_argument("--to", default=None, help="recipient address (email channels)")
+    cht.add_argument("--to", default=None,
+                     help="recipient address (required for an email channel)")
     cht.add_argument("--dry-run", action="store_true")
     cht.set_defaults(func=test)
 
@@ -41,7 +42,9 @@ def test(app: App, args: argparse.Namespace) -> int:
     from channels.base import DeliveryStatus
 
     built = channel_admin.build_test(app, args.name, args.to)
-    print(f"channel {args.name} ({built.channel.type}): {built.message.text}")
+    msg = built.message
+    print(f"channel {args.name} ({built.channel.type}): "
+          + (f"to {msg.to}: {msg.subject}" if msg.to else msg.text))
     if args.dry_run:
         built.channel.close()
         print("dry run: nothing sent")
