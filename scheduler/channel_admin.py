@@ -124,7 +124,7 @@ def build_test(app: App, name: str, to: str | None) -> TestSend:
         email = renderer.render_email(template, language, ctx)
         msg = Message(key=key, to=to, subject=f"[test] {email.subject}", text=email.text,
                       html=email.html, language=email.language, link=course["url"],
-                      meta={"test": True})
+                      meta={"test": True}, date=now)
     return TestSend(channel, msg)
 
 

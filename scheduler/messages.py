@@ -131,6 +131,7 @@ class MessageBuilder:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             meta=meta,
+            date=now,
         )
 
     def digest_courses(

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from scheduler.app import App
@@ -29,6 +29,7 @@ from scheduler.cli import (
     status,
 )
 from scheduler.errors import InputError
+from scheduler.logs import JsonFormatter, TextFormatter, clock_shift
 
 log = logging.getLogger("herald")
 
@@ -75,15 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def configure_logging(verbose: bool, fmt: str) -> None:
+def configure_logging(verbose: bool, fmt: str, shift: timedelta = timedelta(0)) -> None:
+    """Log to stderr at INFO (`-v`) or WARNING, times shifted onto the command's clock."""
     level = logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        from scheduler.logs import JsonFormatter
-
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(shift) if fmt == "json" else TextFormatter(shift))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -95,8 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors are bad input
         return int(exc.code or 0) if exc.code in (0, None) else 2
-    configure_logging(args.verbose, args.log_format)
     app = App(args.config_dir, args.db, args.now)
+    configure_logging(args.verbose, args.log_format,
+                      clock_shift(app.clock) if app.clock.fixed else timedelta(0))
     code = 1
     try:
         code = int(args.func(app, args) or 0)
