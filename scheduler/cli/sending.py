@@ -74,7 +74,8 @@ def send_now(app: App, args: argparse.Namespace) -> int:
               "'unknown' (see `herald deliveries list --state unknown`)")
     print(f"planned {report.planned} new deliveries")
     print(f"dispatched {report.total}:")
-    print_table(report.dispatched, ["channel", "state", "count", "reason"])
+    reasons = ["reason"] if any("reason" in row for row in report.dispatched) else []
+    print_table(report.dispatched, ["channel", "state", "count", *reasons])
     return checked(report.trouble)
 
 
