@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler import queries
 
@@ -85,7 +85,27 @@ def preview(app: App, scope: Scope) -> PlanReport:
     return PlanReport(now, True, report.total, _planned_rows(report.planned), due)
 
 
-def send_now(app: App, scope: Scope) -> SendReport:
+class Progress(Protocol):
+    """Told how a send-now goes: what is due per channel, then each outcome as it happens
+    (from the send threads), then the end."""
+
+    def start(self, due: dict[str, int]) -> None: ...
+
+    def advance(self, channel: str, state: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def due_now(app: App, scope: Scope) -> dict[str, int]:
+    """Deliveries due now per channel (in `scope`'s channel)."""
+    due: Counter[str] = Counter()
+    for row in queries.queue(app, app.clock()):
+        if row["due_now"] and scope.channel in (None, row["channel"]):
+            due[row["channel"]] += int(row["count"])
+    return dict(due)
+
+
+def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendReport:
     """Settle interrupted sends, plan what is due in `scope`, dispatch it, and report."""
     from scheduler.dispatcher import DispatchFilter
     from scheduler.planner import PlanFilter
@@ -95,7 +115,15 @@ def send_now(app: App, scope: Scope) -> SendReport:
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
     report = planner.plan(now, only=PlanFilter(scope.campaign, scope.course, scope.channel))
-    outcome = dispatcher.run_once(DispatchFilter(scope.campaign, scope.course, scope.channel))
+    if progress is not None:
+        progress.start(due_now(app, scope))
+        dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)
+    try:
+        outcome = dispatcher.run_once(DispatchFilter(scope.campaign, scope.course,
+                                                     scope.channel))
+    finally:
+        if progress is not None:
+            progress.stop()
     return SendReport(report.total, summary(outcome), recovered.get("unknown", 0),
                       _trouble(app, scope, outcome))
 

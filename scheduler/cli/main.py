@@ -84,6 +84,8 @@ def configure_logging(verbose: bool, fmt: str, shift: timedelta = timedelta(0)) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The daemon logs what each tick did; the scheduler library's own ticks are noise.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

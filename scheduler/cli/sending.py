@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 from scheduler import send_now as passes
 from scheduler.app import App
@@ -60,7 +61,7 @@ def send_now(app: App, args: argparse.Namespace) -> int:
         print("already due in the outbox:")
         print_table(preview.queue, ["campaign", "channel", "state", "count"])
         return 0
-    report = passes.send_now(app, scope)
+    report = passes.send_now(app, scope, None if args.json else progress_for(sys.stderr))
     if args.json:
         doc: dict[str, Any] = {"planned": report.planned, "dispatched": report.dispatched}
         if report.recovered_unknown:
@@ -77,6 +78,13 @@ def send_now(app: App, args: argparse.Namespace) -> int:
     reasons = ["reason"] if any("reason" in row for row in report.dispatched) else []
     print_table(report.dispatched, ["channel", "state", "count", *reasons])
     return checked(report.trouble)
+
+
+def progress_for(stream: TextIO) -> passes.Progress:
+    """Bars on a terminal, log lines (with `-v`) otherwise."""
+    from scheduler.cli.progress import BarProgress, LogProgress
+
+    return BarProgress() if stream.isatty() else LogProgress()
 
 
 def run(app: App, args: argparse.Namespace) -> int:
