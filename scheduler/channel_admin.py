@@ -16,16 +16,39 @@ if TYPE_CHECKING:
     from scheduler.app import App
 
 
-def validate(app: App) -> str:
-    """A one-line summary of a valid configuration; InputError listing every problem."""
+def template_problems(app: App, *, enabled_only: bool = False) -> list[str]:
+    """Every problem with the campaigns' templates, as `FILE:LINE: campaigns.X.template: ...`."""
+    from scheduler.config.yamldoc import Problems, display_path, load_yaml
     from scheduler.rendering import Renderer
 
     cfg = app.config  # raises ConfigError with every problem
     renderer = Renderer()
+    path = cfg.config_dir / "campaigns.yaml"
+    doc = load_yaml(path, display_path(path), Problems(), required=False)
+    checked: dict[str, list[str]] = {}
     errors: list[str] = []
     for c in cfg.campaigns.values():
-        errors += [f"config/campaigns.yaml: campaigns.{c.name}.template: {e}"
-                   for e in renderer.check(c.template)]
+        if enabled_only and not c.enabled:
+            continue
+        if c.template not in checked:
+            checked[c.template] = renderer.check(c.template)
+        line = doc.line_of(("campaigns", c.name, "template"))
+        where = f"{doc.display}:{line}" if line is not None else doc.display
+        errors += [f"{where}: campaigns.{c.name}.template: {e}" for e in checked[c.template]]
+    return errors
+
+
+def check_templates(app: App) -> None:
+    """InputError (exit 2, nothing sent) when an enabled campaign's template is broken."""
+    errors = template_problems(app, enabled_only=True)
+    if errors:
+        raise InputError(errors)
+
+
+def validate(app: App) -> str:
+    """A one-line summary of a valid configuration; InputError listing every problem."""
+    cfg = app.config  # raises ConfigError with every problem
+    errors = template_problems(app)
     if errors:
         raise InputError(errors)
     return (f"ok: {len(cfg.channels)} channels, {len(cfg.campaigns)} campaigns, "

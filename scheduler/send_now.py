@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler import queries
+from scheduler.channel_admin import check_templates
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -68,6 +69,7 @@ def plan(app: App, *, dry_run: bool = False) -> PlanReport:
     """Plan what is due now; the outbox afterwards and the posting calendar."""
     from scheduler.calendar import upcoming_posts
 
+    check_templates(app)
     now = app.clock()
     report = app.planner().plan(now, dry_run=dry_run)
     return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
@@ -78,6 +80,7 @@ def preview(app: App, scope: Scope) -> PlanReport:
     """What `send-now` would plan, and what is already due in the outbox; nothing written."""
     from scheduler.planner import PlanFilter
 
+    check_templates(app)
     now = app.clock()
     report = app.planner().plan(now, only=PlanFilter(scope.campaign, scope.course, scope.channel),
                                 dry_run=True)
@@ -110,6 +113,7 @@ def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendRe
     from scheduler.dispatcher import DispatchFilter
     from scheduler.planner import PlanFilter
 
+    check_templates(app)
     now = app.clock()
     planner = app.planner()
     dispatcher = app.dispatcher()

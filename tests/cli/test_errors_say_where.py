@@ -55,3 +55,18 @@ def test_a_database_with_data_is_kept_after_a_failure(project: Project, tmp_path
     assert project.run("--db", url, "courses", "import", "demo/courses.csv").code == 0
     assert project.run("--db", url, "deliveries", "retry", "5").code == 2
     assert db.exists()
+
+
+def test_a_missing_template_names_the_file_and_line_and_sends_nothing(project: Project) -> None:
+    text = (project.config / "campaigns.yaml").read_text()
+    project.write_config("campaigns.yaml",
+                         text.replace("template: email/announcement", "template: email/nope"))
+    line = next(n for n, row in enumerate(
+        (project.config / "campaigns.yaml").read_text().splitlines(), 1) if "email/nope" in row)
+    assert project.run("courses", "import", "demo/courses.csv").code == 0
+    assert project.run("participants", "import", "demo/participants.csv").code == 0
+    for command in (("channels", "validate"), ("send-now",), ("plan",)):
+        r = project.run(*command)
+        assert r.code == 2, command
+        assert f"campaigns.yaml:{line}: campaigns." in r.err and "email/nope" in r.err
+    assert project.outbox("email") == []
