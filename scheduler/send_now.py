@@ -143,10 +143,17 @@ def summary(outcome: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def _trouble(app: App, scope: Scope, outcome: Counter[tuple[str, str]]) -> list[str]:
+    """Channels needing attention; channels on which this run sent nothing and left what
+    was due retrying; and channels still failing from an earlier run (their retries wait)."""
     problems = queries.needing_attention(app, scope.channel)
+    stalled = set()
     for channel in sorted({ch for ch, _ in outcome}):
         left = outcome[(channel, "retrying")]
         if left and not outcome[(channel, "sent")]:
+            stalled.add(channel)
             problems.append(f"channel {channel}: {left} deliveries were due and none could be"
                             " sent (all left retrying)")
+    problems += [f"channel {name}: {n} deliveries left retrying, the last attempt failed"
+                 for name, n in queries.failing_channels(app).items()
+                 if name not in stalled and scope.channel in (None, name)]
     return problems

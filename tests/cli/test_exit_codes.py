@@ -38,6 +38,9 @@ def test_a_dead_smtp_server_exits_3_and_the_checks_say_so(project: Project,
     rows = summary_rows(r.json())
     assert {row["state"] for row in rows} == {"retrying"}
     assert "attention: channel email:" in r.err and "none could be sent" in r.err
+    # A minute later nothing is due (the retries wait): the channel is still failing.
+    again = project.run("send-now", now=NOW)
+    assert again.code == 3 and "the last attempt failed" in again.err
     assert project.run("status", now=NOW).code == 0  # without --check: just the report
     for command in (("status", "--check"), ("status", "--check", "--json"),
                     ("channels", "list", "--check")):
