@@ -52,6 +52,15 @@ def main(root: Path = ROOT) -> int:
         if posts:
             print(f"\nA post on {folder.name}: {posts[0]}")
             print("  " + json.loads(posts[0].read_text())["text"].replace("\n", "\n  "))
+    brochures = root / "var" / "brochure"
+    brochures.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "ar"):
+        for ext in ("html", "pdf"):
+            run("brochure", "--region", "Africa", "--year", "2027", "--lang", lang,
+                "--out", str(brochures / f"africa-2027-{lang}.{ext}"))
+    print("\nThe Africa brochure 2027 (English and Arabic):")
+    for path in sorted(brochures.glob("africa-2027-*")):
+        print(f"  {path}")
     print("\nRun `make demo` again: everything was planned once, so nothing new is sent.")
     print("\nWhat next:\n"
           "  source .venv/bin/activate        # puts `herald` on your PATH\n"

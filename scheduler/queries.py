@@ -79,7 +79,7 @@ def participants(app: App, status: str | None = None) -> list[dict[str, Any]]:
 
 def _flagged(app: App) -> dict[str, ChannelHealth]:
     """Channels flagged `needs attention` for their current configuration."""
-    from scheduler.dispatcher import channel_config_hash
+    from scheduler.dispatch import channel_config_hash
 
     cfg = app.config
     with app.sessions() as s:

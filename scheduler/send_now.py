@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler import queries
 from scheduler.channel_admin import check_templates
+from scheduler.filter import Filter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -78,11 +79,9 @@ def plan(app: App, *, dry_run: bool = False) -> PlanReport:
 
 def preview(app: App, scope: Scope) -> PlanReport:
     """What `send-now` would plan, and what is already due in the outbox; nothing written."""
-    from scheduler.planner import PlanFilter
-
     check_templates(app)
     now = app.clock()
-    report = app.planner().plan(now, only=PlanFilter(scope.campaign, scope.course, scope.channel),
+    report = app.planner().plan(now, only=Filter(scope.campaign, scope.course, scope.channel),
                                 dry_run=True)
     due = [q for q in queries.queue(app, now) if q["due_now"]]
     return PlanReport(now, True, report.total, _planned_rows(report.planned), due)
@@ -110,21 +109,17 @@ def due_now(app: App, scope: Scope) -> dict[str, int]:
 
 def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendReport:
     """Settle interrupted sends, plan what is due in `scope`, dispatch it, and report."""
-    from scheduler.dispatcher import DispatchFilter
-    from scheduler.planner import PlanFilter
-
     check_templates(app)
     now = app.clock()
     planner = app.planner()
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
-    report = planner.plan(now, only=PlanFilter(scope.campaign, scope.course, scope.channel))
+    report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))
     if progress is not None:
         progress.start(due_now(app, scope))
         dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)
     try:
-        outcome = dispatcher.run_once(DispatchFilter(scope.campaign, scope.course,
-                                                     scope.channel))
+        outcome = dispatcher.run_once(Filter(scope.campaign, scope.course, scope.channel))
     finally:
         if progress is not None:
             progress.stop()

@@ -20,7 +20,7 @@ import pytest
 from channels.secrets import scrub
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.test_dispatch_smtp import COURSES, NOW, PEOPLE
+from tests.dispatch.test_dispatch_smtp import COURSES, NOW, PEOPLE
 
 USER = "herald-mailer@example.org"
 PASSWORD = "s3cr3t p@ss/w0rd+=!"  # URL-encoding and base64 both differ from the value

@@ -14,7 +14,7 @@ import pytest
 from scheduler.models import DeliveryState
 from tests.channels.smtp_server import SmtpTestServer, free_port
 from tests.conftest import Project
-from tests.test_dispatch_smtp import NOW, configure
+from tests.dispatch.test_dispatch_smtp import NOW, configure
 
 STATES = {s.value for s in DeliveryState}
 
