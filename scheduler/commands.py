@@ -87,6 +87,9 @@ def participants_import(app: App, args: argparse.Namespace) -> int:
         summary = import_participants(s, records, now=app.clock())
     for label in ("added", "updated", "unchanged"):
         print(f"{label}: {len(getattr(summary, label))}")
+    if summary.skipped:
+        print(f"skipped (erased, never imported again): {len(summary.skipped)}: "
+              + ", ".join(summary.skipped))
     return 0
 
 

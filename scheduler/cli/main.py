@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scheduler import commands, status
 from scheduler.app import App
-from scheduler.cli import groups
+from scheduler.cli import groups, participants_admin
 from scheduler.errors import InputError
 
 log = logging.getLogger("herald")
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
     pl.add_argument("--status", default=None)
     pl.set_defaults(func=commands.participants_list)
+    participants_admin.add_commands(parts)
 
     chans = sub.add_parser("channels", help="delivery channels").add_subparsers(
         dest="action", required=True)
