@@ -124,6 +124,7 @@ def participants_list(app: App, args: argparse.Namespace) -> int:
 
 
 def channels_validate(app: App, args: argparse.Namespace) -> int:
+    from scheduler.config.public_url import base_url_problems
     from scheduler.rendering import Renderer
 
     cfg = app.config  # raises ConfigError with every problem
@@ -132,6 +133,7 @@ def channels_validate(app: App, args: argparse.Namespace) -> int:
     for c in cfg.campaigns.values():
         errors += [f"config/campaigns.yaml: campaigns.{c.name}.template: {e}"
                    for e in renderer.check(c.template)]
+    errors += base_url_problems(cfg)
     if errors:
         raise InputError(errors)
     print(f"ok: {len(cfg.channels)} channels, {len(cfg.campaigns)} campaigns, "

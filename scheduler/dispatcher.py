@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from itertools import repeat
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -502,11 +503,17 @@ class Dispatcher:
         return state
 
     def _window_opening(self, d: Delivery, batch: Batch, now: datetime) -> datetime | None:
-        """When a campaign's `local_window` holds this email: the window's next opening."""
-        campaign = self.config.campaigns.get(d.campaign)
-        if campaign is None or campaign.local_window is None or d.participant_id is None:
+        """When a campaign's `local_window` holds this email: the window's next opening;
+        when the person paused their emails: the start of the day the pause ends."""
+        if d.participant_id is None:
             return None
         p = batch.participants.get(d.participant_id)
+        paused = p.paused_until if p is not None else None
+        if paused is not None and paused > now.astimezone(self.tz).date():
+            return datetime.combine(paused, clock_time(0), self.tz)
+        campaign = self.config.campaigns.get(d.campaign)
+        if campaign is None or campaign.local_window is None:
+            return None
         try:
             tz = ZoneInfo(p.timezone) if p else self.tz
         except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
