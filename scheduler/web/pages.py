@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 LANGUAGES = ("en", "ar", "es", "fr", "ru", "zh")
 """The pages' six languages (the United Nations' official ones)."""
 RTL = frozenset({"ar"})
+AUTONYMS = {"ar": "العربية", "en": "English", "es": "Español", "fr": "Français",
+            "ru": "Русский", "zh": "中文"}
+"""Each language named in itself (the language menu reads the same on every page)."""
 CLIENT_LIMIT = (10, 60.0)
 """Form posts per client per minute (sign-up, "email me my link"): never below 5."""
 ADDRESS_LIMIT = (5, 3600.0)
@@ -88,10 +91,9 @@ def render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str
     """`templates/web/{template}` in `lang`, with its labels and direction; `values` (a
     form's or a profile's) are given to the template as `v`."""
     t = labels(lang)
-    language_names = {code: t["language_names"].get(code, code) for code in LANGUAGES}
     v = FormValues(ctx.pop("values", {}))
     html = render_template(f"web/{template}", lang=lang, dir="rtl" if lang in RTL else "ltr",
-                           t=t, languages=LANGUAGES, language_names=language_names, v=v,
+                           t=t, languages=LANGUAGES, language_names=AUTONYMS, v=v,
                            language_of=LanguageNames(lang), **ctx)
     return html, status
 

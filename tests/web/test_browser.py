@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -51,7 +52,7 @@ def axe_source(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture
-def driver(tmp_path: Path) -> Iterator[object]:
+def driver(tmp_path: Path) -> Iterator[Any]:
     _need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
           "chromium and chromium-driver are not installed")
     from selenium import webdriver
@@ -123,36 +124,37 @@ def _mail_link(sink: SmtpTestServer, count: int, route: str) -> str:
     return found.group(1)
 
 
-def _check_page(d: object, axe: str, shots: Path, name: str, lang: str) -> None:
+def _check_page(d: Any, axe: str, shots: Path, name: str, lang: str) -> None:
     """axe-core finds no WCAG 2.1 A/AA violation; the screenshot shows the page's direction."""
     from selenium.webdriver.common.by import By
 
-    drv = d  # type: ignore[assignment]
-    drv.execute_script(axe)  # type: ignore[attr-defined]
-    result = drv.execute_async_script(  # type: ignore[attr-defined]
+    drv = d
+    drv.execute_script(axe)
+    result = drv.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
         ".then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' +"
         " v.nodes.map(n => n.target.join(' ')).join(', '))))"
         ".catch(e => done(['axe failed: ' + e]));", WCAG)
     assert result == [], f"{name}: {result}"
-    html = drv.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    html = drv.find_element(By.TAG_NAME, "html")
     assert html.get_attribute("lang") == lang
     direction = "rtl" if lang == "ar" else "ltr"
     assert html.get_attribute("dir") == direction
-    h1 = drv.find_element(By.TAG_NAME, "h1")  # type: ignore[attr-defined]
-    main = drv.find_element(By.TAG_NAME, "main")  # type: ignore[attr-defined]
-    assert drv.execute_script(  # type: ignore[attr-defined]
+    h1 = drv.find_element(By.TAG_NAME, "h1")
+    assert bool(re.search("[\u0600-\u06ff]", h1.text)) == (lang == "ar"), h1.text
+    main = drv.find_element(By.TAG_NAME, "main")
+    assert drv.execute_script(
         "return getComputedStyle(arguments[0]).direction", h1) == direction
     # The heading hugs the start edge: the right one in Arabic, the left one otherwise.
-    text_box = drv.execute_script(  # type: ignore[attr-defined]
+    text_box = drv.execute_script(
         "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
         "const b = r.getBoundingClientRect(); return [b.left, b.right];", h1)
     m = main.rect
     gap_left, gap_right = text_box[0] - m["x"], m["x"] + m["width"] - text_box[1]
     assert (gap_right < gap_left) if lang == "ar" else (gap_left < gap_right), name
     shot = shots / f"{lang}-{name}.png"
-    assert drv.save_screenshot(str(shot))  # type: ignore[attr-defined]
+    assert drv.save_screenshot(str(shot))
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
@@ -160,38 +162,38 @@ def _check_page(d: object, axe: str, shots: Path, name: str, lang: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_subscribe_confirm_preferences_unsubscribe(
-        lang: str, driver: object, served: tuple[str, SmtpTestServer], axe_source: str,
+        lang: str, driver: Any, served: tuple[str, SmtpTestServer], axe_source: str,
         project: Project, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    d = driver  # type: ignore[assignment]
+    d = driver
     base, sink = served
     shots = tmp_path / "screenshots"
     shots.mkdir()
     email = f"browser-{lang}@example.org"
 
-    d.get(f"{base}/subscribe?lang={lang}")  # type: ignore[attr-defined]
+    d.get(f"{base}/subscribe?lang={lang}")
     _check_page(d, axe_source, shots, "subscribe", lang)
-    d.find_element(By.ID, "email").send_keys(email)  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, 'input[name="regions"][value="Arab States"]').click()  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, 'select[name="language"] option[value="%s"]' % lang).click()  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()  # type: ignore[attr-defined]
+    d.find_element(By.ID, "email").send_keys(email)
+    d.find_element(By.CSS_SELECTOR, 'input[name="regions"][value="Arab States"]').click()
+    d.find_element(By.CSS_SELECTOR, f'select[name="language"] option[value="{lang}"]').click()
+    d.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
     _check_page(d, axe_source, shots, "subscribed", lang)
 
-    d.get(base + _mail_link(sink, 1, "confirm"))  # type: ignore[attr-defined]
+    d.get(base + _mail_link(sink, 1, "confirm"))
     _check_page(d, axe_source, shots, "confirm", lang)
-    d.find_element(By.CSS_SELECTOR, "main form button").click()  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "main form button").click()
     _check_page(d, axe_source, shots, "confirmed", lang)
 
-    d.get(f"{base}/p?lang={lang}")  # type: ignore[attr-defined]
+    d.get(f"{base}/p?lang={lang}")
     _check_page(d, axe_source, shots, "ask-link", lang)
-    d.find_element(By.ID, "email").send_keys(email)  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "main form button").click()  # type: ignore[attr-defined]
+    d.find_element(By.ID, "email").send_keys(email)
+    d.find_element(By.CSS_SELECTOR, "main form button").click()
     _check_page(d, axe_source, shots, "link-sent", lang)
-    d.get(base + _mail_link(sink, 2, "p"))  # type: ignore[attr-defined]
+    d.get(base + _mail_link(sink, 2, "p"))
     _check_page(d, axe_source, shots, "preferences", lang)
-    d.find_element(By.CSS_SELECTOR, 'input[name="frequency"][value="weekly"]').click()  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, 'button[value="save"]').click()  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, 'input[name="frequency"][value="weekly"]').click()
+    d.find_element(By.CSS_SELECTOR, 'button[value="save"]').click()
     _check_page(d, axe_source, shots, "preferences-saved", lang)
 
     engine = make_engine(project.db_url)
@@ -200,9 +202,9 @@ def test_subscribe_confirm_preferences_unsubscribe(
     assert (p.status, p.frequency, p.language, p.consent_source) == (
         "active", "weekly", lang, "web")
     key = (project.root / "var" / "signing.key").read_bytes().strip()
-    d.get(base + unsubscribe_url("", key, p.id, email, "announce"))  # type: ignore[attr-defined]
+    d.get(base + unsubscribe_url("", key, p.id, email, "announce"))
     _check_page(d, axe_source, shots, "unsubscribe", lang)
-    d.find_element(By.CSS_SELECTOR, "main form button").click()  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "main form button").click()
     _check_page(d, axe_source, shots, "unsubscribed", lang)
     with engine.connect() as conn:
         status = conn.execute(select(Participant.status).where(Participant.id == p.id)).scalar()

@@ -125,3 +125,19 @@ def test_rate_limit_per_address(web: Web) -> None:
                   "frequency": "immediate"}).status_code)
     assert codes == [200] * 5 + [429]
     assert len(web.emails()) == 5
+
+
+def test_every_language_has_every_label_and_arabic_is_rtl(web: Web) -> None:
+    from markupsafe import escape
+
+    from scheduler.rendering import default_templates_dir
+    from scheduler.rendering.labels import Labels
+
+    labels = Labels(default_templates_dir() / "web" / "i18n")
+    for lang in ("ar", "es", "fr", "ru", "zh"):
+        assert labels.problems(lang) == []
+        html = web.client.get(f"/subscribe?lang={lang}").get_data(as_text=True)
+        assert f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}">' in html
+        assert escape(labels.get(lang)["subscribe_title"]) in html
+    accepted = web.client.get("/subscribe", headers={"Accept-Language": "ru, en;q=0.5"})
+    assert '<html lang="ru"' in accepted.get_data(as_text=True)
