@@ -143,3 +143,14 @@ def test_channels_validate_wants_https_for_a_public_smtp_base_url(web: Web) -> N
     (cfg / "settings.yaml").write_text(
         settings.replace("http://localhost:8080", "https://herald.example.org"), "utf-8")
     assert web.project.run("channels", "validate").code == 0
+
+
+def test_delete_my_data_button_erases_and_the_link_stops_working(web: Web) -> None:
+    p = _planned(web)
+    path = _prefs(web, p)
+    r = web.client.post(path, data={"csrf_token": web.csrf(path), "action": "erase"})
+    assert r.status_code == 200 and _states(web, p.id) == ["cancelled"]
+    assert "zara@example.org" not in _texts(web).lower()
+    assert web.client.get(path).status_code == 400
+    missing = web.client.get("/nowhere")
+    assert missing.status_code == 404 and missing.headers["X-Frame-Options"] == "DENY"
