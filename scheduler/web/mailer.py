@@ -109,7 +109,9 @@ class Mailer:
                 log.exception("could not send %s", out.message.key)
                 result = DeliveryResult(DeliveryStatus.UNKNOWN, error=type(exc).__name__)
         sent = result.status is DeliveryStatus.SENT
-        with self.app.sessions() as s, s.begin():
+        from scheduler.web.pages import transaction
+
+        with transaction() as s:
             immediate.finish(s, out.delivery_id, self.owner, now=self.app.clock(), sent=sent,
                              error=None if sent else (result.error or result.status.value),
                              provider_id=result.provider_id)

@@ -3,12 +3,15 @@ labels, rendering, the error page, and the rate-limit check."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from scheduler.rendering import default_templates_dir
@@ -27,6 +30,20 @@ CLIENT_LIMIT = (10, 60.0)
 """Form posts per client per minute (sign-up, "email me my link"): never below 5."""
 ADDRESS_LIMIT = (5, 3600.0)
 """Emails asked for one address per hour."""
+
+
+_SQLITE_WRITES = threading.Lock()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session in one transaction, committed at the end. On SQLite (one writer at a
+    time) this process's request threads queue here rather than in SQLite's busy handler,
+    which sleeps in steps of up to 100 ms."""
+    app = herald()
+    lock = _SQLITE_WRITES if app.engine.dialect.name == "sqlite" else nullcontext()
+    with lock, app.sessions() as session, session.begin():
+        yield session
 
 
 def herald() -> App:

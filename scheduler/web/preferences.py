@@ -12,7 +12,7 @@ from scheduler.links import BadToken, RecipientLink, read_preferences
 from scheduler.models import Participant, ParticipantInterest, ParticipantStatus
 from scheduler.web.events import record_unsubscribe
 from scheduler.web.forms import read_profile
-from scheduler.web.pages import allowed, error_page, herald, now, page_language, render
+from scheduler.web.pages import allowed, error_page, herald, now, page_language, render, transaction
 from scheduler.web.signup import catalogue, mailer
 
 bp = Blueprint("preferences", __name__)
@@ -72,21 +72,21 @@ def save(token: str) -> tuple[str, int]:
     if link is None or p is None:
         return error_page("token", 400)
     action = request.form.get("action", "save")
-    app, at = herald(), now()
+    at = now()
     if action == "leave":
-        with app.sessions() as s, s.begin():
+        with transaction() as s:
             subscriptions.unsubscribe(s, p.id, now=at, email=p.email)
             record_unsubscribe(s, p.id, None, how="preferences", now=at)
         return render("unsubscribed.html", page_language(p.language))
     if action == "erase":
-        with app.sessions() as s, s.begin():
+        with transaction() as s:
             privacy.erase(s, p.email, now=at)
         return render("erased.html", page_language(p.language))
     parsed = read_profile(request.form, catalogue().choices(), with_email=False,
                           with_pause=True)
     if parsed.errors:
         return _show(token, p, page_language(p.language), 400, parsed.errors)
-    with app.sessions() as s, s.begin():
+    with transaction() as s:
         stored = s.get(Participant, p.id)
         assert stored is not None
         subscriptions.save_preferences(s, stored, parsed.profile, parsed.paused_until,
@@ -110,7 +110,7 @@ def ask() -> tuple[str, int]:
     if not allowed("ask", email):
         return error_page("rate", 429, lang)
     out = None
-    with herald().sessions() as s, s.begin():
+    with transaction() as s:
         p = subscriptions.find(s, email)
         if p is not None and not subscriptions.is_suppressed(s, email):
             out = mailer().queue(s, p, "preferences_link", p.language)

@@ -10,7 +10,7 @@ from scheduler.models import Participant
 from scheduler.web.catalogue import Catalogue
 from scheduler.web.forms import HONEYPOT, read_profile
 from scheduler.web.mailer import Mailer
-from scheduler.web.pages import allowed, error_page, herald, now, page_language, render
+from scheduler.web.pages import allowed, error_page, herald, now, page_language, render, transaction
 
 bp = Blueprint("signup", __name__)
 
@@ -44,9 +44,8 @@ def submit() -> tuple[str, int]:
     if parsed.errors:
         return render("subscribe.html", lang, 400, choices=choices, values=request.form,
                       errors=parsed.errors)
-    app = herald()
     out = None
-    with app.sessions() as s, s.begin():
+    with transaction() as s:
         outcome = subscriptions.sign_up(s, parsed.email, parsed.profile, now=now())
         if outcome.participant is not None and outcome.send is not None:
             kind = "confirmation" if outcome.send == "confirm" else "preferences_link"
@@ -85,7 +84,7 @@ def confirm(token: str) -> tuple[str, int]:
         link, issued = read_confirm(token, app.signing_keys, now=now())
     except BadToken:
         return error_page("token", 400)
-    with app.sessions() as s, s.begin():
+    with transaction() as s:
         result = subscriptions.confirm(s, link.participant_id, link.email, issued, now=now())
         p = s.get(Participant, link.participant_id)
         own = p.language if p is not None else None

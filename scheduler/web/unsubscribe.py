@@ -10,7 +10,7 @@ from scheduler import subscriptions
 from scheduler.links import BadToken, preferences_url, read_unsubscribe
 from scheduler.models import Participant
 from scheduler.web.events import record_unsubscribe
-from scheduler.web.pages import error_page, herald, now, page_language, render
+from scheduler.web.pages import error_page, herald, now, page_language, render, transaction
 
 bp = Blueprint("unsubscribe", __name__)
 
@@ -37,7 +37,7 @@ def one_click(token: str) -> tuple[str, int]:
     except BadToken:
         return error_page("token", 400)
     at = now()
-    with app.sessions() as s, s.begin():
+    with transaction() as s:
         done = subscriptions.unsubscribe(s, link.participant_id, now=at, email=link.email)
         own = None
         if done is not None:
