@@ -9,10 +9,11 @@ event details and errors that quoted the address are rewritten; a hashed suppres
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from scheduler import outbox, subscriptions
@@ -28,6 +29,8 @@ from scheduler.models import (
 )
 from scheduler.outbox import privacy as outbox_privacy
 
+log = logging.getLogger(__name__)
+
 HASH_PREFIX = "sha256:"
 
 
@@ -35,6 +38,20 @@ def address_hash(email: str) -> str:
     """The suppression key of an erased address: its SHA-256, never the address."""
     digest = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
     return f"{HASH_PREFIX}{digest}"
+
+
+def scrub(engine: Engine) -> None:
+    """After an erasure's commit: on SQLite, move the write-ahead log into the database
+    and empty it, so the old pages that quoted the address are gone from disk too."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run in one
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception as exc:  # the erasure is committed; a busy reader only delays this
+        log.warning("after erasure, the WAL checkpoint did not complete: %s", exc)
+    finally:
+        raw.close()
 
 
 def pseudonym(participant_id: int) -> str:
@@ -119,6 +136,9 @@ def erase(session: Session, email: str, *, now: datetime) -> bool:
     (the hashed suppression is recorded all the same)."""
     address = _address(email)
     hashed = address_hash(address)
+    if session.get_bind().dialect.name == "sqlite":
+        # Freed cells are zeroed, so no old copy of a row lingers in the file's free space.
+        session.execute(text("PRAGMA secure_delete=ON"))
     if session.get(Suppression, hashed) is None:
         session.add(Suppression(email=hashed, reason="erased", detail="", created_at=now))
     session.execute(delete(Suppression).where(Suppression.email == address))

@@ -54,6 +54,7 @@ def export(app: App, args: argparse.Namespace) -> int:
 def erase(app: App, args: argparse.Namespace) -> int:
     with app.sessions() as s, s.begin():
         known = privacy.erase(s, args.email, now=app.clock())
+    privacy.scrub(app.engine)
     print("erased; a hashed suppression keeps the address from being imported again"
           if known else
           "no participant had this address; a hashed suppression now keeps it from being "

@@ -15,7 +15,7 @@ from scheduler.ingest.fields import FREQUENCIES, MODES, REGIONS
 from scheduler.models import Course
 
 UN_LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
-REFRESH = 60.0  # seconds a read of the catalogue is reused
+REFRESH = 5.0  # seconds a read of the catalogue is reused by the forms' pages
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Choices:
 
 
 class Catalogue:
-    """The choices, read from the open courses at most once a minute."""
+    """The choices, read from the open courses at most every few seconds."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -36,9 +36,11 @@ class Catalogue:
         self._at = -REFRESH
         self._choices = Choices(())
 
-    def choices(self) -> Choices:
+    def choices(self, *, fresh: bool = False) -> Choices:
+        """The choices; `fresh` reads them now (a posted form is checked against the
+        catalogue as it is, not as the page showed it)."""
         with self._lock:
-            if time.monotonic() - self._at >= REFRESH:
+            if fresh or time.monotonic() - self._at >= REFRESH:
                 self._choices = self._read()
                 self._at = time.monotonic()
             return self._choices

@@ -81,8 +81,9 @@ def save(token: str) -> tuple[str, int]:
     if action == "erase":
         with transaction() as s:
             privacy.erase(s, p.email, now=at)
+        privacy.scrub(herald().engine)
         return render("erased.html", page_language(p.language))
-    parsed = read_profile(request.form, catalogue().choices(), with_email=False,
+    parsed = read_profile(request.form, catalogue().choices(fresh=True), with_email=False,
                           with_pause=True)
     if parsed.errors:
         return _show(token, p, page_language(p.language), 400, parsed.errors)

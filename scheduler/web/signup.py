@@ -37,7 +37,7 @@ def submit() -> tuple[str, int]:
     lang = page_language()
     if request.form.get(HONEYPOT):
         return render("subscribed.html", lang)  # a robot: the same answer, nothing done
-    choices = catalogue().choices()
+    choices = catalogue().choices(fresh=True)
     parsed = read_profile(request.form, choices, with_email=True)
     if not allowed("subscribe", parsed.email or None):
         return error_page("rate", 429, lang)

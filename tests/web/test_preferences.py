@@ -118,6 +118,8 @@ def test_operator_commands_export_suppress_unsubscribe_erase(web: Web) -> None:
     r = run("participants", "erase", "zara@example.org")
     assert r.code == 0, r.err
     assert "zara@example.org" not in _texts(web).lower()
+    for f in (web.project.root / "var").glob("herald.db*"):  # nor in the file's free space
+        assert b"zara@example.org" not in f.read_bytes(), f
     with web.app.sessions() as s:
         assert s.scalar(select(Delivery).where(Delivery.participant_id == p.id))  # kept
     (web.project.root / "again.csv").write_text(PERSON, encoding="utf-8")
@@ -151,6 +153,8 @@ def test_delete_my_data_button_erases_and_the_link_stops_working(web: Web) -> No
     r = web.client.post(path, data={"csrf_token": web.csrf(path), "action": "erase"})
     assert r.status_code == 200 and _states(web, p.id) == ["cancelled"]
     assert "zara@example.org" not in _texts(web).lower()
+    files = list((web.project.root / "var").glob("herald.db*"))
+    assert files and not any(b"zara@example.org" in f.read_bytes() for f in files)
     assert web.client.get(path).status_code == 400
     missing = web.client.get("/nowhere")
     assert missing.status_code == 404 and missing.headers["X-Frame-Options"] == "DENY"
