@@ -4,6 +4,9 @@ in one transaction."""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from flask import Blueprint
 
 from scheduler import subscriptions
@@ -15,13 +18,28 @@ from scheduler.web.pages import error_page, herald, now, page_language, render, 
 bp = Blueprint("unsubscribe", __name__)
 
 
+def other_recipient(token: str) -> Any | None:
+    """A contact's or centre focal point's `/u/` link, read by the administrations-and-centres
+    service (`scheduler.admin_recipients`, branch i19-admin) where it is present; else None."""
+    try:
+        service = importlib.import_module("scheduler.admin_recipients")
+    except ImportError:
+        return None
+    try:
+        return service.read_unsubscribe_link(token, herald().signing_keys)
+    except BadToken:
+        return None
+
+
 @bp.get("/u/<token>")
 def page(token: str) -> tuple[str, int]:
     app = herald()
     try:
         link = read_unsubscribe(token, app.signing_keys)
     except BadToken:
-        return error_page("token", 400)
+        if other_recipient(token) is None:
+            return error_page("token", 400)
+        return render("unsubscribe.html", page_language(), token=token, preferences=None)
     with app.sessions() as s:
         p = s.get(Participant, link.participant_id)
         own = p.language if p is not None and p.email == link.email else None
@@ -32,11 +50,17 @@ def page(token: str) -> tuple[str, int]:
 @bp.post("/u/<token>")
 def one_click(token: str) -> tuple[str, int]:
     app = herald()
+    at = now()
     try:
         link = read_unsubscribe(token, app.signing_keys)
     except BadToken:
-        return error_page("token", 400)
-    at = now()
+        other = other_recipient(token)
+        if other is None:
+            return error_page("token", 400)
+        with transaction() as s:
+            importlib.import_module("scheduler.admin_recipients").unsubscribe_recipient(
+                s, other, at)
+        return render("unsubscribed.html", page_language())
     with transaction() as s:
         done = subscriptions.unsubscribe(s, link.participant_id, now=at, email=link.email)
         own = None
