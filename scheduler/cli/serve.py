@@ -20,6 +20,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     p.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    p.add_argument("--trusted-proxy", default=None, metavar="ADDR",
+                   help="the reverse proxy's address: its X-Forwarded-For names the client "
+                        "(rate limits count per client)")
     p.set_defaults(func=serve)
 
 
@@ -31,8 +34,12 @@ def serve(app: App, args: argparse.Namespace) -> int:
 
     web = create_app(app)
     app.engine  # noqa: B018 - create or migrate the schema before the first request
+    proxy: dict[str, Any] = {}
+    if args.trusted_proxy:
+        proxy = {"trusted_proxy": args.trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
     server = create_server(web, host=args.host, port=args.port, threads=args.threads,
-                           ident="herald", clear_untrusted_proxy_headers=True)
+                           ident="herald", clear_untrusted_proxy_headers=True, **proxy)
 
     def stop(_sig: int, _frame: FrameType | None) -> None:
         server.close()

@@ -37,10 +37,10 @@ def submit() -> tuple[str, int]:
     lang = page_language()
     if request.form.get(HONEYPOT):
         return render("subscribed.html", lang)  # a robot: the same answer, nothing done
+    if not allowed("subscribe", request.form.get("email", "").strip() or None):
+        return error_page("rate", 429, lang)  # counted before any database work
     choices = catalogue().choices(fresh=True)
     parsed = read_profile(request.form, choices, with_email=True)
-    if not allowed("subscribe", parsed.email or None):
-        return error_page("rate", 429, lang)
     if parsed.errors:
         return render("subscribe.html", lang, 400, choices=choices, values=request.form,
                       errors=parsed.errors)

@@ -19,7 +19,7 @@ def test_serve_answers_and_exits_0_on_sigterm(project: Project) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "scheduler.cli", "--config-dir", str(project.config),
-         "--db", project.db_url, "serve", "--port", str(port)],
+         "--db", project.db_url, "serve", "--port", str(port), "--trusted-proxy", "127.0.0.1"],
         cwd=project.root, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(100):
