@@ -44,7 +44,9 @@ class Mailer:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.owner = f"serve:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # The dispatcher's lease-owner form (host:pid:random): a reaper can tell when this
+        # process is gone and settle a send it left `sending`.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
         self._channel: Channel | None = None
 
