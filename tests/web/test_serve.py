@@ -51,3 +51,46 @@ def test_one_click_statements_use_indexes(web: Web) -> None:
         )]
     for plan in plans:
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+
+
+def test_rate_limits_count_each_client_behind_a_trusted_proxy(project: Project) -> None:
+    import re
+    from http.cookiejar import CookieJar
+    from urllib.error import HTTPError
+    from urllib.parse import urlencode
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "--config-dir", str(project.config),
+         "--db", project.db_url, "serve", "--port", str(port), "--trusted-proxy", "127.0.0.1"],
+        cwd=project.root, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def post(email: str, client: str) -> int:
+        head = {"X-Forwarded-For": client}
+        page = opener.open(urllib.request.Request(f"{base}/subscribe", headers=head))
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+        assert found
+        data = urlencode({"csrf_token": found.group(1), "email": email,
+                          "frequency": "immediate"}).encode()
+        try:
+            with opener.open(urllib.request.Request(f"{base}/subscribe", data=data,
+                                                    headers=head)) as r:
+                return int(r.status)
+        except HTTPError as exc:
+            return exc.code
+
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz").close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        codes = [post(f"a{i}@example.org", "203.0.113.1") for i in range(11)]
+        assert codes == [200] * 10 + [429]
+        assert post("b@example.org", "203.0.113.2") == 200  # another client behind the proxy
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
