@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], bool]] = {
     "scale-out": ("scaleout_bench.py", [], True),
     "memory": ("memory_bench.py", [], False),
     "web": ("web_bench.py", [], False),
+    "brochure": ("brochure_bench.py", [], False),
 }
 
 

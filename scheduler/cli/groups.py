@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import serve
+from scheduler.cli import brochure, serve
 
-GROUPS: list[ModuleType] = [serve]
+GROUPS: list[ModuleType] = [brochure, serve]
