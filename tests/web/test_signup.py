@@ -141,3 +141,20 @@ def test_every_language_has_every_label_and_arabic_is_rtl(web: Web) -> None:
         assert escape(labels.get(lang)["subscribe_title"]) in html
     accepted = web.client.get("/subscribe", headers={"Accept-Language": "ru, en;q=0.5"})
     assert '<html lang="ru"' in accepted.get_data(as_text=True)
+
+
+def test_a_confirmed_sign_up_is_planned_for_matching_courses(web: Web) -> None:
+    assert web.project.run("plan").code == 0  # the campaigns' marks exist before the sign-up
+    subscribe(web, "new@example.org", regions=["Africa"], languages=["en"])
+    path = web.link_in(web.emails()[0], "confirm")
+    assert web.project.run("plan").code == 0
+    p = _person(web, "new@example.org")
+    assert p is not None
+    with web.app.sessions() as s:
+        kinds = set(s.scalars(select(Delivery.kind).where(Delivery.participant_id == p.id)))
+    assert kinds == {"confirmation"}  # pending: nothing planned before consent
+    web.client.post(path, data={"csrf_token": web.csrf(path)})
+    assert web.project.run("plan").code == 0
+    with web.app.sessions() as s:
+        kinds = set(s.scalars(select(Delivery.kind).where(Delivery.participant_id == p.id)))
+    assert "course_email" in kinds
