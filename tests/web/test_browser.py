@@ -25,7 +25,7 @@ from scheduler.db import make_engine
 from scheduler.links import unsubscribe_url
 from scheduler.models import Participant
 from tests.channels.smtp_server import SmtpTestServer, free_port
-from tests.conftest import DEMO_NOW, Project
+from tests.conftest import DEMO_NOW, ROOT, Project
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -41,7 +41,8 @@ def _need(condition: bool, why: str) -> None:
 @pytest.fixture(scope="session")
 def axe_source(pytestconfig: pytest.Config) -> str:
     """axe-core 4.x from its npm package, installed once into pytest's cache folder."""
-    folder = pytestconfig.cache.mkdir("axe-core-4") if pytestconfig.cache else Path(".axe")
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
+    folder = cache.mkdir("axe-core-4") if cache else ROOT / ".cache" / "axe-core-4"
     script = folder / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
         npm = shutil.which("npm")
