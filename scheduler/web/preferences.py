@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from scheduler import privacy, subscriptions
 from scheduler.ingest import fields as f
-from scheduler.links import BadToken, RecipientLink, read_preferences
+from scheduler.links import PREFERENCES, BadToken, RecipientLink, read_preferences
 from scheduler.models import Participant, ParticipantInterest, ParticipantStatus
+from scheduler.web import others
 from scheduler.web.events import record_unsubscribe
 from scheduler.web.forms import read_profile
 from scheduler.web.pages import allowed, error_page, herald, now, page_language, render, transaction
@@ -61,6 +62,8 @@ def page(token: str) -> tuple[str, int]:
     link = _link(token)
     p = _person(link) if link is not None else None
     if p is None:
+        if link is None and others.read(token, herald().signing_keys, PREFERENCES):
+            return render("preferences_other.html", page_language(), token=token)
         return error_page("token", 400)
     return _show(token, p, page_language(p.language))
 
@@ -70,7 +73,12 @@ def save(token: str) -> tuple[str, int]:
     link = _link(token)
     p = _person(link) if link is not None else None
     if link is None or p is None:
-        return error_page("token", 400)
+        other = others.read(token, herald().signing_keys, PREFERENCES) if link is None else None
+        if other is None or request.form.get("action") != "leave":
+            return error_page("token", 400)
+        with transaction() as s:
+            others.unsubscribe(s, other, now())
+        return render("unsubscribed.html", page_language())
     action = request.form.get("action", "save")
     at = now()
     if action == "leave":

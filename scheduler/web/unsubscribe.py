@@ -4,31 +4,16 @@ in one transaction."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from flask import Blueprint
 
 from scheduler import subscriptions
-from scheduler.links import BadToken, preferences_url, read_unsubscribe
+from scheduler.links import UNSUBSCRIBE, BadToken, preferences_url, read_unsubscribe
 from scheduler.models import Participant
+from scheduler.web import others
 from scheduler.web.events import record_unsubscribe
 from scheduler.web.pages import error_page, herald, now, page_language, render, transaction
 
 bp = Blueprint("unsubscribe", __name__)
-
-
-def other_recipient(token: str) -> Any | None:
-    """A contact's or centre focal point's `/u/` link, read by the administrations-and-centres
-    service (`scheduler.admin_recipients`, branch i19-admin) where it is present; else None."""
-    try:
-        service = importlib.import_module("scheduler.admin_recipients")
-    except ImportError:
-        return None
-    try:
-        return service.read_unsubscribe_link(token, herald().signing_keys)
-    except BadToken:
-        return None
 
 
 @bp.get("/u/<token>")
@@ -37,7 +22,7 @@ def page(token: str) -> tuple[str, int]:
     try:
         link = read_unsubscribe(token, app.signing_keys)
     except BadToken:
-        if other_recipient(token) is None:
+        if others.read(token, app.signing_keys, UNSUBSCRIBE) is None:
             return error_page("token", 400)
         return render("unsubscribe.html", page_language(), token=token, preferences=None)
     with app.sessions() as s:
@@ -54,12 +39,11 @@ def one_click(token: str) -> tuple[str, int]:
     try:
         link = read_unsubscribe(token, app.signing_keys)
     except BadToken:
-        other = other_recipient(token)
+        other = others.read(token, app.signing_keys, UNSUBSCRIBE)
         if other is None:
             return error_page("token", 400)
         with transaction() as s:
-            importlib.import_module("scheduler.admin_recipients").unsubscribe_recipient(
-                s, other, at)
+            others.unsubscribe(s, other, at)
         return render("unsubscribed.html", page_language())
     with transaction() as s:
         done = subscriptions.unsubscribe(s, link.participant_id, now=at, email=link.email)
