@@ -211,4 +211,6 @@ def test_subscribe_confirm_preferences_unsubscribe(
         status = conn.execute(select(Participant.status).where(Participant.id == p.id)).scalar()
     engine.dispose()
     assert status == "unsubscribed"
-    assert len(list(shots.glob("*.png"))) == 10
+    d.get(f"{base}/u/not-a-token?lang={lang}")  # the 400 page of a bad link
+    _check_page(d, axe_source, shots, "bad-link", lang)
+    assert len(list(shots.glob("*.png"))) == 11
