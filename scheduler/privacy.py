@@ -81,16 +81,14 @@ def unsubscribe(session: Session, email: str, *, now: datetime) -> int:
 
 def suppress(session: Session, email: str, *, now: datetime, reason: str = "operator"
              ) -> int:
-    """Put an address on the suppression list (known or not) and cancel what is pending to
-    it; how many deliveries were cancelled."""
+    """Put an address on the suppression list (known or not); what is pending to it becomes
+    `suppressed`. How many deliveries."""
     address = _address(email)
     if session.get(Suppression, address) is None:
         session.add(Suppression(email=address, reason=reason[:40], detail="operator",
                                 created_at=now))
-    p = subscriptions.find(session, address)
-    if p is None:
-        return 0
-    return outbox.cancel_for_participant(session, p.id, now=now, reason="address suppressed")
+    return outbox.suppress_for_address(session, address, now=now,
+                                       reason=f"address suppressed by the operator: {reason}")
 
 
 def _iso(value: Any) -> Any:

@@ -40,7 +40,7 @@ def unsubscribe(app: App, args: argparse.Namespace) -> int:
 def suppress(app: App, args: argparse.Namespace) -> int:
     with app.sessions() as s, s.begin():
         cancelled = privacy.suppress(s, args.email, now=app.clock(), reason=args.reason)
-    print(f"suppressed; {cancelled} pending deliveries cancelled")
+    print(f"suppressed; {cancelled} pending deliveries will not be sent")
     return 0
 
 

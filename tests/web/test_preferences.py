@@ -107,7 +107,7 @@ def test_operator_commands_export_suppress_unsubscribe_erase(web: Web) -> None:
     assert doc["participant"]["email"] == "zara@example.org" and doc["deliveries"]
     assert run("participants", "export", "nobody@example.org").code == 2
     r = run("participants", "suppress", "zara@example.org", "--reason", "asked by phone")
-    assert r.code == 0 and _states(web, p.id) == ["cancelled"]
+    assert r.code == 0 and _states(web, p.id) == ["suppressed"]
     assert run("participants", "unsubscribe", "zara@example.org").code == 0
     with web.app.sessions() as s, s.begin():  # an error that quotes the address
         from scheduler.models import DeliveryEvent
