@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import articles, brochure, centres, contacts, interest
+from scheduler.cli import articles, brochure, centres, contacts, interest, serve
 
-GROUPS: list[ModuleType] = [contacts, centres, interest, articles, brochure]
+GROUPS: list[ModuleType] = [contacts, centres, interest, articles, brochure, serve]

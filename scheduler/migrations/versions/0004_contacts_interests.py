@@ -2,7 +2,7 @@
 recipient of a catalogue or invitation email on deliveries (contact_id, centre_id)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import scheduler.models
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
