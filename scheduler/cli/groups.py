@@ -7,4 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-GROUPS: list[ModuleType] = []
+from scheduler.cli import report
+
+GROUPS: list[ModuleType] = [report]
