@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import report
+from scheduler.cli import bounces, report
 
-GROUPS: list[ModuleType] = [report]
+GROUPS: list[ModuleType] = [report, bounces]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scheduler import commands, status
 from scheduler.app import App
+from scheduler.cli import bounces as bounces_cli
 from scheduler.cli import groups
 from scheduler.errors import InputError
 
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     cht.add_argument("--to", default=None, help="recipient address (email channels)")
     cht.add_argument("--dry-run", action="store_true")
     cht.set_defaults(func=commands.channels_test)
+    chr_ = chans.add_parser("resume", help="lift a channel's pause (complaints, credentials)")
+    chr_.add_argument("name")
+    chr_.set_defaults(func=bounces_cli.resume)
 
     plan = sub.add_parser("plan", help="plan due messages into the outbox and show what is due")
     plan.add_argument("--json", action="store_true")
