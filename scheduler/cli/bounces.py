@@ -23,8 +23,9 @@ def fetch(app: App, args: argparse.Namespace) -> int:
     order = ("bounce_hard", "bounce_soft", "bounce_policy", "complaint", "ignored", "unparsed")
     print("  ".join(f"{k}: {counts.get(k, 0)}" for k in order))
     for key in sorted(k for k in counts if k.startswith("paused:")):
-        print(f"channel {key.split(':', 1)[1]} paused: complaint rate too high "
-              f"(`herald channels resume NAME` once dealt with)")
+        name = key.split(":", 1)[1]
+        print(f"channel {name} paused: complaint rate too high "
+              f"(`herald channels resume {name}` once dealt with)")
     return 3 if any(k.startswith("paused:") for k in counts) else 0
 
 

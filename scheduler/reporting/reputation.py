@@ -22,6 +22,7 @@ WINDOW = timedelta(days=7)
 WARN = 0.001
 PAUSE = 0.003
 RESUMED = "resumed by the operator"
+PAUSED = "paused:"
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,15 @@ def email_channels(config: HeraldConfig) -> list[str]:
 
 
 def guard(session: Session, config: HeraldConfig, now: datetime) -> list[str]:
-    """Pause the email channels when the rate reached PAUSE; the channels paused now."""
+    """Pause the email channels when the rate reached PAUSE; the email channels that
+    stand paused for complaints (now or earlier)."""
     from scheduler.dispatcher import channel_config_hash
 
     rep = measure(session, now)
     if rep.level != "pause":
-        return []
+        return paused_channels(session, config)
     last_complaint = session.scalar(select(func.max(DeliveryEvent.at))
                                     .where(DeliveryEvent.type == "complained"))
-    paused = []
     for name in email_channels(config):
         h = session.get(ChannelHealth, name)
         if h is not None and h.needs_attention:
@@ -75,11 +76,18 @@ def guard(session: Session, config: HeraldConfig, now: datetime) -> list[str]:
             h = ChannelHealth(channel=name)
             session.add(h)
         h.needs_attention = True
-        h.reason = f"paused: {rep.warning()}; resume with `herald channels resume {name}`"
+        h.reason = f"{PAUSED} {rep.warning()}; resume with `herald channels resume {name}`"
         h.config_hash = channel_config_hash(config, name)
         h.updated_at = now
-        paused.append(name)
-    return paused
+    session.flush()
+    return paused_channels(session, config)
+
+
+def paused_channels(session: Session, config: HeraldConfig) -> list[str]:
+    """Email channels flagged by this guard and not resumed."""
+    return [name for name in email_channels(config)
+            if (h := session.get(ChannelHealth, name)) is not None and h.needs_attention
+            and h.reason.startswith(PAUSED)]
 
 
 def resume(session: Session, config: HeraldConfig, name: str, now: datetime) -> bool:
