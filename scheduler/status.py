@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from scheduler.app import App
 from scheduler.models import ChannelHealth, DaemonHeartbeat, Delivery, DeliveryEvent
+from scheduler.reporting.reputation import measure
 
 STALE_AFTER = timedelta(minutes=5)
 RECENT_EVENTS = 10
@@ -32,6 +33,7 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
                            .limit(RECENT_EVENTS)).all()
         beats = list(s.scalars(select(DaemonHeartbeat)
                                .order_by(DaemonHeartbeat.owner, DaemonHeartbeat.job)))
+        reputation = measure(s, now).warning()
     queue: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, state, n in depth:
         queue[channel][state] = n
@@ -61,6 +63,7 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": list(daemons.values()),
+        "warnings": [reputation] if reputation else [],
     }
 
 
@@ -79,6 +82,8 @@ def status(app: App, args: argparse.Namespace) -> int:
         _json(doc)
         return 0
     now = doc["now"]
+    for warning in doc["warnings"]:
+        print(f"WARNING: {warning}")
     print("Queue (deliveries by channel and state):")
     _print_table([{"channel": ch, **{k: v for k, v in st.items()}}
                   for ch, st in doc["queue"].items()],

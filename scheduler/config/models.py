@@ -95,6 +95,15 @@ class BouncesSettings(_Model):
     unparsed_folder: str = "Unparsed"
     every: str = "10m"
 
+    @validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        from scheduler.config.parse import parse_duration
+
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
     @property
     def resolved_port(self) -> int:
         return self.port or (993 if self.security == "ssl" else 143)

@@ -39,9 +39,9 @@ bounces:
 
 def _with_return_path(project: Project) -> None:
     text = (project.config / "channels.yaml").read_text()
+    extra = "    return_path: bounces@example.org\n"
     project.write_config("channels.yaml",
-                         text.replace("    max_attempts: 3\n",
-                                      "    max_attempts: 3\n    return_path: bounces@example.org\n"))
+                         text.replace("    max_attempts: 3\n", "    max_attempts: 3\n" + extra))
 
 
 def _folder_sizes(imap: DovecotServer) -> dict[str, int]:

@@ -86,3 +86,29 @@ def test_bad_options_exit_2(project: Project) -> None:
     assert project.run("report", "--by", "planet").code == 2
     assert project.run("report", "--html", "x.html", "--lang", "xx").code == 2
     assert not (project.root / "x.html").exists()
+
+
+def test_complaint_rate_warns_above_a_tenth_of_a_percent_and_pauses_at_three_tenths(
+    project: Project,
+) -> None:
+    from scheduler.reporting.reputation import measure
+
+    assert project.run("db", "upgrade").code == 0
+    engine = project.engine()
+    now = datetime(2027, 1, 11, 12, tzinfo=UTC)
+    with Session(engine) as s, s.begin():
+        for i in range(1000):
+            events.record(s, "sent", at=AT, channel="email", medium="email", person=f"p{i}")
+        events.record(s, "complained", at=AT, channel="email", medium="email", person="p1")
+        assert measure(s, now).level == "ok"  # 0.1% is not past 0.1%
+        events.record(s, "complained", at=AT, channel="email", medium="email", person="p2")
+        assert measure(s, now).level == "warn"
+        events.record(s, "complained", at=AT, channel="email", medium="email", person="p3")
+        assert measure(s, now).level == "pause"
+        # Eight days later the week's window holds none of it.
+        assert measure(s, datetime(2027, 1, 19, 12, tzinfo=UTC)).level == "ok"
+    engine.dispose()
+    status = project.run("status", now="2027-01-11T12:00:00Z")
+    assert "WARNING: complaint rate over the last 7 days is 0.30%" in status.out
+    report = project.run("report", now="2027-01-11T12:00:00Z")
+    assert "complaint rate" in report.err
