@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -35,26 +36,40 @@ E = cast(Table, DeliveryEvent.__table__).c
 GROUPINGS = ("channel", "campaign", "region", "centre", "course", "language", "month")
 
 
-def _sum_of(kind: str, value: ColumnElement[Any], *also: ColumnElement[bool]
-            ) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((and_(E.type == kind, *also), value), else_=0)), 0)
+PARTS = ("type", "bot", "category", "medium")
+"""The scan groups events by these (and the report's groupings) and sums `unit`, `messages`,
+`amount` and rows: one pass as cheap as a bare GROUP BY; COUNTS are then sums over those
+few partial rows."""
+Part = Mapping[str, ColumnElement[Any]]
 
 
-COUNTS: dict[str, ColumnElement[Any]] = {
-    "sent": _sum_of("sent", E.unit),
-    "emails": func.coalesce(func.sum(E.messages), 0),
-    "posts": _sum_of("sent", E.unit, E.medium == "social"),
-    "failed": _sum_of("failed", E.unit),
-    "bounced": _sum_of("bounced", E.unit),
-    "bounced_hard": _sum_of("bounced", E.unit, E.category == "hard"),
-    "bounced_soft": _sum_of("bounced", E.unit, E.category == "soft"),
-    "bounced_policy": _sum_of("bounced", E.unit, E.category == "policy"),
-    "complained": _sum_of("complained", E.unit),
-    "clicked": _sum_of("clicked", E.unit, E.bot.is_(False)),
-    "bot_clicks": _sum_of("clicked", literal(1), E.bot.is_(True)),
-    "unsubscribed": _sum_of("unsubscribed", E.unit),
-    "interest": _sum_of("interest", E.unit),
-    "interest_participants": _sum_of("interest", E.amount),
+def _sum_of(kind: str, value: str, *also: Callable[[Part], ColumnElement[bool]]
+            ) -> Callable[[Part], ColumnElement[Any]]:
+    def count(p: Part) -> ColumnElement[Any]:
+        match = and_(p["type"] == kind, *(f(p) for f in also))
+        return func.coalesce(func.sum(case((match, p[value]), else_=0)), 0)
+    return count
+
+
+def _is(column: str, value: object) -> Callable[[Part], ColumnElement[bool]]:
+    return lambda p: p[column] == value
+
+
+COUNTS: dict[str, Callable[[Part], ColumnElement[Any]]] = {
+    "sent": _sum_of("sent", "unit"),
+    "emails": _sum_of("sent", "messages"),
+    "posts": _sum_of("sent", "unit", _is("medium", "social")),
+    "failed": _sum_of("failed", "unit"),
+    "bounced": _sum_of("bounced", "unit"),
+    "bounced_hard": _sum_of("bounced", "unit", _is("category", "hard")),
+    "bounced_soft": _sum_of("bounced", "unit", _is("category", "soft")),
+    "bounced_policy": _sum_of("bounced", "unit", _is("category", "policy")),
+    "complained": _sum_of("complained", "unit"),
+    "clicked": _sum_of("clicked", "unit", _is("bot", False)),
+    "bot_clicks": _sum_of("clicked", "rows", _is("bot", True)),
+    "unsubscribed": _sum_of("unsubscribed", "unit"),
+    "interest": _sum_of("interest", "unit"),
+    "interest_participants": _sum_of("interest", "amount"),
 }
 """Counted in deliveries, except `unsubscribed` (people), `emails` (messages: a bundle is
 one), `bot_clicks` (requests) and `interest_participants` (people named in answers)."""
@@ -129,22 +144,28 @@ def build(session: Session, *, by: Sequence[str] = (), since: datetime | None = 
     """The report: one grouped scan of the event log, then totals from the same SQL."""
     dialect = session.get_bind().dialect.name
     groups = [_group_column(n, dialect).label(n) for n in by]
-    inner = select(*groups, *(c.label(n) for n, c in COUNTS.items()))
+    parts = [cast(ColumnElement[Any], E[n]).label(n) for n in PARTS]
+    scan = select(*groups, *parts, func.sum(E.unit).label("unit"),
+                  func.sum(E.messages).label("messages"), func.sum(E.amount).label("amount"),
+                  func.count().label("rows"))
     if since is not None:
-        inner = inner.where(E.at >= since)
+        scan = scan.where(E.at >= since)
     if until is not None:
-        inner = inner.where(E.at < until)
-    inner = inner.where(*where)
-    if groups:
-        inner = inner.group_by(*groups)
-    sub = inner.subquery()
+        scan = scan.where(E.at < until)
+    partial = scan.where(*where).group_by(*groups, *parts).subquery("partial")
+    p = {n: partial.c[n] for n in (*PARTS, "unit", "messages", "amount", "rows")}
+    keys = [partial.c[n] for n in by]
+    counted = select(*keys, *(f(p).label(n) for n, f in COUNTS.items()))
+    if by:
+        counted = counted.group_by(*keys)
+    sub = counted.subquery("counted")
     cols = {n: sub.c[n] for n in COUNTS}
     outer = select(*(sub.c[n] for n in by), *cols.values(),
                    *(f(cols).label(n) for n, f in DERIVED.items()))
     if by:
         outer = outer.order_by(*(sub.c[n] for n in by))
     report = Report(by=list(by), since=since, until=until)
-    rows = [dict(r) for r in session.execute(outer).mappings()]
+    rows = [{k: _plain(v) for k, v in r.items()} for r in session.execute(outer).mappings()]
     if not by:
         report.totals = rows[0]
         return report
@@ -152,6 +173,13 @@ def build(session: Session, *, by: Sequence[str] = (), since: datetime | None = 
     sums = {n: sum(int(r[n]) for r in rows) for n in COUNTS}
     report.totals = derive(session, sums)
     return report
+
+
+def _plain(value: Any) -> Any:
+    """Sums come back as Decimal from PostgreSQL's numeric: whole numbers as int."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def derive(session: Session, counts: Mapping[str, int]) -> dict[str, Any]:
