@@ -200,7 +200,8 @@ def channels_test(app: App, args: argparse.Namespace) -> int:
         from scheduler.models import ChannelHealth
         with app.sessions() as s, s.begin():
             h = s.get(ChannelHealth, args.name)
-            if h is not None:
+            # A working test lifts refused credentials, not a pause for complaints.
+            if h is not None and not h.reason.startswith("paused:"):
                 h.needs_attention = False
                 h.reason = ""
         return 0
