@@ -88,7 +88,7 @@ def test_bad_options_exit_2(project: Project) -> None:
     assert not (project.root / "x.html").exists()
 
 
-def test_complaint_rate_warns_above_a_tenth_of_a_percent_and_pauses_at_three_tenths(
+def test_complaint_guard_warns_past_0_1_and_pauses_at_0_3_percent(
     project: Project,
 ) -> None:
     from scheduler.reporting.reputation import measure
