@@ -22,13 +22,13 @@ CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
-def axe_script(request: pytest.FixtureRequest) -> str:
+def axe_script(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> str:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed")
-    cache = request.config.cache
-    assert cache is not None
-    folder = cache.mkdir("axe-core")
+    cache = request.config.cache  # None with `-p no:cacheprovider`: install afresh
+    folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
     script = folder / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
         done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix",
