@@ -142,3 +142,32 @@ def test_samples_through_imap_map_to_deliveries_and_suppressions(
                              .where(ChannelHealth.channel == "email")).scalar()
     engine.dispose()
     assert project.run("channels", "resume", "nope", now=LATER).code == 2
+
+
+def test_the_daemons_bounce_job_reads_the_mailbox(
+    project: Project, tmp_path: Path, imap: DovecotServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scheduler.app import App
+    from scheduler.bounces import verp
+    from scheduler.daemon import Daemon
+
+    monkeypatch.setenv("HERALD_IMAP_PASSWORD", PASSWORD)
+    with SmtpTestServer() as server:
+        configure(project, server, tmp_path)
+        _settings(project, imap)
+        assert project.run("send-now", "--campaign", "announce", now=NOW).code == 0
+    app = App(project.config, project.db_url)
+    try:
+        with app.sessions() as s:
+            delivery = s.scalars(select(Delivery).where(
+                Delivery.dedup_key == "announce:A1:p1")).one()
+        addr = verp.address("bounces@example.org", app.signing_key, delivery.id)
+        with MailBoxUnencrypted("127.0.0.1", imap.port).login(USER, PASSWORD) as box:
+            box.append(samples.dsn(addr, "ana@example.org", "5.1.1", "550 5.1.1 unknown"),
+                       "INBOX")
+        Daemon(app, http_port=0).fetch_bounces()
+        with app.sessions() as s:
+            assert s.scalars(select(Suppression.email)).all() == ["ana@example.org"]
+    finally:
+        app.close()
+    assert _folder_sizes(imap) == {"INBOX": 0, "Processed": 1, "Unparsed": 0}
