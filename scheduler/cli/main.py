@@ -175,5 +175,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def app_redact(app: App, text: str) -> str:
-    cfg = app.__dict__.get("config")
+    cfg = app.loaded_config()
     return cfg.redact(text) if cfg is not None else text

@@ -58,7 +58,7 @@ def email_channels(config: HeraldConfig) -> list[str]:
 def guard(session: Session, config: HeraldConfig, now: datetime) -> list[str]:
     """Pause the email channels when the rate reached PAUSE; the email channels that
     stand paused for complaints (now or earlier)."""
-    from scheduler.dispatcher import channel_config_hash
+    from scheduler.dispatch import channel_config_hash
 
     rep = measure(session, now)
     if rep.level != "pause":

@@ -13,7 +13,7 @@ from tests.bounces import samples
 from tests.bounces.imap_server import PASSWORD, USER, DovecotServer
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.test_dispatch_smtp import COURSES, NOW, configure
+from tests.dispatch.test_dispatch_smtp import COURSES, NOW, configure
 
 LATER = "2027-01-12T09:00:00Z"
 RESUMED = "2027-01-12T10:00:00Z"

@@ -14,7 +14,7 @@ from scheduler import events
 from scheduler.models import Delivery
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.test_dispatch_smtp import NOW, configure
+from tests.dispatch.test_dispatch_smtp import NOW, configure
 
 AT = datetime(2027, 1, 11, 10, tzinfo=UTC)
 
