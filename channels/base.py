@@ -89,6 +89,9 @@ class Message:
     envelope_from: str | None = None
     """An email's envelope sender (MAIL FROM, the bounces' address: VERP); None: the
     channel's own."""
+    date: datetime | None = None
+    """When the message was made, on the sender's clock (an email's Date header); None:
+    the moment it is composed."""
 
     @property
     def is_email(self) -> bool:
