@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], bool]] = {
     "memory": ("memory_bench.py", [], False),
     "report-sqlite": ("report_bench.py", [], False),
     "report-postgres": ("report_bench.py", ["--postgres"], True),
+    "web": ("web_bench.py", [], False),
     "brochure": ("brochure_bench.py", [], False),
 }
 

@@ -179,7 +179,7 @@ class Daemon:
         from scheduler.bounces.intake import fetch
 
         with self.app.sessions() as s:
-            counts = fetch(s, self.app.config, [self.app.signing_key], self.app.clock())
+            counts = fetch(s, self.app.config, self.app.signing_keys, self.app.clock())
         if counts:
             log.info("bounces: %s", dict(counts))
 

@@ -19,7 +19,7 @@ def fetch(app: App, args: argparse.Namespace) -> int:
     from scheduler.bounces.intake import fetch as fetch_mailbox
 
     with app.sessions() as s:
-        counts = fetch_mailbox(s, app.config, [app.signing_key], app.clock())
+        counts = fetch_mailbox(s, app.config, app.signing_keys, app.clock())
     order = ("bounce_hard", "bounce_soft", "bounce_policy", "complaint", "ignored", "unparsed")
     print("  ".join(f"{k}: {counts.get(k, 0)}" for k in order))
     for key in sorted(k for k in counts if k.startswith("paused:")):

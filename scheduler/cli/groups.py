@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import bounces, brochure, report
+from scheduler.cli import bounces, brochure, report, serve
 
-GROUPS: list[ModuleType] = [brochure, report, bounces]
+GROUPS: list[ModuleType] = [brochure, serve, report, bounces]

@@ -1,7 +1,7 @@
 """the event log: delivery_events tagged for the report (channel, campaign, region, ...)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-06 03:40:00
 
 Existing rows keep their type, time and detail; their tags are filled in from the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
