@@ -77,6 +77,9 @@ class SmtpOptions(ChannelOptions):
     helo: str | None = None
     """The name given in EHLO; default the machine's fully qualified name."""
     verify_tls: bool = True
+    return_path: str | None = None
+    """The bounce mailbox, `bounces@domain`: each email's envelope sender becomes
+    `bounces+{token}@domain` (VERP), the token naming the message (set by the builder)."""
 
     @property
     def resolved_port(self) -> int:
@@ -289,7 +292,8 @@ class SmtpChannel(Channel):
             if flight.email.eight_bit and not self._eight_bit:
                 flight.email = self._compose(message, eight_bit=False,
                                              message_id=flight.email.message_id)
-            flight.steps = begin(session.smtp, self._envelope_sender, recipient,
+            flight.steps = begin(session.smtp, message.envelope_from or self._envelope_sender,
+                                 recipient,
                                  flight.email.data, eight_bit=flight.email.eight_bit)
         except BaseException:
             self._pool.release(session, reuse=False)

@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
 from scheduler.app import App, load_configured
+from scheduler.config.parse import parse_duration
 from scheduler.dispatch import DispatchFilter
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
@@ -172,6 +173,15 @@ class Daemon:
             log.error("source %s rejected: %s", name, "; ".join(exc.errors[:5]))
         except Exception:
             log.exception("source %s: poll failed", name)
+
+    def fetch_bounces(self) -> None:
+        """Read the bounce mailbox once (settings.yaml `bounces:`)."""
+        from scheduler.bounces.intake import fetch
+
+        with self.app.sessions() as s:
+            counts = fetch(s, self.app.config, self.app.signing_keys, self.app.clock())
+        if counts:
+            log.info("bounces: %s", dict(counts))
 
     def plan(self) -> None:
         with self.lock:
@@ -324,6 +334,9 @@ class Daemon:
             ("reap", self.reap, self.timings.reap), ("watch", self.watch, self.timings.watch),
             ("heartbeat", self.heartbeat, self.timings.heartbeat),
         ]
+        bounces = self.app.config.settings.bounces
+        if bounces is not None:
+            jobs.append(("bounces", self.fetch_bounces, parse_duration(bounces.every)))
         for name, fn, every in jobs:
             self.scheduler.add_job(self._job(name, fn, every), "interval", id=name,
                                    seconds=every.total_seconds(), **common)

@@ -8,7 +8,6 @@ report. Nothing is recorded on GET: mail scanners follow links.
 from __future__ import annotations
 
 import csv
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import events
 from scheduler.admin_links import InterestLink, read_interest_token
 from scheduler.errors import InputError
 from scheduler.links import BadToken
@@ -109,15 +109,10 @@ def withdraw_interest(session: Session, target: InterestTarget, now: datetime) -
 
 def _log_event(session: Session, target: InterestTarget, row: Interest, now: datetime, *,
                withdrawn: bool) -> None:
-    """An `interest` event for the performance report, through the event log's writer
-    (`scheduler.events.record`, from branch i20-report; absent before that merge). A new
-    answer replaces the earlier one's count there; a withdrawn one takes it back."""
-    try:
-        events = importlib.import_module("scheduler.events")
-    except ImportError:
-        return
+    """An `interest` event for the performance report, through the event log's writer. A
+    new answer replaces the earlier one's count there; a withdrawn one takes it back."""
     course = target.course
-    tags = {"course": course.id, "centre": course.coe, "region": course.region,
+    tags: dict[str, Any] = {"course": course.id, "centre": course.coe, "region": course.region,
             "language": target.contact.language, "person": f"k{target.contact.id}",
             "amount": 0 if withdrawn else row.participants}
     if withdrawn:

@@ -135,8 +135,19 @@ class MessageBuilder:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             meta=meta,
+            envelope_from=self._envelope_from(delivery),
             date=now,
         )
+
+    def _envelope_from(self, delivery: Delivery) -> str | None:
+        """The VERP envelope sender when the delivery's channel sets a `return_path`."""
+        channel = self.config.channels.get(delivery.channel)
+        return_path = channel.raw.get("return_path") if channel is not None else None
+        if not return_path:
+            return None
+        from scheduler.bounces.verp import address
+
+        return address(str(return_path), self.key, delivery.id)
 
     def digest_courses(
         self, session: Session, delivery: Delivery, participant_id: int, today: date

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -288,15 +289,46 @@ class Delivery(Base):
 
 
 class DeliveryEvent(Base):
-    """What happened to a delivery: sent, failed, bounced, clicked, unsubscribed, ..."""
+    """The event log, append-only: one row per outcome (sent, failed, bounced, clicked, ...).
+
+    Each row is tagged when written with what the report groups by (channel, campaign,
+    region, centre, course, language), so the report reads this table alone. `unit` is
+    what the row adds to its metric: 1, or 0 for a repeat that must not count twice (a
+    second click of one delivery, a bot's click), or -1 (an interest answer withdrawn);
+    `messages` is 1 on the first `sent` row of an email message (a bundle is one email).
+    """
 
     __tablename__ = "delivery_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer, index=True)
     type: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime]
     detail: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(100), default="")
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    centre: Mapped[str] = mapped_column(String(300), default="")
+    course: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+    person: Mapped[str] = mapped_column(String(40), default="")
+    """Who: `p{participant_id}` (or another writer's key); unsubscribes count people."""
+    medium: Mapped[str] = mapped_column(String(10), default="")  # email | social
+    message: Mapped[str | None] = mapped_column(String(300))
+    """The message's id (an email's Message-ID, a post's id): a bundle's rows share it."""
+    category: Mapped[str] = mapped_column(String(30), default="")
+    """A bounce's class (hard, soft, policy) or a complaint's feedback type."""
+    bot: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[int] = mapped_column(SmallInteger, default=1)
+    messages: Mapped[int] = mapped_column(SmallInteger, default=0)
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    """An interest answer's participants (as a change from the previous answer)."""
+
+    __table_args__ = (
+        Index("ix_delivery_events_at", "at"),
+        Index("ix_delivery_events_person", "person", "type", "at"),
+        Index("ix_delivery_events_message", "message"),
+    )
 
 
 class ChannelHealth(Base):

@@ -24,6 +24,7 @@ from scheduler.models import (
     ParticipantInterest,
     ParticipantStatus,
 )
+from scheduler.reporting.reputation import measure
 
 if TYPE_CHECKING:
     from scheduler.app import App
@@ -217,6 +218,7 @@ def status(app: App, now: datetime) -> dict[str, Any]:
                            .limit(RECENT_EVENTS)).all()
         beats = list(s.scalars(select(DaemonHeartbeat)
                                .order_by(DaemonHeartbeat.owner, DaemonHeartbeat.job)))
+        reputation = measure(s, now).warning()
     by_channel: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, state, n in depth:
         by_channel[channel][state] = n
@@ -235,6 +237,7 @@ def status(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": _daemons(beats, now),
+        "warnings": [reputation] if reputation else [],
     }
 
 

@@ -638,7 +638,7 @@ def test_settings_errors(cfg: Path) -> None:
         f"{at}:{line(text, 'sender')}: sender.email: invalid email address 'not-an-address'",
         f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, "
         "previous_signing_keys, timezone, "
-        "sender, http)",
+        "sender, http, bounces)",
     ]
     assert not any("hunter2" in e or "literally-in-the-file" in e for e in found)
 
@@ -889,3 +889,21 @@ def test_every_problem_in_every_file_is_reported_at_once(cfg: Path) -> None:
         "campaigns.weekly.template",
         "sources.catalogue.every",
     ]
+
+
+def test_bounces_settings(cfg: Path) -> None:
+    base = "base_url: http://localhost:8080\nsender: {name: A, email: a@example.org}\n"
+    write(cfg, "settings.yaml", base + "bounces:\n  host: imap.example.org\n"
+          "  username: b@example.org\n  password: hunter2\n  every: 0s\n")
+    at = f"{cfg}/settings.yaml"
+    assert errors(cfg) == [
+        f"{at}:6: bounces.password: secrets must come from ${{ENV}} references",
+        f"{at}:7: bounces.every: must be longer than 0s",
+    ]
+    write(cfg, "settings.yaml", base + "bounces:\n  host: imap.example.org\n"
+          "  username: b@example.org\n  password: ${IMAP_PW}\n  security: none\n")
+    config = load_config(cfg, {"IMAP_PW": "s3cret-imap"})
+    bounces = config.settings.bounces
+    assert bounces is not None and bounces.resolved_port == 143
+    assert bounces.processed_folder == "Processed" and bounces.every == "10m"
+    assert "s3cret-imap" not in config.redact("login s3cret-imap failed")

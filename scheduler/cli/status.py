@@ -36,6 +36,8 @@ def status(app: App, args: argparse.Namespace) -> int:
         dump_json(doc)
         return checked(problems)
     now = doc["now"]
+    for warning in doc["warnings"]:
+        print(f"WARNING: {warning}")
     print("Queue (deliveries by channel and state):")
     print_table([{"channel": ch, **st} for ch, st in doc["queue"].items()],
                 ["channel", *doc["totals"].keys()])

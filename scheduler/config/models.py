@@ -85,6 +85,34 @@ class HttpSettings(_Model):
     port: int = Field(default=9464, ge=0, le=65535)
 
 
+class BouncesSettings(_Model):
+    """settings.yaml `bounces:`: the IMAP mailbox that receives bounces and complaints."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default by `security`: 143 (none, starttls), 993 (ssl)."""
+    security: Literal["none", "starttls", "ssl"] = "ssl"
+    username: str
+    password: SecretStr
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    unparsed_folder: str = "Unparsed"
+    every: str = "10m"
+
+    @validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        from scheduler.config.parse import parse_duration
+
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
 class Settings(_Model):
     """settings.yaml."""
 
@@ -97,6 +125,7 @@ class Settings(_Model):
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()
+    bounces: BouncesSettings | None = None
 
     @validator("database_url")
     @classmethod
