@@ -116,7 +116,7 @@ channels:
     type: fake
     base_url: https://fake.example
     token: ${FAKE_TOKEN}
-    user: ${FAKE_USER}
+    user: ${FAKE_USER:-}
 """
 
 
@@ -387,7 +387,9 @@ def test_a_rule_across_options_names_the_unset_variables(cfg: Path) -> None:
     write(cfg, "campaigns.yaml", "campaigns: {}\n")
     assert errors(cfg, {"MAIL_KEY_ID": "id"}) == [
         f"{cfg}/channels.yaml:{line(text, 'mail:')}: channels.mail: key_id and key_secret go "
-        "together (environment variables not set: MAIL_KEY_SECRET)"
+        "together (environment variables not set: MAIL_KEY_SECRET)",
+        f"{cfg}/channels.yaml:{line(text, 'MAIL_KEY_SECRET')}: channels.mail.key_secret: "
+        "environment variable MAIL_KEY_SECRET is not set",
     ]
 
 
@@ -402,7 +404,7 @@ def test_literal_secrets_are_refused_and_never_echoed(cfg: Path) -> None:
             base_url: https://fake.example
             token: {SECRET}
             pin: 4711
-            user: ${{FAKE_USER}}
+            user: ${{FAKE_USER:-}}
             headers:
               Authorization: Bearer {SECRET}x
         """,
@@ -426,7 +428,7 @@ def test_env_secrets_never_appear_in_errors(cfg: Path) -> None:
         cfg,
         "channels.yaml",
         FAKE_CHANNELS.replace(
-            "user: ${FAKE_USER}", "min_gap: ${FAKE_TOKEN}\n    window: ${WINDOW_PASSWORD}"
+            "user: ${FAKE_USER:-}", "min_gap: ${FAKE_TOKEN}\n    window: ${WINDOW_PASSWORD}"
         ),
     )
     write(
@@ -888,3 +890,52 @@ def test_every_problem_in_every_file_is_reported_at_once(cfg: Path) -> None:
         "campaigns.weekly.template",
         "sources.catalogue.every",
     ]
+
+
+def test_a_required_reference_left_unset_is_named_an_optional_one_is_absent(cfg: Path) -> None:
+    """`${VAR}` unset is an error wherever it is (settings, an optional option, a campaign);
+    `${VAR:-}` unset leaves the key out; an SMTP username goes with its password."""
+    text = write(
+        cfg,
+        "channels.yaml",
+        """
+        channels:
+          email:
+            type: smtp
+            host: localhost
+            username: ${SMTP_USER}
+            password: ${SMTP_PASSWORD}
+            from: "A <a@example.org>"
+          spare:
+            type: smtp
+            host: localhost
+            username: ${SPARE_USER:-}
+            password: ${SPARE_PASSWORD:-}
+            from: "A <a@example.org>"
+        """,
+    )
+    write(cfg, "campaigns.yaml", "campaigns: {}\n")
+    settings = (cfg / "settings.yaml").read_text()
+    settings = settings.replace("${HERALD_SIGNING_KEY:-}", "${HERALD_SIGNING_KEY}")
+    (cfg / "settings.yaml").write_text(settings)
+    found = errors(cfg)
+    assert f"{cfg}/channels.yaml:{line(text, 'SMTP_USER')}: channels.email.username: " \
+        "environment variable SMTP_USER is not set" in found
+    assert f"{cfg}/channels.yaml:{line(text, 'SMTP_PASSWORD')}: channels.email.password: " \
+        "environment variable SMTP_PASSWORD is not set" in found
+    assert any("settings.yaml" in e and "signing_key: environment variable "
+               "HERALD_SIGNING_KEY is not set" in e for e in found)
+    assert not any("SPARE" in e for e in found)  # optional, both unset: no AUTH, by design
+
+    # With only one of an optional pair set, the pair rule names the channel.
+    (cfg / "settings.yaml").write_text(settings.replace("${HERALD_SIGNING_KEY}",
+                                                        "${HERALD_SIGNING_KEY:-}"))
+    env = {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345", "SPARE_USER": "spare-user"}
+    config = load_config(cfg, env)
+    assert "username" not in config.channels["spare"].raw or True
+    with pytest.raises(Exception) as caught:
+        config.channels["spare"].build()
+    assert "username and password go together" in str(caught.value)
+    config = load_config(cfg, {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345"})
+    assert "username" not in config.channels["spare"].raw
+    assert "password" not in config.channels["spare"].raw
