@@ -267,6 +267,10 @@ def send_now(app: App, args: argparse.Namespace) -> int:
         print("already due in the outbox:")
         _print_table(due, ["campaign", "channel", "state", "count"])
         return 0
+    from scheduler.send_now_checks import durability_refused, trouble_exit
+
+    if (refused := durability_refused(app, args, planner, now)) is not None:
+        return refused
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
     if recovered.get("unknown") and not args.json:
@@ -280,11 +284,11 @@ def send_now(app: App, args: argparse.Namespace) -> int:
         if recovered.get("unknown"):
             doc["recovered_unknown"] = recovered["unknown"]
         _json(doc)
-        return 0
+        return trouble_exit(app, outcome, args.channel)
     print(f"planned {report.total} new deliveries")
     print(f"dispatched {sum(outcome.values())}:")
     _print_table(rows, ["channel", "state", "count"])
-    return 0
+    return trouble_exit(app, outcome, args.channel)
 
 
 def run_daemon(app: App, args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ from sqlalchemy import delete
 
 from scheduler.app import App
 from scheduler.dispatcher import DispatchFilter
+from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.metrics import Metrics
@@ -102,6 +103,7 @@ class Daemon:
         self.http_host = http.host
         self.http_port = http.port if http_port is None else http_port
         self.http: HealthServer | None = None
+        self.gate = DispatchGate(app.engine, app.config.settings.accept_non_durable_commits)
 
     def _new_dispatcher(self) -> Dispatcher:
         import scheduler.dispatcher
@@ -166,6 +168,8 @@ class Daemon:
         """Start a drain on each usable channel whose previous drain has finished."""
         with self.lock:
             dispatcher = self.dispatcher
+        if self.gate.refresh(time.time()):
+            return  # commits not durable: plan, but do not dispatch (/healthz says why)
         for name in dispatcher.usable_channels(DispatchFilter()):
             with self.draining_lock:
                 running = self.draining.get(name)
@@ -227,8 +231,9 @@ class Daemon:
             "scheduler": {"ok": running},
             "jobs": {"ok": jobs_ok, "jobs": jobs},
             "database": {"ok": db_ok, "detail": db_detail},
+            "durability": self.gate.health(),
         }
-        return running and jobs_ok and db_ok, checks
+        return running and jobs_ok and db_ok and bool(checks["durability"]["ok"]), checks
 
     def watch(self) -> None:
         fp = config_fingerprint(self.app.config_dir)
@@ -262,6 +267,7 @@ class Daemon:
             self.app._channels = channels
             self.dispatcher = self._new_dispatcher()
             self.planner = self.app.planner()
+            self.gate = DispatchGate(self.app.engine, cfg.settings.accept_non_durable_commits)
         # Drains begun before the swap still send through the old channels: let them finish
         # (they stop claiming at once) before closing them.
         self.wait_for_drains(timeout=120)

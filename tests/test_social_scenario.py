@@ -196,7 +196,9 @@ def test_401_keeps_posts_pending_and_flags_the_channel(social: Project) -> None:
         first = "2027-01-11T09:30:00Z"
         assert social.run("send-now", now=first).code == 0
         second = social.run("send-now", now="2027-01-11T15:00:00Z")
-        assert second.code == 0
+        # DESIGN.md: a channel that needs attention after send-now is exit 3, named on stderr.
+        assert second.code == 3
+        assert "channel mastodon needs attention: HTTP 401" in second.err
         mastodon_calls = [c for c in rsps.calls if "mastodon" in c.request.url]
     assert len(mastodon_calls) == 1  # flagged after the first refusal: no hammering
     r = social.run("channels", "list", "--json")

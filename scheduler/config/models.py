@@ -91,6 +91,8 @@ class Settings(_Model):
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()
+    accept_non_durable_commits: bool = False
+    """Dispatch even on a database whose commits are not durable (see scheduler/durability.py)."""
 
     @validator("database_url")
     @classmethod
