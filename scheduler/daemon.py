@@ -161,6 +161,7 @@ class Daemon:
         with self.lock:
             planner = self.planner
         report = planner.plan(self.app.clock())
+        self.metrics.plan_skipped_courses.set(len(report.failed))
         if report.total:
             log.info("planned %d deliveries", report.total)
 

@@ -102,6 +102,8 @@ class PlanReport:
 
     planned: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(campaign, channel) → new deliveries."""
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(campaign, course id) → why that course could not be planned (it was skipped)."""
 
     @property
     def total(self) -> int:
@@ -183,10 +185,25 @@ class Planner:
         ch = self.config.channels.get(name)
         return ch is not None and ch.enabled
 
+    def check_courses(self, now: datetime) -> dict[tuple[str, str], str]:
+        """(campaign, course id) → why planning skips that course now; writes nothing."""
+        report = PlanReport()
+        with self.sessions() as session:
+            for campaign in self.config.campaigns.values():
+                if campaign.enabled and campaign.kind in ("course_email", "course_post"):
+                    self._due_courses(session, campaign, now, PlanFilter(), report, quiet=True)
+        return report.failed
+
     def _due_courses(
-        self, session: Session, campaign: CampaignConfig, now: datetime, only: PlanFilter
+        self, session: Session, campaign: CampaignConfig, now: datetime, only: PlanFilter,
+        report: PlanReport, *, quiet: bool = False,
     ) -> list[tuple[Course, datetime]]:
-        """Open courses whose message for `campaign` is due at `now`, with its due time."""
+        """Open courses whose message for `campaign` is due at `now`, with its due time.
+
+        A course whose due time cannot be worked out (dates beyond what the calendar
+        arithmetic handles, data written before the import checks) is reported in
+        `report.failed` and the log, and skipped: every other course still plans.
+        """
         today = today_in(now, self.tz)
         q = select(Course).where(
             Course.status == "open",
@@ -195,21 +212,35 @@ class Planner:
         if only.course:
             q = q.where(Course.id == only.course)
         due: list[tuple[Course, datetime]] = []
-        timing = campaign.timing
         for course in session.scalars(q.order_by(Course.start_date, Course.id)):
-            if timing.kind == "on_publish":
-                deadline_end = date_moment(course.registration_deadline, self.tz) + timedelta(
-                    days=1
-                )
-                if campaign.min_lead and deadline_end - now < campaign.min_lead:
-                    continue
-                due.append((course, min(course.first_seen_at, now)))
-            elif timing.kind == "before":
-                assert timing.field and timing.offset is not None
-                moment, end = before_window(getattr(course, timing.field), timing.offset, self.tz)
-                if moment <= now < end:
-                    due.append((course, min(max(moment, course.first_seen_at), now)))
+            try:
+                when = self._due_time(campaign, course, now)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                report.failed[(campaign.name, course.id)] = reason
+                if not quiet:
+                    log.error("campaign %s: course %s skipped, it cannot be planned (%s)",
+                              campaign.name, course.id, reason)
+                continue
+            if when is not None:
+                due.append((course, when))
         return due
+
+    def _due_time(self, campaign: CampaignConfig, course: Course, now: datetime
+                  ) -> datetime | None:
+        """When `campaign`'s message for `course` is due, or None when it is not due now."""
+        timing = campaign.timing
+        if timing.kind == "on_publish":
+            deadline_end = date_moment(course.registration_deadline, self.tz) + timedelta(days=1)
+            if campaign.min_lead and deadline_end - now < campaign.min_lead:
+                return None
+            return min(course.first_seen_at, now)
+        if timing.kind == "before":
+            assert timing.field and timing.offset is not None
+            moment, end = before_window(getattr(course, timing.field), timing.offset, self.tz)
+            if moment <= now < end:
+                return min(max(moment, course.first_seen_at), now)
+        return None
 
     def _mark(self, session: Session, campaign: str, scope: str) -> datetime | None:
         return session.scalar(
@@ -308,7 +339,7 @@ class Planner:
         today = today_in(now, self.tz)
         new: list[tuple[Course, datetime]] = []
         locked = False
-        for course, due_at in self._due_courses(session, campaign, now, only):
+        for course, due_at in self._due_courses(session, campaign, now, only, report):
             mark = self._mark(session, campaign.name, course.id)
             if unguarded and mark is None:
                 if not locked:
@@ -434,7 +465,7 @@ class Planner:
         only: PlanFilter,
         report: PlanReport,
     ) -> None:
-        for course, due_at in self._due_courses(session, campaign, now, only):
+        for course, due_at in self._due_courses(session, campaign, now, only, report):
             key = f"{campaign.name}:{course.id}:{channel}"
             if session.scalar(select(Delivery.id).where(Delivery.dedup_key == key)):
                 continue

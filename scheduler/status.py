@@ -61,6 +61,10 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": list(daemons.values()),
+        "unplannable_courses": [
+            {"campaign": campaign, "course": course, "reason": reason}
+            for (campaign, course), reason in sorted(app.planner().check_courses(now).items())
+        ],
     }
 
 
@@ -87,6 +91,9 @@ def status(app: App, args: argparse.Namespace) -> int:
           f"{doc['unknown']}")
     print("\nChannels needing attention:")
     _print_table(doc["channels_needing_attention"], ["channel", "since", "reason"])
+    if doc["unplannable_courses"]:
+        print("\nCourses skipped by planning (fix or cancel them):")
+        _print_table(doc["unplannable_courses"], ["campaign", "course", "reason"])
     print("\nDaemons:")
     rows = []
     for d in doc["daemons"]:
