@@ -3,12 +3,10 @@ approve (each named channel gives it its next free slot), reject (never posted).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -29,11 +27,9 @@ def read_submission(path: Path) -> dict[str, Any]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([f"{name}: cannot read: {exc}"]) from exc
-    try:
-        doc = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError([f"{name}: not valid {path.suffix.lstrip('.') or 'YAML'}: "
-                          f"{str(exc).splitlines()[0]}"]) from exc
+    from scheduler.ingest.safe_parse import loads_json, loads_yaml
+
+    doc = loads_json(raw, name) if path.suffix.lower() == ".json" else loads_yaml(raw, name)
     if not isinstance(doc, dict):
         raise InputError([f"{name}: expected a mapping with text, channels, ..."])
     return doc

@@ -131,6 +131,12 @@ def load_yaml(path: Path, display: str, problems: Problems, *, required: bool) -
     except yaml.YAMLError as exc:
         problems.add(doc, (), f"YAML syntax: {type(exc).__name__}")
         doc.ok, doc.data = False, None
+    except RecursionError:
+        problems.add(doc, (), "YAML: nested too deeply")
+        doc.ok, doc.data = False, None
+    except ValueError as exc:  # e.g. an integer beyond Python's conversion limit
+        problems.add(doc, (), f"YAML: {str(exc).splitlines()[0]}")
+        doc.ok, doc.data = False, None
     finally:
         loader.dispose()
     return doc
