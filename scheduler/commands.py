@@ -43,7 +43,8 @@ def courses_import(app: App, args: argparse.Namespace) -> int:
     from scheduler.ingest.source import read_source
     from scheduler.ingest.store import import_courses
 
-    _fmt, records = read_source(args.source, fmt=args.format)
+    _fmt, records = read_source(args.source, fmt=args.format,
+                                timeout=getattr(args, "timeout", 60.0))
     with app.sessions() as s, s.begin():
         summary = import_courses(s, records, now=app.clock())
     for label in ("added", "updated", "unchanged", "cancelled"):

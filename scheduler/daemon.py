@@ -37,6 +37,7 @@ from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.metrics import Metrics
 from scheduler.models import DaemonHeartbeat
+from scheduler.shutdown import STOP_GRACE, exit_if_stuck
 
 if TYPE_CHECKING:
     from scheduler.dispatcher import Dispatcher
@@ -103,6 +104,7 @@ class Daemon:
         self.http_host = http.host
         self.http_port = http.port if http_port is None else http_port
         self.http: HealthServer | None = None
+        self.exit_when_stuck = True  # in-process tests turn it off
         self.gate = DispatchGate(app.engine, app.config.settings.accept_non_durable_commits)
 
     def _new_dispatcher(self) -> Dispatcher:
@@ -147,7 +149,8 @@ class Daemon:
         if src is None:
             return
         try:
-            _fmt, records = read_source(src.location, fmt=src.format)
+            _fmt, records = read_source(src.location, fmt=src.format,
+                                        timeout=src.timeout.total_seconds())
             with self.app.sessions() as s, s.begin():
                 summary = import_courses(s, records, now=self.app.clock())
             log.info("source %s: %d added, %d updated, %d cancelled", name,
@@ -324,15 +327,26 @@ class Daemon:
         self.start_http()
         self.scheduler.start()
         self.stop_event.wait()
-        self.scheduler.shutdown(wait=True)
-        self.wait_for_drains(timeout=60)  # sends under way finish
-        self.workers.shutdown(wait=True)
+        deadline = time.monotonic() + STOP_GRACE
+        self.scheduler.shutdown(wait=False)  # a job stuck in I/O is not waited for
+        self.wait_for_drains(timeout=max(deadline - time.monotonic() - 1, 0))  # sends finish
+        self.workers.shutdown(wait=False, cancel_futures=True)
         self.dispatcher.release_all()
         self.forget_heartbeat()
         if self.http is not None:
             self.http.stop()
         log.warning("herald run: stopped")
+        if self.exit_when_stuck:
+            exit_if_stuck(self.still_running())  # within STOP_GRACE, whatever a job does
         return 0
+
+    def still_running(self) -> list[str]:
+        """Jobs and channel drains still under way (by name)."""
+        with self.ticks.lock:
+            jobs = list(self.ticks.running)
+        with self.draining_lock:
+            drains = [f"drain:{n}" for n, f in self.draining.items() if not f.done()]
+        return jobs + drains
 
     def start_http(self) -> None:
         if not self.http_port:

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
     ci.add_argument("source")
     ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
+    ci.add_argument("--timeout", type=float, default=60.0,
+                    help="abandon a URL whose whole download takes longer (seconds; default 60)")
     ci.set_defaults(func=commands.courses_import)
     cl = courses.add_parser("list", help="list courses")
     cl.add_argument("--json", action="store_true")

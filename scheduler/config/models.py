@@ -177,6 +177,8 @@ class SourceConfig(_Model):
     """An absolute path (given relative to the config dir) or an http(s) URL."""
     every: timedelta = timedelta(hours=1)
     format: Literal["csv", "json", "ical"] | None = None
+    timeout: timedelta = timedelta(seconds=60)
+    """A URL is abandoned when its whole download takes longer (a number is seconds)."""
 
     @validator("location")
     @classmethod
@@ -194,9 +196,12 @@ class SourceConfig(_Model):
             raise ValueError(f"file not found: {path}")
         return str(path)
 
-    @validator("every", mode="before")
+    @validator("every", "timeout", mode="before")
     @classmethod
-    def _every(cls, value: Any) -> Any:
+    def _every(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "timeout" and isinstance(value, int | float) \
+                and not isinstance(value, bool):
+            value = f"{int(value)}s" if value == int(value) else timedelta(seconds=value)
         every = _duration(value)
         if every is not None and every <= timedelta(0):
             raise ValueError("must be longer than 0s")
