@@ -14,6 +14,7 @@ Every result leaves `send` scrubbed: the channel's secret values never appear in
 from __future__ import annotations
 
 import logging
+import ssl
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ class HttpOptions(ChannelOptions):
     base_url: str
     """Where the network's API lives; a proxy or a test server can stand in."""
     timeout: float = Field(20.0, gt=0, le=600)
+    ca_file: str | None = None
+    """A PEM file of CA certificates to verify the API (or a TLS-intercepting proxy) with,
+    instead of the system's. A certificate that fails verification halts the channel."""
 
     @field_validator("base_url")
     @classmethod
@@ -270,6 +274,7 @@ class HttpChannel(Channel):
                 data=call.data,
                 auth=call.auth,
                 timeout=self.options.timeout,
+                verify=self.options.ca_file or None,  # a path wins over REQUESTS_CA_BUNDLE
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
@@ -286,7 +291,12 @@ class HttpChannel(Channel):
     def _transport_status(exc: requests.RequestException, call: PreparedCall) -> DeliveryStatus:
         """TRANSIENT when the request surely never reached the server, or repeating it is safe;
         UNKNOWN when a non-idempotent request may have been received; AUTH for a bad URL."""
-        if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+        if isinstance(exc, requests.exceptions.SSLError):
+            # A certificate that fails verification is a configuration fault (the channel
+            # halts and needs attention); another TLS failure may pass.
+            return DeliveryStatus.AUTH if _in_chain(exc, ssl.SSLCertVerificationError) \
+                else DeliveryStatus.TRANSIENT
+        if isinstance(exc, requests.ConnectTimeout):
             return DeliveryStatus.TRANSIENT
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
             # A malformed endpoint (a token with odd characters): the channel needs attention.
@@ -394,6 +404,23 @@ class HttpChannel(Channel):
     def close(self) -> None:
         self.session.close()
         _redactor.channels.discard(self)
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `exc`, its causes, contexts, reasons or arguments include a `kind`."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return True
+        if isinstance(item, BaseException):
+            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+            stack.extend(a for a in item.args if isinstance(a, BaseException))
+    return False
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -4,7 +4,8 @@ Reply codes become delivery statuses (RFC 5321 basic codes refined by RFC 3463 e
 
 ==========================================  ===================
 4xx (421 included), x.2.2 mailbox full      TRANSIENT
-any failure to connect, greet or start TLS  TRANSIENT
+a certificate that fails verification      AUTH (a configuration fault: halt)
+any other failure to connect, greet or TLS  TRANSIENT
 connection lost before the end of the data  TRANSIENT
 connection lost after the end of the data   UNKNOWN
 530, 534, 535 and 5xx during AUTH           AUTH
@@ -16,6 +17,7 @@ other 5xx (552, 554, 5.7.x policy, ...)     PERMANENT
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -76,6 +78,20 @@ class SmtpOptions(ChannelOptions):
     helo: str | None = None
     """The name given in EHLO; default the machine's fully qualified name."""
     verify_tls: bool = True
+    """Verify the server's certificate (and name); false only for a lab server."""
+    ca_file: str | None = None
+    """A PEM file of private CA certificates trusted besides the system's."""
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ssl.create_default_context().load_verify_locations(cafile=value)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(f"cannot load CA certificates from {value!r}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
+        return value
 
     @property
     def resolved_port(self) -> int:
@@ -145,6 +161,7 @@ class SmtpChannel(Channel):
             password=options.password.get_secret_value() if options.password else None,
             local_hostname=options.helo,
             verify_tls=options.verify_tls,
+            ca_file=options.ca_file,
         )
         self._pool = SessionPool(lambda: open_session(settings), options.connections)
         self._pacer = Pacer.from_rate(options.rate)
@@ -355,6 +372,10 @@ class SmtpChannel(Channel):
 def classify(failure: SmtpFailure) -> DeliveryStatus:
     """The delivery status of an SMTP failure (see the module's table)."""
     code, stage = failure.code, failure.stage
+    if failure.config_fault:
+        # A certificate that fails verification: only the configuration can fix it. The
+        # channel halts and needs attention, as with refused credentials.
+        return DeliveryStatus.AUTH
     if stage in ("connect", "tls"):
         # Refused or lost connection, a 421/554 greeting, a failed TLS handshake: nothing of
         # the message was sent, and the server may well take it later.
