@@ -94,9 +94,11 @@ class PreparedCall:
 class CallFailed(Exception):
     """Internal: a call ended without a usable response; carries the result to return."""
 
-    def __init__(self, result: DeliveryResult) -> None:
+    def __init__(self, result: DeliveryResult, *, maybe_sent: bool = False) -> None:
         super().__init__(result.error)
         self.result = result
+        self.maybe_sent = maybe_sent
+        """The request may have reached the network (the answer was lost)."""
 
 
 def utc_now() -> datetime:
@@ -200,6 +202,10 @@ class HttpChannel(Channel):
     options: HttpOptions
     text_rules: ClassVar[TextRules | None] = None
     """How the network counts a post; `text_rules_for()` may refine it per instance."""
+    idempotency_memory: ClassVar[timedelta | None] = None
+    """How long the network remembers a call's idempotency key (None: it has no keys)."""
+    lost_reply_pauses: ClassVar[tuple[float, ...]] = (1.0, 5.0)
+    """Seconds between repeats of a keyed call whose answer was lost (channels.idempotency)."""
 
     def __init__(self, name: str, options: ChannelOptions) -> None:
         if not isinstance(options, self.Options):
@@ -223,9 +229,9 @@ class HttpChannel(Channel):
         """Send one message; every failure becomes a result, scrubbed of secrets."""
         try:
             self.prepare()
-            response = self._perform(self.build_request(message))
+            response = perform_keyed(self, self.build_request(message))
             if self.reauthenticate(response):
-                response = self._perform(self.build_request(message))
+                response = perform_keyed(self, self.build_request(message))
             result = self._parse(response, message)
         except CallFailed as failed:
             result = failed.result
@@ -283,7 +289,8 @@ class HttpChannel(Channel):
             log.warning(
                 "%s: %s %s failed (%s): %s", self.name, call.method, url, status.value, error
             )
-            raise CallFailed(DeliveryResult(status, error=error)) from None
+            raise CallFailed(DeliveryResult(status, error=error),
+                             maybe_sent=_maybe_sent(exc)) from None
         log.info("%s: %s %s -> %s", self.name, call.method, url, response.status_code)
         return response
 
@@ -301,10 +308,7 @@ class HttpChannel(Channel):
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
             # A malformed endpoint (a token with odd characters): the channel needs attention.
             return DeliveryStatus.AUTH
-        maybe_sent = isinstance(
-            exc, (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
-        ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
-        if maybe_sent and not call.idempotent:
+        if _maybe_sent(exc) and not call.idempotent:
             return DeliveryStatus.UNKNOWN
         return DeliveryStatus.TRANSIENT
 
@@ -406,6 +410,15 @@ class HttpChannel(Channel):
         _redactor.channels.discard(self)
 
 
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached the server before `exc` (its answer lost)."""
+    if isinstance(exc, (requests.exceptions.SSLError, requests.ConnectTimeout)):
+        return False
+    return isinstance(
+        exc, (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
+    ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
+
+
 def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
     """Whether `exc`, its causes, contexts, reasons or arguments include a `kind`."""
     seen: set[int] = set()
@@ -460,3 +473,6 @@ def _find_message(body: Any) -> str | None:
             if messages:
                 return "; ".join(messages)
     return None
+
+
+from channels.idempotency import perform_keyed  # noqa: E402  (uses HttpChannel)
