@@ -336,12 +336,13 @@ def _transition(app: App, delivery_id: int, allowed: tuple[str, ...], to: str, e
         if d.state not in allowed:
             raise InputError([f"deliveries: delivery {delivery_id} is '{d.state}'; only "
                               f"{' or '.join(allowed)} ones can be {event}"])
+        before = d.state  # the UPDATE below refreshes `d`: print the real transition
         s.execute(update(Delivery).where(Delivery.id == delivery_id).values(
             state=to, due_at=now if to == "pending" else d.due_at, lease_owner=None,
             lease_expires_at=None, updated_at=now,
             attempts=0 if to == "pending" else d.attempts))
         s.add(DeliveryEvent(delivery_id=delivery_id, type=event, at=now, detail="operator"))
-    print(f"delivery {delivery_id}: {d.state} → {to}")
+    print(f"delivery {delivery_id}: {before} → {to}")
     return 0
 
 

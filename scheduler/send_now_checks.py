@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from datetime import datetime
 
 from scheduler.app import App
 from scheduler.durability import dispatch_refusal
+from scheduler.logs import print_error
 from scheduler.planner import PlanFilter, Planner
 from scheduler.trouble import EXIT_TROUBLE, send_trouble
 
@@ -25,7 +25,7 @@ def durability_refused(app: App, args: argparse.Namespace, planner: Planner, now
         print(json.dumps({"planned": report.total, "dispatched": [], "refused": reason}))
     else:
         print(f"planned {report.total} new deliveries; nothing dispatched")
-    print(f"error: {reason}", file=sys.stderr)
+    print_error(reason)
     return EXIT_TROUBLE
 
 
@@ -33,5 +33,5 @@ def trouble_exit(app: App, outcome: Counter[tuple[str, str]], channel: str | Non
     """0, or 3 after naming on stderr each channel left in trouble."""
     reasons = send_trouble(app, outcome, channel)
     for reason in reasons:
-        print(f"error: {reason}", file=sys.stderr)
+        print_error(reason)
     return EXIT_TROUBLE if reasons else 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -14,6 +16,7 @@ from scheduler import commands, status
 from scheduler.app import App
 from scheduler.cli import groups
 from scheduler.errors import InputError
+from scheduler.logs import print_error, set_error_format, wants_json
 
 log = logging.getLogger("herald")
 
@@ -150,8 +153,10 @@ def configure_logging(verbose: bool, fmt: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    json_errors = wants_json(sys.argv[1:] if argv is None else argv)
+    set_error_format("json" if json_errors else "text")
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(parser, argv, json_errors)
     except SystemExit as exc:  # argparse: usage errors are bad input
         return int(exc.code or 0) if exc.code in (0, None) else 2
     configure_logging(args.verbose, args.log_format)
@@ -160,16 +165,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(app, args) or 0)
     except InputError as exc:
         for line in exc.errors:
-            print(f"error: {app_redact(app, line)}", file=sys.stderr)
+            print_error(app_redact(app, line))
         return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         log.debug("failure", exc_info=True)
-        print(f"error: {app_redact(app, f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        print_error(app_redact(app, f"{type(exc).__name__}: {exc}"))
         return 1
     finally:
         app.close()
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+               json_errors: bool) -> argparse.Namespace:
+    """`parser.parse_args`; with JSON errors, argparse's usage message becomes one JSON line."""
+    if not json_errors:
+        return parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return parser.parse_args(argv)
+    except SystemExit:
+        lines = [ln for ln in captured.getvalue().splitlines() if ln.strip()]
+        if lines:
+            print_error(lines[-1].split("error: ", 1)[-1])
+        raise
 
 
 def app_redact(app: App, text: str) -> str:

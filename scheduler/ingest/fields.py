@@ -15,6 +15,8 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
+from channels.untrusted import strip_bidi
+
 # Limits on imported text (DESIGN.md "Input formats"): longer is a bad row, checked at import
 # so that nothing downstream (an email header, a post) meets a value it cannot carry.
 TITLE_MAX = 300
@@ -73,6 +75,7 @@ def text(value: object, *, required: bool = False, max_len: int | None = None,
         raise FieldError(f"expected text, got {show(value)}")
     if _CONTROL.search(value):
         raise FieldError("contains a control character")
+    value = strip_bidi(value)  # an override or isolate character only ever misleads
     value = " ".join(value.split()) if single_line else value.strip()
     if required and not value:
         raise FieldError("is empty")
