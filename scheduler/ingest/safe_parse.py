@@ -36,7 +36,7 @@ def raw_decode(text: str, index: int, name: str, line: int) -> tuple[Any, int]:
     except RecursionError:
         raise InputError([f"{name}:{line}: invalid JSON: nested too deeply"]) from None
     except ValueError as exc:  # belt and braces: any other conversion limit
-        raise InputError([f"{name}:{line}: invalid JSON: {exc}"]) from None
+        raise InputError([f"{name}:{line}: invalid JSON: {value_error_text(exc)}"]) from None
 
 
 def loads_json(text: str, name: str) -> Any:
@@ -62,7 +62,15 @@ def loads_yaml(text: str, name: str) -> Any:
     except RecursionError:
         raise InputError([f"{name}: invalid YAML: nested too deeply"]) from None
     except ValueError as exc:  # e.g. an integer beyond Python's conversion limit
-        raise InputError([f"{name}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
+        raise InputError([f"{name}: invalid YAML: {value_error_text(exc)}"]) from None
+
+
+def value_error_text(exc: ValueError) -> str:
+    """A parser's ValueError in an operator's words."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:
+        return "a number with too many digits"
+    return text
 
 
 def _skip(text: str, i: int) -> int:

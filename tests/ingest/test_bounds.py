@@ -132,3 +132,15 @@ def test_post_submission_files_fail_with_exit_2(project: Project, tmp_path: Path
     code, err = run_import(project, name, text, "posts", "submit")
     assert code == 2, err
     assert err.startswith(f"error: {name}")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("campaigns: " + "[" * 100_000, "YAML: nested too deeply"),
+    ("campaigns:\n  a:\n    min_lead: " + "9" * 5000 + "\n", "YAML: a number with too many digits"),
+])
+def test_config_files_that_break_the_yaml_parser_exit_2(project: Project, text: str,
+                                                        reason: str) -> None:
+    project.write_config("campaigns.yaml", text)
+    r = project.run("channels", "validate")
+    assert r.code == 2 and "Traceback" not in r.err
+    assert f"campaigns.yaml: {reason}" in r.err
