@@ -70,3 +70,25 @@ def test_a_course_that_fails_is_skipped_and_reported_others_plan(
         c.execute(update(Course).where(Course.id == bad).values(status="cancelled"))
     engine.dispose()
     assert project.run("status", "--json").json()["unplannable_courses"] == []  # type: ignore[index]
+
+
+def test_the_daemon_counts_the_skipped_course_and_plans_the_rest(project: Project) -> None:
+    from tests.daemon.conftest import Daemon, wait_for
+
+    assert project.run("courses", "import", "demo/courses.csv").code == 0
+    participants = project.root / "demo" / "participants.csv"
+    assert project.run("participants", "import", str(participants)).code == 0
+    bad = course_ids(project)[0]
+    poison(project, bad)
+    daemon = Daemon(project).start()
+    try:
+        wait_for(lambda: daemon.metric("herald_plan_skipped_courses") >= 1, 20,
+                 "the planner to report the skipped course")
+        assert len(planned_courses(project)) >= 5
+        assert "job plan failed" not in daemon.log
+        assert f"course {bad} skipped" in daemon.log
+        assert daemon.health()[0] == 200  # one bad course does not fail the plan job
+        assert daemon.stop() == 0
+    finally:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.proc.kill()
