@@ -45,6 +45,15 @@ def main() -> int:
         import json
 
         print("  " + json.loads(post.read_text())["text"].replace("\n", "\n  "))
+    brochures = ROOT / "var" / "brochure"
+    brochures.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "ar"):
+        for ext in ("html", "pdf"):
+            run("brochure", "--region", "Africa", "--year", "2027", "--lang", lang,
+                "--out", str(brochures / f"africa-2027-{lang}.{ext}"))
+    print("\nThe Africa brochure 2027 (English and Arabic):")
+    for path in sorted(brochures.glob("africa-2027-*")):
+        print(f"  {path}")
     print("\nRun `make demo` again: everything was planned once, so nothing new is sent.")
     return 0
 

@@ -7,4 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-GROUPS: list[ModuleType] = []
+from scheduler.cli import brochure
+
+GROUPS: list[ModuleType] = [brochure]
