@@ -50,3 +50,37 @@ def test_a_trickling_source_is_abandoned_and_the_daemon_stays_healthy(
     assert "source trickly rejected" in daemon.log
     wait_for(lambda: daemon.health()[0] == 200, 10, "/healthz to be 200")
     assert daemon.stop() == 0
+
+
+def test_sigterm_during_a_send_to_a_hung_smtp_server_exits_within_10s(
+        project: Project, daemon: Daemon) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.channels.smtp_server import free_port
+    from tests.daemon.conftest import ANNOUNCE, import_participants, smtp_channels, states
+    from tests.test_crash import SlowSink
+
+    sink = SlowSink()
+    sink.delay = 120  # the server takes the data and never answers in time
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        project.write_config("channels.yaml", smtp_channels(port).replace("timeout: 5",
+                                                                          "timeout: 90"))
+        project.write_config("campaigns.yaml", ANNOUNCE)
+        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        import_participants(project, 5)
+        daemon.start()
+        wait_for(lambda: states(project).get("sending", 0) >= 1, 20, "a send under way")
+        started = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        assert daemon.proc is not None
+        code = daemon.proc.wait(timeout=12)
+        assert code == 0, daemon.log
+        assert time.monotonic() - started < 10
+        assert "leaving 1 job(s) still running (drain:email)" in daemon.log
+        # The send cut short is `sending` under a dead owner: the next start settles it.
+        assert states(project).get("sending", 0) == 1
+    finally:
+        controller.stop()
