@@ -14,6 +14,7 @@ from channels.text import measure
 from scheduler.app import App
 from scheduler.db import insert_ignore
 from scheduler.errors import InputError
+from scheduler.ingest.fields import DATE_MAX, DATE_MIN, NAME_MAX
 from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, SubmittedPost
 from scheduler.posts import rules_for
 
@@ -86,7 +87,14 @@ def validate_submission(app: App, doc: dict[str, Any], name: str, session: Sessi
         except ValueError:
             errors.append(f"{name}: earliest: '{earliest}' is not an ISO 8601 time with a zone")
             when = None
+        if when is not None and not DATE_MIN <= when.date() <= DATE_MAX:
+            errors.append(f"{name}: earliest: {when.date().isoformat()} is out of range "
+                          f"({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})")
+            when = None
     by = doc.get("submitted_by") or ""
+    if not isinstance(by, str) or len(by) > NAME_MAX:
+        errors.append(f"{name}: submitted_by: expected a name of at most {NAME_MAX} characters")
+        by = ""
     if errors:
         raise InputError(errors)
     return text.strip(), course, [str(c) for c in chans], when, str(by)

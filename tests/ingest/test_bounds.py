@@ -144,3 +144,13 @@ def test_config_files_that_break_the_yaml_parser_exit_2(project: Project, text: 
     r = project.run("channels", "validate")
     assert r.code == 2 and "Traceback" not in r.err
     assert f"campaigns.yaml: {reason}" in r.err
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("earliest: 9999-12-31T09:00:00Z", "earliest: 9999-12-31 is out of range"),
+    ("submitted_by: " + "n" * 201, "submitted_by: expected a name of at most 200 characters"),
+])
+def test_post_submission_fields_are_bounded(project: Project, line: str, reason: str) -> None:
+    text = f"text: Hello\nchannels: [mastodon]\n{line}\n"
+    code, err = run_import(project, "post.yaml", text, "posts", "submit")
+    assert code == 2 and f"post.yaml: {reason}" in err, err
