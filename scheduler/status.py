@@ -61,11 +61,22 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": list(daemons.values()),
+        "durability": _durability(app),
         "unplannable_courses": [
             {"campaign": campaign, "course": course, "reason": reason}
             for (campaign, course), reason in sorted(app.planner().check_courses(now).items())
         ],
     }
+
+
+def _durability(app: App) -> dict[str, Any]:
+    """Whether dispatchers may dispatch on this database (scheduler.durability)."""
+    from scheduler.durability import durability_problem
+
+    problem = durability_problem(app.engine)
+    accepted = bool(problem) and app.config.settings.accept_non_durable_commits
+    return {"durable": problem is None, "problem": problem, "accepted": accepted,
+            "dispatching": problem is None or accepted}
 
 
 def _when(value: datetime | None, now: datetime) -> str:
@@ -91,6 +102,9 @@ def status(app: App, args: argparse.Namespace) -> int:
           f"{doc['unknown']}")
     print("\nChannels needing attention:")
     _print_table(doc["channels_needing_attention"], ["channel", "since", "reason"])
+    if not doc["durability"]["dispatching"]:
+        print(f"\nNot dispatching: database commits are not durable: "
+              f"{doc['durability']['problem']} (settings.yaml accept_non_durable_commits)")
     if doc["unplannable_courses"]:
         print("\nCourses skipped by planning (fix or cancel them):")
         _print_table(doc["unplannable_courses"], ["campaign", "course", "reason"])

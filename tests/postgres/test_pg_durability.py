@@ -36,6 +36,10 @@ def test_send_now_refuses_non_durable_commits_unless_the_risk_is_accepted(
     planned = states(project)
     assert planned and set(planned) == {"pending"}  # planned, nothing dispatched
     assert project.outbox("email") == []
+    status = project.run("status", "--json").json()["durability"]  # type: ignore[index]
+    assert status["durable"] is False and status["dispatching"] is False
+    assert "fsync is off" in status["problem"]
+    assert "Not dispatching: database commits are not durable" in project.run("status").out
     as_json = project.run("send-now", "--json")
     assert as_json.code == 3 and "fsync is off" in as_json.json()["refused"]  # type: ignore[index]
 
