@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from channels.base import (
     Channel,
@@ -61,7 +61,8 @@ _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 class SmtpOptions(ChannelOptions):
     """Options of an `smtp` channel (config/channels.yaml)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Inputs hold credentials: keep them out of validation messages.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     host: str
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -92,6 +93,15 @@ class SmtpOptions(ChannelOptions):
                 raise ValueError(f"cannot load CA certificates from {value!r}: "
                                  f"{getattr(exc, 'strerror', None) or exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> SmtpOptions:
+        if (self.username is None) != (self.password is None):
+            given, missing = (("username", "password") if self.password is None
+                              else ("password", "username"))
+            raise ValueError(f"{given} is set but {missing} is not: give both (AUTH) or "
+                             "neither (no AUTH)")
+        return self
 
     @property
     def resolved_port(self) -> int:

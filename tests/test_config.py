@@ -931,11 +931,13 @@ def test_a_required_reference_left_unset_is_named_an_optional_one_is_absent(cfg:
     (cfg / "settings.yaml").write_text(settings.replace("${HERALD_SIGNING_KEY}",
                                                         "${HERALD_SIGNING_KEY:-}"))
     env = {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345", "SPARE_USER": "spare-user"}
-    config = load_config(cfg, env)
-    assert "username" not in config.channels["spare"].raw or True
-    with pytest.raises(Exception) as caught:
-        config.channels["spare"].build()
-    assert "username and password go together" in str(caught.value)
+    assert errors(cfg, env) == [
+        f"{cfg}/channels.yaml:{line(text, 'spare:')}: channels.spare: username is set but "
+        "password is not: give both (AUTH) or neither (no AUTH)"]
+    env = {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345", "SPARE_PASSWORD": "spare-pw"}
+    assert errors(cfg, env) == [
+        f"{cfg}/channels.yaml:{line(text, 'spare:')}: channels.spare: password is set but "
+        "username is not: give both (AUTH) or neither (no AUTH)"]
     config = load_config(cfg, {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345"})
     assert "username" not in config.channels["spare"].raw
     assert "password" not in config.channels["spare"].raw
