@@ -43,8 +43,11 @@ class Cluster:
         self.data = self.work / "data"
         self.as_user: list[str] = []
         if os.getuid() == 0:  # initdb refuses root: the cluster belongs to `postgres`
-            user = "postgres"
-            if subprocess.run(["id", user], capture_output=True).returncode != 0:
+            # The Debian package's `postgres`, or the user scripts/with-postgres.sh made.
+            user = next((u for u in ("postgres", "herald-test")
+                         if subprocess.run(["id", u], capture_output=True).returncode == 0),
+                        None)
+            if user is None:
                 pytest.skip("running as root without a postgres user")
             shutil.chown(self.work, user)
             self.as_user = ["runuser", "-u", user, "--"]
