@@ -941,3 +941,22 @@ def test_a_required_reference_left_unset_is_named_an_optional_one_is_absent(cfg:
     config = load_config(cfg, {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345"})
     assert "username" not in config.channels["spare"].raw
     assert "password" not in config.channels["spare"].raw
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("30", 30), ("2.5", 2.5), ("2m", 120),
+                                                 (None, 60)])
+def test_source_timeout_in_seconds_or_a_duration(cfg: Path, value: str | None,
+                                                  seconds: float) -> None:
+    extra = f"    timeout: {value}\n" if value is not None else ""
+    write(cfg, "sources.yaml", "sources:\n  feed:\n    location: https://example.org/c.csv\n"
+          + extra)
+    assert load_config(cfg, {}).sources["feed"].timeout.total_seconds() == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "fast", "-5"])
+def test_a_bad_source_timeout_is_named(cfg: Path, value: str) -> None:
+    text = write(cfg, "sources.yaml",
+                 f"sources:\n  feed:\n    location: https://example.org/c.csv\n    timeout: {value}\n")
+    found = errors(cfg)
+    assert len(found) == 1
+    assert found[0].startswith(f"{cfg}/sources.yaml:{line(text, 'timeout')}: sources.feed.timeout:")
