@@ -955,8 +955,8 @@ def test_source_timeout_in_seconds_or_a_duration(cfg: Path, value: str | None,
 
 @pytest.mark.parametrize("value", ["0", "fast", "-5"])
 def test_a_bad_source_timeout_is_named(cfg: Path, value: str) -> None:
-    text = write(cfg, "sources.yaml",
-                 f"sources:\n  feed:\n    location: https://example.org/c.csv\n    timeout: {value}\n")
+    text = write(cfg, "sources.yaml", "sources:\n  feed:\n    location: "
+                 f"https://example.org/c.csv\n    timeout: {value}\n")
     found = errors(cfg)
     assert len(found) == 1
     assert found[0].startswith(f"{cfg}/sources.yaml:{line(text, 'timeout')}: sources.feed.timeout:")
