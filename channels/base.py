@@ -104,7 +104,8 @@ class ChannelOptions(BaseModel):
     """Sends per period, e.g. `100/s`, `30/m`, `600/h`."""
     window: str | None = None
     """Posting window `HH:MM-HH:MM` in `timezone` (social channels)."""
-    timezone: str = "UTC"
+    timezone: str | None = None
+    """Default: settings.yaml `timezone` (the one default lives in scheduler/config)."""
     max_per_day: int | None = None
     min_gap: str | None = None
     max_attempts: int = 8

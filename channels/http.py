@@ -18,8 +18,7 @@ import ssl
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -35,15 +34,24 @@ from channels.base import (
     DeliveryStatus,
     Message,
 )
+from channels.http_time import (
+    parse_epoch,
+    parse_epoch_or_delta,
+    parse_iso,
+    parse_retry_after,
+    utc_now,
+)
 from channels.text import TextRules, TextTooLong, fit_text, fits
 
 log = logging.getLogger(__name__)
 
+__all__ = ["CallFailed", "HttpChannel", "HttpOptions", "PreparedCall", "json_body",
+           "parse_epoch", "parse_epoch_or_delta", "parse_iso", "parse_retry_after", "scrub",
+           "utc_now", "validate_base_url"]
+
 USER_AGENT = "CoE-Herald/0.1 (+https://academy.itu.int)"
 REDACTED = "***"
 _MAX_ERROR = 500
-# A reset value above this is an epoch timestamp, below it a number of seconds from now.
-_EPOCH_THRESHOLD = 10**9
 
 
 def validate_base_url(value: str) -> str:
@@ -99,50 +107,6 @@ class CallFailed(Exception):
         self.result = result
         self.maybe_sent = maybe_sent
         """The request may have reached the network (the answer was lost)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_retry_after(value: str, now: datetime) -> datetime | None:
-    """A `Retry-After` value: delay seconds or an HTTP date."""
-    value = value.strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def parse_epoch(value: str) -> datetime | None:
-    """Unix epoch seconds."""
-    try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def parse_epoch_or_delta(value: str, now: datetime) -> datetime | None:
-    """Seconds from now (draft-polli RateLimit-Reset), or an epoch when the value is large."""
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if number >= _EPOCH_THRESHOLD:
-        return parse_epoch(value)
-    return now + timedelta(seconds=max(number, 0))
-
-
-def parse_iso(value: str) -> datetime | None:
-    """An ISO-8601 timestamp; naive values are taken as UTC."""
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def json_body(response: requests.Response) -> Any:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -17,9 +20,31 @@ from scheduler.config import HeraldConfig, install_redaction, load_config, signi
 from scheduler.db import DEFAULT_DATABASE_URL, ensure_schema, make_engine, session_factory
 
 if TYPE_CHECKING:
-    from scheduler.dispatcher import Dispatcher
+    from scheduler.dispatch import Dispatcher
     from scheduler.messages import MessageBuilder
+    from scheduler.outbox import Leases, RetryTiming
     from scheduler.planner import Planner
+
+
+@dataclass(frozen=True)
+class Configured:
+    """The configuration in force and the channels built from it (None: not built yet).
+
+    Swapped whole (`App.reconfigure`), so a reader never sees a config with the other
+    one's channels.
+    """
+
+    config: HeraldConfig
+    channels: Mapping[str, Channel] | None = None
+
+
+def load_configured(config_dir: Path, *, build_channels: bool = False) -> Configured:
+    """Read and validate config/ (and build its enabled channels); ConfigError if bad."""
+    cfg = load_config(config_dir)
+    install_redaction(cfg.secrets)
+    channels = ({name: c.build() for name, c in cfg.channels.items() if c.enabled}
+                if build_channels else None)
+    return Configured(cfg, channels)
 
 
 class App:
@@ -31,13 +56,28 @@ class App:
         self.config_dir = config_dir
         self._db_url = db_url
         self.clock = Clock(now)
-        self._channels: dict[str, Channel] | None = None
+        self._configured: Configured | None = None
+        self._lock = threading.Lock()
 
-    @cached_property
+    @property
     def config(self) -> HeraldConfig:
-        cfg = load_config(self.config_dir)
-        install_redaction(cfg.secrets)
-        return cfg
+        with self._lock:
+            if self._configured is None:
+                self._configured = load_configured(self.config_dir)
+            return self._configured.config
+
+    def loaded_config(self) -> HeraldConfig | None:
+        """The configuration if it was read (and valid), without reading it."""
+        configured = self._configured
+        return configured.config if configured is not None else None
+
+    def reconfigure(self, configured: Configured) -> Mapping[str, Channel]:
+        """Put `configured` (config and built channels) in force at once; the channels it
+        replaces, for the caller to close once nothing sends through them."""
+        with self._lock:
+            old = self._configured
+            self._configured = configured
+        return (old.channels or {}) if old is not None else {}
 
     @property
     def db_url(self) -> str:
@@ -64,11 +104,15 @@ class App:
 
     def channels(self) -> dict[str, Channel]:
         """Every enabled channel, built once."""
-        if self._channels is None:
-            self._channels = {
-                name: cfg.build() for name, cfg in self.config.channels.items() if cfg.enabled
-            }
-        return self._channels
+        config = self.config
+        with self._lock:
+            configured = self._configured
+            assert configured is not None
+            if configured.channels is None:
+                configured = self._configured = Configured(config, {
+                    name: cfg.build() for name, cfg in config.channels.items() if cfg.enabled})
+            assert configured.channels is not None
+            return dict(configured.channels)
 
     @cached_property
     def signing_key(self) -> bytes:
@@ -85,14 +129,17 @@ class App:
 
         return Planner(self.sessions, self.config)
 
-    def dispatcher(self) -> Dispatcher:
-        from scheduler.dispatcher import Dispatcher
+    def dispatcher(self, *, retry: RetryTiming | None = None,
+                   leases: Leases | None = None) -> Dispatcher:
+        """A dispatcher over the configuration in force (`retry`: its backoff timing)."""
+        from scheduler.dispatch import Dispatcher
 
         return Dispatcher(self.sessions, self.config, self.channels(), self.builder(),
-                          clock=self.clock)
+                          clock=self.clock, retry=retry, leases=leases)
 
     def close(self) -> None:
-        for ch in (self._channels or {}).values():
+        configured = self._configured
+        for ch in ((configured.channels if configured is not None else None) or {}).values():
             ch.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -6,12 +6,12 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from scheduler.app import App
 from scheduler.cli.output import dump_json, print_table
 from scheduler.errors import InputError
-from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, Participant
+from scheduler.models import Course, Delivery, DeliveryState, Participant
 
 
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -138,7 +138,7 @@ def channels_validate(app: App, args: argparse.Namespace) -> int:
 
 
 def channels_list(app: App, args: argparse.Namespace) -> int:
-    from scheduler.dispatcher import channel_config_hash
+    from scheduler.dispatch import channel_config_hash
     from scheduler.models import ChannelHealth
 
     cfg = app.config
@@ -249,7 +249,7 @@ def plan(app: App, args: argparse.Namespace) -> int:
 
 
 def send_now(app: App, args: argparse.Namespace) -> int:
-    from scheduler.dispatcher import DispatchFilter
+    from scheduler.dispatch import DispatchFilter
     from scheduler.planner import PlanFilter
 
     now = app.clock()
@@ -328,21 +328,11 @@ def deliveries_list(app: App, args: argparse.Namespace) -> int:
 
 def _transition(app: App, delivery_id: int, allowed: tuple[str, ...], to: str, event: str
                 ) -> int:
-    now = app.clock()
-    with app.sessions() as s, s.begin():
-        d = s.get(Delivery, delivery_id)
-        if d is None:
-            raise InputError([f"deliveries: no delivery with id {delivery_id}"])
-        if d.state not in allowed:
-            raise InputError([f"deliveries: delivery {delivery_id} is '{d.state}'; only "
-                              f"{' or '.join(allowed)} ones can be {event}"])
-        before = d.state  # the UPDATE below refreshes `d`: print the real transition
-        s.execute(update(Delivery).where(Delivery.id == delivery_id).values(
-            state=to, due_at=now if to == "pending" else d.due_at, lease_owner=None,
-            lease_expires_at=None, updated_at=now,
-            attempts=0 if to == "pending" else d.attempts))
-        s.add(DeliveryEvent(delivery_id=delivery_id, type=event, at=now, detail="operator"))
-    print(f"delivery {delivery_id}: {before} → {to}")
+    from scheduler import outbox
+
+    move = outbox.operator_retry if to == "pending" else outbox.operator_cancel
+    before, after = move(app.sessions, delivery_id, app.clock())
+    print(f"delivery {delivery_id}: {before} → {after}")
     return 0
 
 

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,17 +31,18 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
-from scheduler.app import App
-from scheduler.dispatcher import DispatchFilter
+from scheduler.app import App, load_configured
+from scheduler.dispatch import DispatchFilter
 from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.metrics import Metrics
 from scheduler.models import DaemonHeartbeat
+from scheduler.outbox import RetryTiming
 from scheduler.shutdown import STOP_GRACE, exit_if_stuck
 
 if TYPE_CHECKING:
-    from scheduler.dispatcher import Dispatcher
+    from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +62,30 @@ def _every(name: str, default: timedelta) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-PLAN_EVERY = _every("HERALD_PLAN_EVERY", timedelta(minutes=1))
-DISPATCH_EVERY = _every("HERALD_DISPATCH_EVERY", timedelta(seconds=5))
-REAP_EVERY = _every("HERALD_REAP_EVERY", timedelta(minutes=1))
-WATCH_EVERY = _every("HERALD_WATCH_EVERY", timedelta(seconds=2))
-HEARTBEAT_EVERY = _every("HERALD_HEARTBEAT_EVERY", timedelta(seconds=15))
-# The first retry's backoff (doubling after): tests shorten it with HERALD_RETRY_BASE.
-RETRY_BASE = _every("HERALD_RETRY_BASE", timedelta(minutes=1))
+@dataclass(frozen=True)
+class Timings:
+    """How often each job runs, and the first retry's backoff (doubling after)."""
+
+    plan: timedelta = timedelta(minutes=1)
+    dispatch: timedelta = timedelta(seconds=5)
+    reap: timedelta = timedelta(minutes=1)
+    watch: timedelta = timedelta(seconds=2)
+    heartbeat: timedelta = timedelta(seconds=15)
+    retry_base: timedelta = timedelta(minutes=1)
+
+    @classmethod
+    def from_env(cls) -> Timings:
+        """The defaults, each overridable in seconds by its `HERALD_*` variable (tests
+        shorten them); InputError naming a variable that is not a positive number."""
+        d = cls()
+        return cls(
+            plan=_every("HERALD_PLAN_EVERY", d.plan),
+            dispatch=_every("HERALD_DISPATCH_EVERY", d.dispatch),
+            reap=_every("HERALD_REAP_EVERY", d.reap),
+            watch=_every("HERALD_WATCH_EVERY", d.watch),
+            heartbeat=_every("HERALD_HEARTBEAT_EVERY", d.heartbeat),
+            retry_base=_every("HERALD_RETRY_BASE", d.retry_base),
+        )
 
 
 class _SkipBusyTicks(logging.Filter):
@@ -85,8 +104,10 @@ def config_fingerprint(config_dir: Path) -> tuple[tuple[str, float, int], ...]:
 
 
 class Daemon:
-    def __init__(self, app: App, http_port: int | None = None) -> None:
+    def __init__(self, app: App, http_port: int | None = None,
+                 timings: Timings | None = None) -> None:
         self.app = app
+        self.timings = timings or Timings.from_env()
         self.stop_event = threading.Event()
         self.lock = threading.RLock()
         self.scheduler = BackgroundScheduler(timezone="UTC")
@@ -108,10 +129,7 @@ class Daemon:
         self.gate = DispatchGate(app.engine, app.config.settings.accept_non_durable_commits)
 
     def _new_dispatcher(self) -> Dispatcher:
-        import scheduler.dispatcher
-
-        scheduler.dispatcher.BACKOFF_BASE = RETRY_BASE
-        d = self.app.dispatcher()
+        d = self.app.dispatcher(retry=RetryTiming(base=self.timings.retry_base))
         d.on_outcome = self.metrics.observe_send
         return d
 
@@ -250,12 +268,8 @@ class Daemon:
     def reload(self) -> None:
         """Re-read config/; keep the old configuration if the new one is invalid."""
         self.fingerprint = config_fingerprint(self.app.config_dir)  # SIGHUP: no second reload
-        fresh = App(self.app.config_dir, self.app._db_url, None)
-        fresh.clock = self.app.clock
         try:
-            cfg = fresh.config
-            fresh.__dict__["engine"] = self.app.engine
-            channels = fresh.channels()
+            fresh = load_configured(self.app.config_dir, build_channels=True)
         except InputError as exc:
             for line in exc.errors:
                 log.error("config reload rejected, old configuration stays: %s", line)
@@ -263,19 +277,18 @@ class Daemon:
         except Exception as exc:
             log.error("config reload failed, old configuration stays: %s", exc)
             return
+        cfg = fresh.config
         with self.lock:
             old = self.dispatcher
             old.stop()
-            self.app.__dict__["config"] = cfg
-            old_channels = self.app._channels
-            self.app._channels = channels
+            old_channels = self.app.reconfigure(fresh)
             self.dispatcher = self._new_dispatcher()
             self.planner = self.app.planner()
             self.gate = DispatchGate(self.app.engine, cfg.settings.accept_non_durable_commits)
         # Drains begun before the swap still send through the old channels: let them finish
         # (they stop claiming at once) before closing them.
         self.wait_for_drains(timeout=120)
-        for ch in (old_channels or {}).values():
+        for ch in old_channels.values():
             ch.close()
         self.schedule_sources()
         log.info("configuration reloaded: %d channels, %d campaigns", len(cfg.channels),
@@ -316,9 +329,10 @@ class Daemon:
         # APScheduler fires on the real clock, also when --now shifts the app's clock.
         common = {"max_instances": 1, "coalesce": True, "next_run_time": datetime.now(UTC)}
         jobs: list[tuple[str, Callable[[], None], timedelta]] = [
-            ("plan", self.plan, PLAN_EVERY), ("dispatch", self.dispatch, DISPATCH_EVERY),
-            ("reap", self.reap, REAP_EVERY), ("watch", self.watch, WATCH_EVERY),
-            ("heartbeat", self.heartbeat, HEARTBEAT_EVERY),
+            ("plan", self.plan, self.timings.plan),
+            ("dispatch", self.dispatch, self.timings.dispatch),
+            ("reap", self.reap, self.timings.reap), ("watch", self.watch, self.timings.watch),
+            ("heartbeat", self.heartbeat, self.timings.heartbeat),
         ]
         for name, fn, every in jobs:
             self.scheduler.add_job(self._job(name, fn, every), "interval", id=name,

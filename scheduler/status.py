@@ -18,7 +18,7 @@ RECENT_EVENTS = 10
 
 def collect(app: App, now: datetime) -> dict[str, Any]:
     """Everything `herald status` shows, as one JSON-ready document."""
-    from scheduler.dispatcher import channel_config_hash
+    from scheduler.dispatch import channel_config_hash
 
     cfg = app.config
     with app.sessions() as s:

@@ -7,15 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.text import measure
+from scheduler import outbox
 from scheduler.app import App
-from scheduler.db import insert_ignore
 from scheduler.errors import InputError
 from scheduler.ingest.fields import DATE_MAX, DATE_MIN, NAME_MAX
-from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, SubmittedPost
+from scheduler.models import Course, Delivery, SubmittedPost
 from scheduler.posts import rules_for
 
 FIELDS = {"text", "course", "channels", "earliest", "submitted_by"}
@@ -136,25 +136,14 @@ def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[t
                     slots.append((ch, existing.isoformat()))
                     continue
                 slot = planner.take_slot(s, ch, post.earliest_at or now, now)
-                s.execute(insert_ignore(Delivery.__table__, s.get_bind().dialect.name).values(
-                    dedup_key=key, campaign="submitted", kind="submitted_post", channel=ch,
-                    template="social/coe_post", post_id=post.id, course_id=post.course_id,
-                    state=DeliveryState.PENDING.value, due_at=slot, attempts=0,
-                    created_at=now, updated_at=now))
+                outbox.enqueue(
+                    s, now=now, dedup_key=key, campaign="submitted", kind="submitted_post",
+                    channel=ch, template="social/coe_post", post_id=post.id,
+                    course_id=post.course_id, due_at=slot)
                 s.flush()
                 slots.append((ch, slot.isoformat()))
         else:
-            ids = list(s.scalars(select(Delivery.id).where(
-                Delivery.post_id == post.id,
-                Delivery.state.in_([DeliveryState.PENDING.value,
-                                    DeliveryState.RETRYING.value]))))
-            if ids:
-                s.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
-                    state=DeliveryState.CANCELLED.value, updated_at=now,
-                    last_error="post rejected"))
-                for i in ids:
-                    s.add(DeliveryEvent(delivery_id=i, type="cancelled", at=now,
-                                        detail="post rejected"))
+            outbox.cancel_for_post(s, post.id, now=now, reason="post rejected")
     return post, slots
 
 

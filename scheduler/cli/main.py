@@ -194,5 +194,5 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
 
 
 def app_redact(app: App, text: str) -> str:
-    cfg = app.__dict__.get("config")
+    cfg = app.loaded_config()
     return cfg.redact(text) if cfg is not None else text

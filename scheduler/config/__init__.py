@@ -25,6 +25,7 @@ from scheduler.config.parse import (
     parse_timing,
     parse_window,
 )
+from scheduler.config.policy import ChannelPolicy
 from scheduler.config.redaction import install_redaction
 from scheduler.config.signing import signing_key_bytes
 from scheduler.errors import ConfigError
@@ -32,6 +33,7 @@ from scheduler.errors import ConfigError
 __all__ = [
     "CampaignConfig",
     "ChannelConfig",
+    "ChannelPolicy",
     "ConfigError",
     "HeraldConfig",
     "Sender",

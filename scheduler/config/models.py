@@ -7,6 +7,8 @@ resolved) because only the channel's own `Options` model knows them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from pydantic import field_validator as validator
 
 from scheduler.config.envrefs import redact_text, secret_key
 from scheduler.config.parse import Timing, parse_duration, parse_timing, parse_window
+from scheduler.config.policy import ChannelPolicy
 from scheduler.config.yamldoc import PathT, Problems
 from scheduler.errors import ConfigError
 
@@ -276,6 +279,23 @@ class HeraldConfig:
     sources: dict[str, SourceConfig]
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
     """Every credential resolved from the environment, and the signing key."""
+    _policies: dict[str, ChannelPolicy] = field(default_factory=dict, init=False, repr=False,
+                                                compare=False)
+
+    def policy(self, channel: str) -> ChannelPolicy:
+        """The typed sending policy of `channel` (window, zone, cap, gap, attempts, rate),
+        parsed once from its validated options."""
+        found = self._policies.get(channel)
+        if found is None:
+            found = self._policies[channel] = ChannelPolicy.parse(
+                self.channels[channel].raw, self.settings.timezone)
+        return found
+
+    def channel_hash(self, name: str) -> str:
+        """A short fingerprint of a channel's options: a flag raised under it holds only
+        while they are unchanged."""
+        blob = json.dumps(self.channels[name].raw, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
 
     @property
     def project_root(self) -> Path:

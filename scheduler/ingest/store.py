@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from scheduler import outbox
 from scheduler.ingest.centres import import_centres, upsert_centres_from_courses
 from scheduler.ingest.records import CourseRecord
-from scheduler.models import Course, CourseTerm, Delivery, DeliveryEvent, DeliveryState
+from scheduler.models import Course, CourseTerm
 
 __all__ = ["ImportSummary", "import_centres", "import_courses"]
 
 T = TypeVar("T")
 CHUNK = 500  # ids per IN (...) list: far below every database's parameter limit
-CANCELLABLE = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
 _FIELDS = ("title", "coe", "country", "region", "mode", "location", "start_date", "end_date",
            "registration_deadline", "fee_usd", "url", "status", "description")
 
@@ -112,7 +112,7 @@ def import_courses(
         changed.append(record)
     session.flush()
     _replace_terms(session, changed, existing)
-    summary.deliveries_cancelled = cancel_course_deliveries(
+    summary.deliveries_cancelled = outbox.cancel_for_course(
         session, [r.id for r in records if r.status == "cancelled"], now=now)
     upsert_centres_from_courses(session, records)
     session.flush()
@@ -128,34 +128,3 @@ def _replace_terms(
     rows = [term for record in changed for term in _terms(record)]
     for part in chunks(rows, 10_000):
         session.execute(insert(CourseTerm), list(part))
-
-
-def cancel_course_deliveries(session: Session, course_ids: Sequence[str], *, now: datetime) -> int:
-    """Cancel the not-yet-sent deliveries (pending, retrying) of these courses.
-
-    Runs for every course the source lists as cancelled, not only newly cancelled ones,
-    so a delivery planned in a race with the cancellation is still withdrawn.
-    Returns how many deliveries were cancelled.
-    """
-    total = 0
-    for chunk in chunks(list(course_ids)):
-        found = session.execute(
-            select(Delivery.id, Delivery.course_id).where(
-                Delivery.course_id.in_(chunk), Delivery.state.in_(CANCELLABLE))
-        ).all()
-        if not found:
-            continue
-        delivery_ids = [row.id for row in found]
-        for ids in chunks(delivery_ids):
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.state.in_(CANCELLABLE))
-                .values(state=DeliveryState.CANCELLED.value, updated_at=now,
-                        lease_owner=None, lease_expires_at=None)
-                .execution_options(synchronize_session=False)
-            )
-        session.execute(insert(DeliveryEvent), [
-            {"delivery_id": row.id, "type": "cancelled", "at": now,
-             "detail": f"course {row.course_id} cancelled"} for row in found])
-        total += len(found)
-    return total

@@ -128,7 +128,7 @@ def test_a_row_written_outside_the_lock_sends_the_pass_back_to_on_conflict(
 def test_new_courses_beyond_one_batch_are_planned_in_several(
     project: Project, pg_server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("scheduler.planner.BATCH_COURSES", 2)
+    monkeypatch.setattr("scheduler.planning.course_emails.BATCH_COURSES", 2)
     import_demo(project)
     _, sent = plan(project, project.db_url)
     assert len(course_email_inserts(sent)) > 2

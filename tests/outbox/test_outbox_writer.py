@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import ClauseElement, Engine, func, insert, select, update
 
-from scheduler import outbox_sql as sql
 from scheduler.db import ensure_schema, make_engine
 from scheduler.models import Delivery, DeliveryEvent
-from scheduler.outbox_writer import OutboxWriter, Pending
-from scheduler.prepared import PreparedCache
+from scheduler.outbox import statements as sql
+from scheduler.outbox.prepared import PreparedCache
+from scheduler.outbox.writer import OutboxWriter, Pending
 from tests.postgres.conftest import pg_server_url, pg_url  # noqa: F401 (fixtures)
 
 NOW = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)

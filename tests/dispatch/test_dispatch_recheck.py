@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 
 from scheduler.app import App
 from scheduler.batch import load_batch
-from scheduler.dispatcher import DispatchFilter
+from scheduler.dispatch import DispatchFilter
 from scheduler.models import Course, Delivery, Participant, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.test_dispatch_smtp import NOW, configure
+from tests.dispatch.test_dispatch_smtp import NOW, configure
 
 WHEN = datetime(2027, 1, 11, 9, 5, tzinfo=UTC)
 

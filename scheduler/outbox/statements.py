@@ -1,4 +1,4 @@
-"""The dispatcher's per-delivery statements, built once and run with parameters.
+"""The outbox's per-delivery statements, built once and run with parameters.
 
 Building a SQLAlchemy statement costs more than running it on SQLite; a send of thousands of
 emails marks each one `sending`, then records its outcome and an event, so those statements
@@ -80,6 +80,15 @@ FINISH: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
 )
 """Record an outcome and free the lease. Parameters: p_id, p_state, p_now, p_error,
 p_sent_at, p_provider_id, p_due_at, p_attempts (the last four: None to leave unchanged)."""
+
+HOLD: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
+    due_at=_p("p_due_at", "due_at"),
+    lease_owner=None,
+    lease_expires_at=None,
+    updated_at=_p("p_now", "updated_at"),
+)
+"""Put a delivery off until `p_due_at` (a send-time hold) and free its lease; its state is
+unchanged. Parameters: p_id, p_due_at, p_now."""
 
 EVENT: Insert = insert(EVENTS).values(
     delivery_id=bindparam("p_delivery_id", type_=EVENTS.c.delivery_id.type),

@@ -14,14 +14,14 @@ connection and runs the prepared statements on it directly:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.sql import ClauseElement
 
-from scheduler.prepared import PreparedCache
+from scheduler.outbox.prepared import PreparedCache
 
 Writes = list[tuple[ClauseElement, Mapping[str, Any]]]
 """Prepared statements to run, with their parameters."""
@@ -86,14 +86,29 @@ class OutboxWriter:
 
 
 class Pending(Writes):
-    """Outcomes queued for a worker's next commit, and the writer that will commit them."""
+    """Outcomes queued for a worker's next commit, and the writer that will commit them.
 
-    def __init__(self, writer: OutboxWriter) -> None:
+    `ids` are the deliveries whose outcomes are queued; `on_commit` is told them once
+    they are committed.
+    """
+
+    def __init__(self, writer: OutboxWriter,
+                 on_commit: Callable[[list[int]], None] | None = None) -> None:
         super().__init__()
         self.writer = writer
+        self.ids: list[int] = []
+        self._on_commit = on_commit
+
+    def add(self, delivery_id: int, writes: Writes) -> None:
+        """Queue the outcome `writes` of `delivery_id`."""
+        self.extend(writes)
+        self.ids.append(delivery_id)
 
     def flush(self, writes: Writes | None = None) -> int:
         """Commit the queued outcomes, then `writes`, in one transaction; the last count."""
         count = self.writer.write([*self, *(writes or ())])
         self.clear()
+        landed, self.ids = self.ids, []
+        if self._on_commit is not None and landed:
+            self._on_commit(landed)
         return count

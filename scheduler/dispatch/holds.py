@@ -1,0 +1,46 @@
+"""Send-time holds: when a delivery due now must wait after all, and until when.
+
+An email waits for its campaign's `local_window` in the participant's time zone; a post
+waits for its channel's posting window, daily cap and minimum gap, counted against what
+really went out (`scheduler.slots`). A held delivery keeps its state and gets a later
+`due_at` (`SendPath.hold`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from scheduler.batch import Batch
+from scheduler.config import HeraldConfig
+from scheduler.models import Delivery
+from scheduler.slots import next_free, posted_times
+from scheduler.timing import next_window_start
+
+
+def window_opening(config: HeraldConfig, d: Delivery, batch: Batch, now: datetime,
+                   default_tz: ZoneInfo) -> datetime | None:
+    """When a campaign's `local_window` holds this email: the window's next opening."""
+    campaign = config.campaigns.get(d.campaign)
+    if campaign is None or campaign.local_window is None or d.participant_id is None:
+        return None
+    p = batch.participants.get(d.participant_id)
+    try:
+        tz = ZoneInfo(p.timezone) if p else default_tz
+    except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
+        tz = default_tz
+    opening = next_window_start(now, campaign.local_window, tz)
+    return opening if opening > now else None
+
+
+def send_time_hold(config: HeraldConfig, session: Session, channel: str, delivery_id: int,
+                   now: datetime) -> datetime | None:
+    """When a post due now must wait for its channel's window, cap or gap: until when."""
+    policy = config.policy(channel)
+    if policy.unrestricted:
+        return None
+    taken = posted_times(session, channel, now - timedelta(days=1, hours=1), delivery_id)
+    slot = next_free(policy, now, taken)
+    return slot if slot > now else None

@@ -1,0 +1,130 @@
+"""Course emails: one per course × matching participant, planned course by course.
+
+On PostgreSQL the courses a campaign plans for the first time go in one plain INSERT
+(`batch_audience`: the participants and their interests read once for up to 62 courses)
+without ON CONFLICT; see `scheduler.planner` for why that is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, column, func, literal, select, values
+from sqlalchemy.orm import Session
+
+from scheduler import outbox
+from scheduler.config import CampaignConfig
+from scheduler.filter import Filter
+from scheduler.matching import BATCH_COURSES, batch_audience, match_condition
+from scheduler.models import Course, Delivery, Participant
+from scheduler.planning.common import (
+    PlanReport,
+    due_courses,
+    get_mark,
+    outbox_row,
+    set_mark,
+)
+from scheduler.timing import today_in
+
+
+def new_courses_lock(campaign: str) -> int:
+    """The advisory lock (a signed 64-bit key) a campaign's first plannings queue on.
+
+    One per campaign, not per course: a first pass over a large catalogue must not
+    fill the server's lock table. A collision only makes two campaigns queue.
+    """
+    digest = hashlib.blake2b(f"herald-plan-new\0{campaign}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def course_key_prefix(campaign: str, course_id: Any) -> Any:
+    """The dedup key of a course email up to the participant id: `campaign:course:p`."""
+    return literal(f"{campaign}:") + course_id + ":p"
+
+
+def lock_new_courses(session: Session, campaign: str) -> None:
+    """Hold `campaign`'s lock on first plannings until commit (`is_new_course`)."""
+    session.execute(select(func.pg_advisory_xact_lock(new_courses_lock(campaign))))
+
+
+def is_new_course(session: Session, campaign: str, course_id: str) -> bool:
+    """Whether `campaign` never planned `course_id`: no plan mark, no delivery.
+
+    Asked under `lock_new_courses`: planners of a campaign's first plannings queue
+    on it, and each statement after it (READ COMMITTED) sees what the one before
+    committed, so no row this transaction writes for a new course can exist yet.
+    """
+    if get_mark(session, campaign, course_id) is not None:
+        return False
+    planned = select(Delivery.id).where(
+        Delivery.course_id == course_id, Delivery.campaign == campaign).limit(1)
+    return session.scalar(planned) is None
+
+
+def plan_course_emails(session: Session, campaign: CampaignConfig, channel: str,
+                       now: datetime, only: Filter, report: PlanReport, tz: ZoneInfo, *,
+                       unguarded: bool = False) -> None:
+    """Plan `campaign`'s due course emails on `channel`; `unguarded` lets courses held
+    new skip ON CONFLICT (PostgreSQL only)."""
+    today = today_in(now, tz)
+    new: list[tuple[Course, datetime]] = []
+    locked = False
+    for course, due_at in due_courses(session, campaign, now, only, tz, report):
+        mark = get_mark(session, campaign.name, course.id)
+        if unguarded and mark is None:
+            if not locked:
+                lock_new_courses(session, campaign.name)
+                locked = True
+            if is_new_course(session, campaign.name, course.id):
+                new.append((course, due_at))
+                continue
+            # Planned by the one we queued behind, or before plan marks existed.
+            mark = get_mark(session, campaign.name, course.id)
+        conds = [
+            match_condition(today, course),
+            Course.id == course.id,
+            Participant.frequency == "immediate",
+        ]
+        if mark is not None:
+            # Already planned for everyone known then: only newcomers and changes.
+            conds.append(Participant.updated_at >= mark)
+        sel = (
+            select(*outbox_row(
+                campaign, channel, course_key_prefix(campaign.name, Course.id), now,
+                course_id=Course.id, due_at=literal(due_at, Delivery.due_at.type)))
+            .select_from(Course)
+            .join(Participant, literal(True))
+            .where(*conds)
+        )
+        n = outbox.insert_planned(session, sel)
+        set_mark(session, campaign.name, course.id, now)
+        if n:
+            report.planned[(campaign.name, channel)] += n
+    for start in range(0, len(new), BATCH_COURSES):
+        _plan_new_courses(session, campaign, channel, now, new[start:start + BATCH_COURSES],
+                          report, tz)
+
+
+def _plan_new_courses(session: Session, campaign: CampaignConfig, channel: str,
+                      now: datetime, courses: list[tuple[Course, datetime]],
+                      report: PlanReport, tz: ZoneInfo) -> None:
+    """Plan courses held new (`is_new_course`) in one plain INSERT (`batch_audience`)."""
+    pairs = batch_audience(today_in(now, tz), [c for c, _ in courses],
+                           [Participant.frequency == "immediate"]).subquery("pairs")
+    due = values(column("course_id", String), column("due_at", Delivery.due_at.type),
+                 name="due").data([(c.id, due_at) for c, due_at in courses])
+    sel = (
+        select(*outbox_row(
+            campaign, channel, course_key_prefix(campaign.name, pairs.c.course_id),
+            now, pairs.c.participant_id, course_id=pairs.c.course_id, due_at=due.c.due_at))
+        .select_from(pairs)
+        .join(due, due.c.course_id == pairs.c.course_id)
+    )
+    n = outbox.insert_planned(session, sel, guarded=False)
+    for course, _ in courses:
+        set_mark(session, campaign.name, course.id, now)
+    if n:
+        report.planned[(campaign.name, channel)] += n
