@@ -20,7 +20,7 @@ EXIT_TROUBLE = 3
 
 def attention_reasons(app: App, channels: Iterable[str]) -> list[str]:
     """'channel NAME needs attention: REASON' for each of `channels` flagged for this config."""
-    from scheduler.dispatcher import channel_config_hash
+    from scheduler.dispatch import channel_config_hash
 
     wanted = set(channels)
     cfg = app.config
