@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, for log shippers."""
+"""Log lines whose times follow the command's clock (`--now`): plain text, or one JSON object
+per line for log shippers."""
 
 from __future__ import annotations
 
@@ -6,14 +7,37 @@ import itertools
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+
+def clock_shift(clock: Callable[[], datetime]) -> timedelta:
+    """How far `clock` (the command's, maybe started at `--now`) is from the real time."""
+    return clock() - datetime.now(UTC)
+
+
+class TextFormatter(logging.Formatter):
+    """`TIME LEVEL logger: message`, the time on the command's clock (ISO 8601, UTC)."""
+
+    def __init__(self, shift: timedelta = timedelta(0)) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.shift = shift
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        at = datetime.fromtimestamp(record.created, UTC) + self.shift
+        return at.isoformat(timespec="milliseconds")
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ts (on the command's clock), level, logger, msg, exc."""
+
+    def __init__(self, shift: timedelta = timedelta(0)) -> None:
+        super().__init__()
+        self.shift = shift
+
     def format(self, record: logging.LogRecord) -> str:
         doc = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "ts": (datetime.fromtimestamp(record.created, UTC) + self.shift).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -32,14 +56,15 @@ def set_error_format(fmt: str) -> None:
     _error_format = fmt
 
 
-def print_error(text: str) -> None:
-    """One error line on stderr, in the format the logs use (`--log-format`)."""
+def print_error(text: str, label: str = "error") -> None:
+    """One error line on stderr (`LABEL: text`), in the format the logs use
+    (`--log-format json`: one object, its `kind` the label)."""
     if _error_format == "json":
         doc = {"ts": datetime.now(UTC).isoformat(), "level": "error", "logger": "herald",
-               "msg": text}
+               "kind": label, "msg": text}
         print(json.dumps(doc, ensure_ascii=False), file=sys.stderr, flush=True)
     else:
-        print(f"error: {text}", file=sys.stderr, flush=True)
+        print(f"{label}: {text}", file=sys.stderr, flush=True)
 
 
 def wants_json(argv: Sequence[str]) -> bool:
