@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler import outbox
 from scheduler.config import HeraldConfig
 from scheduler.filter import Filter
-from scheduler.planning.common import PlanReport
+from scheduler.planning.common import PlanReport, due_courses
 from scheduler.planning.course_emails import plan_course_emails
 from scheduler.planning.digests import plan_digest
 from scheduler.planning.posts import plan_course_posts
@@ -111,6 +111,15 @@ class Planner:
             else:
                 session.commit()
         return report
+
+    def check_courses(self, now: datetime) -> dict[tuple[str, str], str]:
+        """(campaign, course id) → why planning skips that course now; writes nothing."""
+        report = PlanReport()
+        with self.sessions() as session:
+            for campaign in self.config.campaigns.values():
+                if campaign.enabled and campaign.kind in ("course_email", "course_post"):
+                    due_courses(session, campaign, now, Filter(), self.tz, report, quiet=True)
+        return report.failed
 
     def _channel_enabled(self, name: str) -> bool:
         ch = self.config.channels.get(name)

@@ -238,7 +238,22 @@ def status(app: App, now: datetime) -> dict[str, Any]:
         ],
         "daemons": _daemons(beats, now),
         "warnings": [reputation] if reputation else [],
+        "durability": durability(app),
+        "unplannable_courses": [
+            {"campaign": campaign, "course": course, "reason": reason}
+            for (campaign, course), reason in sorted(app.planner().check_courses(now).items())
+        ],
     }
+
+
+def durability(app: App) -> dict[str, Any]:
+    """Whether dispatchers may dispatch on this database (scheduler.durability)."""
+    from scheduler.durability import durability_problem
+
+    problem = durability_problem(app.engine)
+    accepted = bool(problem) and app.config.settings.accept_non_durable_commits
+    return {"durable": problem is None, "problem": problem, "accepted": accepted,
+            "dispatching": problem is None or accepted}
 
 
 def _daemons(beats: list[DaemonHeartbeat], now: datetime) -> list[dict[str, Any]]:

@@ -3,12 +3,10 @@ approve (each named channel gives it its next free slot), reject (never posted).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +15,7 @@ from scheduler import outbox
 from scheduler.app import App
 from scheduler.channel_admin import is_social
 from scheduler.errors import InputError
+from scheduler.ingest.fields import DATE_MAX, DATE_MIN, NAME_MAX
 from scheduler.models import Course, Delivery, SubmittedPost
 from scheduler.posts import rules_for
 
@@ -35,11 +34,9 @@ def read_submission(path: Path) -> dict[str, Any]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([f"{name}: cannot read: {exc}"]) from exc
-    try:
-        doc = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError([f"{name}: not valid {path.suffix.lstrip('.') or 'YAML'}: "
-                          f"{str(exc).splitlines()[0]}"]) from exc
+    from scheduler.ingest.safe_parse import loads_json, loads_yaml
+
+    doc = loads_json(raw, name) if path.suffix.lower() == ".json" else loads_yaml(raw, name)
     if not isinstance(doc, dict):
         raise InputError([f"{name}: expected a mapping with text, channels, ..."])
     return doc
@@ -97,7 +94,14 @@ def validate_submission(app: App, doc: dict[str, Any], name: str, session: Sessi
         except ValueError:
             errors.append(f"{name}: earliest: '{earliest}' is not an ISO 8601 time with a zone")
             when = None
+        if when is not None and not DATE_MIN <= when.date() <= DATE_MAX:
+            errors.append(f"{name}: earliest: {when.date().isoformat()} is out of range "
+                          f"({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})")
+            when = None
     by = doc.get("submitted_by") or ""
+    if not isinstance(by, str) or len(by) > NAME_MAX:
+        errors.append(f"{name}: submitted_by: expected a name of at most {NAME_MAX} characters")
+        by = ""
     if errors:
         raise InputError(errors)
     return text.strip(), course, [str(c) for c in chans], when, str(by)

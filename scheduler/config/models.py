@@ -126,6 +126,8 @@ class Settings(_Model):
     sender: Sender
     http: HttpSettings = HttpSettings()
     bounces: BouncesSettings | None = None
+    accept_non_durable_commits: bool = False
+    """Dispatch even on a database whose commits are not durable (see scheduler/durability.py)."""
 
     @validator("database_url")
     @classmethod
@@ -214,6 +216,8 @@ class SourceConfig(_Model):
     """An absolute path (given relative to the config dir) or an http(s) URL."""
     every: timedelta = timedelta(hours=1)
     format: Literal["csv", "json", "ical"] | None = None
+    timeout: timedelta = timedelta(seconds=60)
+    """A URL is abandoned when its whole download takes longer (a number is seconds)."""
 
     @validator("location")
     @classmethod
@@ -231,9 +235,12 @@ class SourceConfig(_Model):
             raise ValueError(f"file not found: {path}")
         return str(path)
 
-    @validator("every", mode="before")
+    @validator("every", "timeout", mode="before")
     @classmethod
-    def _every(cls, value: Any) -> Any:
+    def _every(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "timeout" and isinstance(value, int | float) \
+                and not isinstance(value, bool):
+            value = f"{int(value)}s" if value == int(value) else timedelta(seconds=value)
         every = _duration(value)
         if every is not None and every <= timedelta(0):
             raise ValueError("must be longer than 0s")

@@ -75,7 +75,7 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
         values: dict[str, object] = {}
         ok = True
         parsers: dict[str, Callable[[object], object]] = {
-            "name": lambda v: f.text(v, required=True, max_len=300),
+            "name": lambda v: f.text(v, required=True, max_len=f.NAME_MAX),
             "country": lambda v: f.text(v, max_len=100),
             "region": f.region,
             "topics": lambda v: tuple(dict.fromkeys(f.norm(t) for t in f.topics(v))),
