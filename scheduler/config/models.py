@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo
 from pydantic import field_validator as validator
 
+from scheduler.config.cadence import Cadence
 from scheduler.config.envrefs import redact_text, secret_key
 from scheduler.config.parse import Timing, parse_duration, parse_timing, parse_window
 from scheduler.config.policy import ChannelPolicy
@@ -94,6 +95,7 @@ class Settings(_Model):
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()
+    cadence: Cadence = Cadence()
 
     @validator("database_url")
     @classmethod

@@ -138,6 +138,10 @@ class Dispatcher:
         """Send `name`'s due deliveries through its workers until none is left."""
         channel = self.channels[name]
         outcome: Counter[tuple[str, str]] = Counter()
+        # Cadence first: a person's due course emails become one bundle (its lead is what
+        # the feed claims), or wait for that person's next allowed email.
+        with self.path.write_lock:
+            outbox.apply_cadence(self.sessions, self.config, name, self.clock(), only)
         workers = 1 if channel.streams else max(1, channel.concurrency())
         feed = Feed(lambda: self.claim(name, only, self.batch_size), self.sessions,
                     lambda: not self.state.may_send(name))
