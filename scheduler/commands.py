@@ -224,6 +224,7 @@ def _queue(app: App, now: Any) -> list[dict[str, Any]]:
 
 
 def plan(app: App, args: argparse.Namespace) -> int:
+    from scheduler.cadence.view import held_back
     from scheduler.calendar import upcoming_posts
 
     now = app.clock()
@@ -232,15 +233,21 @@ def plan(app: App, args: argparse.Namespace) -> int:
                for (c, ch), n in sorted(report.planned.items())]
     queue = _queue(app, now)
     posts = upcoming_posts(app, now)
+    with app.sessions() as s:
+        cadence = held_back(s, app.config, now)
     if args.json:
         _json({"now": now.isoformat(), "dry_run": args.dry_run, "planned": planned,
-               "queue": queue, "posts": posts})
+               "queue": queue, "posts": posts, "cadence": cadence})
         return 0
     verb = "would plan" if args.dry_run else "planned"
     print(f"{verb} {report.total} new deliveries at {now.isoformat()}")
     _print_table(planned, ["campaign", "channel", "planned"])
     print("\noutbox (pending and retrying):")
     _print_table(queue, ["campaign", "channel", "state", "count", "next_due"])
+    if cadence:
+        print("\nheld back by cadence (per person; goes with their next allowed email):")
+        _print_table([{**c, "courses": " ".join(c["courses"])} for c in cadence],
+                     ["participant", "held", "goes_at", "why", "courses"])
     if posts:
         print("\nposting calendar:")
         _print_table(posts, ["slot", "channel", "length", "limit", "text"])

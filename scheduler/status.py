@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from scheduler.app import App
+from scheduler.cadence.view import held_counts
 from scheduler.models import ChannelHealth, DaemonHeartbeat, Delivery, DeliveryEvent
 
 STALE_AFTER = timedelta(minutes=5)
@@ -32,6 +33,7 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
                            .limit(RECENT_EVENTS)).all()
         beats = list(s.scalars(select(DaemonHeartbeat)
                                .order_by(DaemonHeartbeat.owner, DaemonHeartbeat.job)))
+        cadence = held_counts(s, now)
     queue: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, state, n in depth:
         queue[channel][state] = n
@@ -61,6 +63,7 @@ def collect(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": list(daemons.values()),
+        "cadence": cadence,
     }
 
 
@@ -85,6 +88,8 @@ def status(app: App, args: argparse.Namespace) -> int:
                  ["channel", *doc["totals"].keys()])
     print(f"\nUnknown (interrupted mid-send; decide with `herald deliveries retry/cancel`): "
           f"{doc['unknown']}")
+    print(f"\nHeld back by cadence (course emails put off to a person's next allowed "
+          f"email): {doc['cadence']['held']} for {doc['cadence']['people']} people")
     print("\nChannels needing attention:")
     _print_table(doc["channels_needing_attention"], ["channel", "since", "reason"])
     print("\nDaemons:")

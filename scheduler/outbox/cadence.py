@@ -42,6 +42,8 @@ class CadenceResult:
     rows: int = 0
     held: Counter[str] = field(default_factory=Counter)
     cancelled: Counter[str] = field(default_factory=Counter)
+    holds: list[tuple[int, int, str, datetime, str]] = field(default_factory=list)
+    """(participant, delivery, course, until, why) of each row held back."""
 
 
 def reminder_campaigns(config: HeraldConfig) -> set[str]:
@@ -93,8 +95,10 @@ def _history(session: Session, people: Sequence[int], courses: set[str],
 
 
 def apply_cadence(target: SessionOrFactory, config: HeraldConfig, channel: str,
-                  now: datetime, only: Filter | None = None) -> CadenceResult:
-    """Bundle, hold or cancel `channel`'s due, unreserved course emails (within `only`)."""
+                  now: datetime, only: Filter | None = None, *,
+                  write: bool = True) -> CadenceResult:
+    """Bundle, hold or cancel `channel`'s due, unreserved course emails (within `only`);
+    with `write` False, only say what it would do."""
     only = only or Filter()
     result = CadenceResult()
     cadence = config.settings.cadence
@@ -131,6 +135,7 @@ def apply_cadence(target: SessionOrFactory, config: HeraldConfig, channel: str,
         bundle: list[dict[str, Any]] = []
         held: list[dict[str, Any]] = []
         cancel: dict[str, list[int]] = defaultdict(list)
+        courses_of = {d.id: d.course_id for rows in due.values() for d in rows}
         for pid, rows in due.items():
             decision = decide(rows, history.get(pid) or History(), now,
                               _zone(zones.get(pid), operator_tz), operator_tz, cadence)
@@ -141,11 +146,13 @@ def apply_cadence(target: SessionOrFactory, config: HeraldConfig, channel: str,
                 result.rows += len(decision.send)
             for i, until, why in decision.hold:
                 held.append({"p_id": i, "p_due": until, "p_why": why})
+                result.holds.append((pid, i, courses_of[i], until, why))
                 result.held[why] += 1
             for i, reason in decision.cancel:
                 cancel[reason].append(i)
                 result.cancelled[reason] += 1
-        _write(session, bundle, held, cancel, now)
+        if write:
+            _write(session, bundle, held, cancel, now)
     return result
 
 
