@@ -3,6 +3,7 @@ file sinks, and say what went where. Run it twice: the second run sends nothing 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -25,12 +26,35 @@ def run(*args: str, now: str = DEMO_NOW) -> None:
         sys.exit(code)
 
 
+def figures(now: str = DEMO_NOW) -> None:
+    """Cadence's figures of the demo's day: no one gets more than one course email."""
+    from datetime import datetime, timedelta
+
+    from scheduler.app import App
+    from scheduler.cadence.view import day_figures
+
+    moment = datetime.fromisoformat(now)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    app = App(Path(os.environ.get("HERALD_CONFIG_DIR", "config")), now=moment)
+    try:
+        with app.sessions() as s:
+            found = day_figures(s, start, start + timedelta(days=1))
+    finally:
+        app.close()
+    print("\nCadence on the demo's day (settings.yaml `cadence`):")
+    print(f"  most course emails to one person: {found['most_course_emails_to_one_person']}")
+    print(f"  most emails of any kind to one person (with the weekly digest): "
+          f"{found['most_emails_to_one_person']}")
+    print(f"  largest bundle (courses in one email): {found['largest_bundle']}")
+
+
 def main() -> int:
     run("db", "upgrade")
     run("courses", "import", str(ROOT / "demo" / "courses.csv"), now=IMPORTED_AT)
     run("participants", "import", str(ROOT / "demo" / "participants.csv"), now=IMPORTED_AT)
     run("send-now")
     run("plan")
+    figures()
     outbox = ROOT / "var" / "outbox"
     counts = Counter(p.parent.name for p in outbox.rglob("*") if p.is_file())
     print("\nWhat the file sinks hold now:")

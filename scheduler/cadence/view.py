@@ -63,3 +63,22 @@ def held_counts(session: Session, now: datetime) -> dict[str, int]:
                                 .where(DeliveryEvent.type == "held"))))
     rows, people = session.execute(q).one()
     return {"held": int(rows), "people": int(people)}
+
+
+def day_figures(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """What people received in [start, end): the most emails to one person (course emails,
+    and emails of any kind), a bundle counted once; the most courses in one email."""
+    message = func.coalesce(Delivery.bundle, Delivery.id)
+    went = (Delivery.participant_id.is_not(None), Delivery.state == "sent",
+            Delivery.sent_at >= start, Delivery.sent_at < end)
+
+    def most(*where: Any) -> int:
+        per_person = (select(func.count(func.distinct(message)).label("n"))
+                      .where(*went, *where).group_by(Delivery.participant_id).subquery())
+        return int(session.scalar(select(func.max(per_person.c.n))) or 0)
+
+    bundles = (select(func.count(func.distinct(Delivery.course_id)).label("n"))
+               .where(*went, Delivery.kind == COURSE_EMAIL).group_by(message).subquery())
+    return {"most_course_emails_to_one_person": most(Delivery.kind == COURSE_EMAIL),
+            "most_emails_to_one_person": most(),
+            "largest_bundle": int(session.scalar(select(func.max(bundles.c.n))) or 0)}

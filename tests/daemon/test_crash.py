@@ -9,7 +9,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from scheduler.models import Delivery
-
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
 from tests.daemon.conftest import (
