@@ -120,14 +120,14 @@ class MessageBuilder:
             if isinstance(bundle, Skip):
                 return bundle
             entries, template = bundle
-            links["courses"] = [click_url(self.base_url, self.key, key, c.url)
-                                for c, key in entries]
-            links["course"] = links["courses"][0]
+            links["bundle"] = [click_url(self.base_url, self.key, key, c.url)
+                               for c, key in entries]
+            links["course"] = links["bundle"][0]
             meta["course_id"] = entries[0][0].id
             meta["bundle"] = [delivery.id, *(m.id for m in batch.members[delivery.id])]
             ctx = {**_plain(common), "participant": participant, "links": links,
                    "course": course_context(entries[0][0]),
-                   "courses": [course_context(c) for c, _ in entries], "period": None}
+                   "bundle": [course_context(c) for c, _ in entries], "period": None}
             rendered = self.renderer.render_email(template, p.language, ctx)
         elif delivery.course_id is not None:
             course = (batch.courses.get(delivery.course_id) if batch is not None

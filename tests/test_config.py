@@ -637,7 +637,7 @@ def test_settings_errors(cfg: Path) -> None:
         "Europe/Zurich)",
         f"{at}:{line(text, 'sender')}: sender.email: invalid email address 'not-an-address'",
         f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, timezone, "
-        "sender, http)",
+        "sender, http, cadence)",
     ]
     assert not any("hunter2" in e or "literally-in-the-file" in e for e in found)
 
