@@ -89,7 +89,9 @@ def _history(session: Session, people: Sequence[int], courses: set[str],
                 select(Delivery.participant_id, Delivery.course_id).distinct()
                 .join(DeliveryEvent, DeliveryEvent.delivery_id == Delivery.id)
                 .where(mine, DeliveryEvent.type == "clicked",
-                       ~DeliveryEvent.detail.contains('"bot":true'))):
+                       # i15's detail: {"bot":true|false,"why":...}
+                       ~DeliveryEvent.detail.contains('"bot":true'),
+                       ~DeliveryEvent.detail.contains('"bot": true'))):
             found[cast(int, pid)].clicked.add(str(cid))
     return found
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
+from scheduler.models import Delivery, DeliveryEvent
 from tests.cadence.helpers import (
     add_courses,
     course_line,
@@ -120,3 +124,48 @@ def test_the_weekly_cap_and_what_it_would_hold_past_the_deadline(
     sent_courses = [c for cs in messages_by_bundle(project).values() for c in set(cs)]
     assert len(sent_courses) == len(set(sent_courses))
     assert all(text(m).count("Course D5") <= 1 for m in emails(project))
+
+
+TWO = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,consent\n"
+       "broad@example.org,Broad,en,Kenya,Africa/Nairobi,,,,,immediate,2026-01-01\n"
+       "bots@example.org,Bots,en,Kenya,Africa/Nairobi,,,,,immediate,2026-01-01\n")
+
+
+def click(project: Project, key: str, bot: bool) -> None:
+    engine = project.engine()
+    with engine.begin() as c:
+        did = c.execute(select(Delivery.id).where(Delivery.dedup_key == key)).scalar_one()
+        c.execute(insert(DeliveryEvent).values(
+            delivery_id=did, type="clicked", at=datetime(2027, 1, 12, 10, tzinfo=UTC),
+            detail=json.dumps({"bot": bot, "why": "user-agent" if bot else None})))
+    engine.dispose()
+
+
+def test_reminders_wait_reminder_after_and_skip_people_who_clicked(
+        project: Project, tmp_path: Path) -> None:
+    setup(project, tmp_path, people=TWO)
+    # SOON's reminder is due a day after its announcement; LATER's four days after.
+    add_courses(project, tmp_path, [course_line("SOON", deadline="2027-01-22"),
+                                    course_line("LATER", deadline="2027-01-25")],
+                now="2027-01-11T05:00:00Z")
+    assert project.run("send-now", now="2027-01-11T06:00:00Z").code == 0
+    assert len(emails(project)) == 2  # one each
+    click(project, "announce:LATER:p1", bot=False)  # a person clicked
+    click(project, "announce:LATER:p2", bot=True)  # a link scanner did
+    # SOON's reminder waits three days after the announcement (to the 14th, 06:00).
+    assert project.run("send-now", now="2027-01-12T06:00:00Z").code == 0
+    plan = project.run("plan", "--json", now="2027-01-12T07:00:00Z").json()
+    assert isinstance(plan, dict)
+    # (to the minute: the CLI's clock runs on from --now)
+    assert {(h["participant"], h["goes_at"][:16], h["why"]) for h in plan["cadence"]} == {
+        ("broad@example.org", "2027-01-14T06:00", "reminder_after"),
+        ("bots@example.org", "2027-01-14T06:00", "reminder_after")}
+    assert len(emails(project)) == 2
+    day = date(2027, 1, 13)
+    while day <= date(2027, 1, 26):
+        assert project.run("send-now", now=f"{day.isoformat()}T06:00:00Z").code == 0
+        day += timedelta(days=1)
+    states = {k: s for k, _, s, _ in rows(project)}
+    assert states["reminder:SOON:p1"] == states["reminder:SOON:p2"] == "sent"
+    assert states["reminder:LATER:p1"] == "cancelled"  # clicked: no reminder
+    assert states["reminder:LATER:p2"] == "sent"  # a bot's click does not count

@@ -99,6 +99,6 @@ def test_caps_hold_and_every_course_arrives_once(
         assert all(later - sent[i] >= timedelta(days=7)
                    for i, later in enumerate(sent[4:]))  # max_per_week 4
     due = {(p, cid) for p, cid, *_ in rows}
-    for pid, courses in seen.items():
+    for courses in seen.values():
         assert len(courses) == len(set(courses))  # no course twice to one person
     assert {(p, c) for p, cs in seen.items() for c in cs} == due
