@@ -126,8 +126,8 @@ def compose_email(
     """The email of `message` (which must have `to`), from the mailbox `sender`, as bytes.
 
     text/plain, or multipart/alternative text + html; headers Message-ID (at `domain`), Date
-    (`now`, default the real clock), From, To, Subject, `message.headers` in order,
-    Content-Language. CRLF line ends, 7-bit clean: RFC 2047 encoded words for non-ASCII
+    (`now`, else `message.date`, else the real clock), From, To, Subject, `message.headers`
+    in order, Content-Language. CRLF line ends, 7-bit clean: RFC 2047 encoded words for non-ASCII
     header text; 7bit, quoted-printable or base64 bodies as the text needs, or with
     `eight_bit` 8bit UTF-8 bodies (quoted-printable only for a line over 998 bytes).
     `message_id` reuses an id (the same email composed again); default a new one. Raises
@@ -146,7 +146,7 @@ def compose_email(
     message_id = message_id or make_msgid(domain=domain)
     head = [
         f"Message-ID: {message_id}",
-        f"Date: {_date(now or datetime.now(UTC))}",
+        f"Date: {_date(now or message.date or datetime.now(UTC))}",
         _fold_header("From", _sender_text(sender)),
         _fold_header("To", recipient),
         _fold_header("Subject", clean_header_text(message.subject or "")),

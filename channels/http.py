@@ -8,18 +8,18 @@
     reauthenticate(response)          optional: renew an expired session, then build and send again
     parse_response(response, message) → DeliveryResult, failures through `error_result`
 
-Every result leaves `send` scrubbed: the channel's secret values never appear in `error`.
+Every result leaves `send` scrubbed (`channels.secrets`): no form of the channel's secrets
+appears in `error`.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import ConfigDict, Field, SecretStr, field_validator
@@ -40,6 +40,7 @@ from channels.http_time import (
     parse_retry_after,
     utc_now,
 )
+from channels.secrets import LIBRARY_LOGS, scrub
 from channels.text import TextRules, TextTooLong, fit_text, fits
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ __all__ = ["CallFailed", "HttpChannel", "HttpOptions", "PreparedCall", "json_bod
            "utc_now", "validate_base_url"]
 
 USER_AGENT = "CoE-Herald/0.1 (+https://academy.itu.int)"
-REDACTED = "***"
 _MAX_ERROR = 500
 
 
@@ -111,48 +111,6 @@ def json_body(response: requests.Response) -> Any:
         return None
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (also percent-encoded, as in URLs) with ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {secret, quote(secret, safe=""), quote(secret)}:
-            text = text.replace(form, REDACTED)
-    return text
-
-
-class _Redactor(logging.Filter):
-    """Scrubs live channels' secrets from the HTTP libraries' debug lines: urllib3 prints
-    request URLs (Telegram's token is in the path), oauthlib prints the OAuth parameters."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.channels: weakref.WeakSet[HttpChannel] = weakref.WeakSet()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [s for channel in list(self.channels) for s in channel.secret_values()]
-        if secrets:
-            text = record.getMessage()
-            cleaned = scrub(text, secrets)
-            if cleaned != text:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-_redactor = _Redactor()
-# Filters are not inherited by child loggers: name each module that logs URLs, headers or
-# OAuth base strings at DEBUG.
-for _name in (
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.poolmanager",
-    "urllib3.util.retry",
-    "requests_oauthlib.oauth1_auth",
-    "oauthlib",
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-):
-    logging.getLogger(_name).addFilter(_redactor)
-
-
 class HttpChannel(Channel):
     """Base of the HTTP adapters: owns one `requests.Session` and the send pipeline."""
 
@@ -172,7 +130,7 @@ class HttpChannel(Channel):
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self._runtime_secrets: set[str] = set()
-        _redactor.channels.add(self)
+        LIBRARY_LOGS.holders.add(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.options.base_url!r}>"
@@ -346,7 +304,7 @@ class HttpChannel(Channel):
         self._runtime_secrets.add(value)
 
     def scrub(self, text: str) -> str:
-        return scrub(text, self.secret_values())
+        return scrub(text, self.secret_values(), min_length=1)
 
     def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
         if result.error is None:
@@ -357,7 +315,7 @@ class HttpChannel(Channel):
 
     def close(self) -> None:
         self.session.close()
-        _redactor.channels.discard(self)
+        LIBRARY_LOGS.holders.discard(self)
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -41,6 +41,7 @@ from channels.email_message import (
     parse_mailbox,
 )
 from channels.pacing import Pacer, parse_rate
+from channels.secrets import Scrubber
 from channels.smtp_pool import (
     PooledSession,
     SessionPool,
@@ -133,9 +134,11 @@ class SmtpChannel(Channel):
         self._sender = options.sender
         self._envelope_sender = envelope_sender(options.sender)
         self._domain = mailbox.domain
-        self._secrets = [
-            s.get_secret_value() for s in (options.username, options.password) if s is not None
-        ]
+        # A server may echo what it was sent, in any encoding ("535 ... for <base64 user>").
+        self._redact = Scrubber(
+            (s.get_secret_value() for s in (options.username, options.password) if s is not None),
+            min_length=1,
+        )
         settings = SessionSettings(
             host=options.host,
             port=options.resolved_port,
@@ -344,12 +347,6 @@ class SmtpChannel(Channel):
     def __repr__(self) -> str:
         return f"<SmtpChannel {self.name!r} {self.options.host}:{self.options.resolved_port}>"
 
-    def _redact(self, text: str) -> str:
-        # A server may echo what it was sent (e.g. "535 bad credentials for USER").
-        for secret in self._secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
 
 def classify(failure: SmtpFailure) -> DeliveryStatus:

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.base import Channel
 from scheduler.clock import Clock
 from scheduler.config import HeraldConfig, install_redaction, load_config, signing_key_bytes
-from scheduler.db import DEFAULT_DATABASE_URL, ensure_schema, make_engine, session_factory
+from scheduler.db import (
+    DEFAULT_DATABASE_URL,
+    ensure_schema,
+    holds_no_rows,
+    make_engine,
+    session_factory,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from scheduler.dispatch import Dispatcher
@@ -58,6 +65,7 @@ class App:
         self.clock = Clock(now)
         self._configured: Configured | None = None
         self._lock = threading.Lock()
+        self._new_file: Path | None = None
 
     @property
     def config(self) -> HeraldConfig:
@@ -89,9 +97,25 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        file = sqlite_file(self.db_url)
+        if file is not None and not file.exists():
+            self._new_file = file
         engine = make_engine(self.db_url)
         ensure_schema(engine)
         return engine
+
+    def discard_new_database(self) -> None:
+        """After a failed command: remove the SQLite file it created, if nothing is in it."""
+        file, self._new_file = self._new_file, None
+        if file is None or "engine" not in self.__dict__:
+            return
+        empty = holds_no_rows(self.engine)
+        self.engine.dispose()
+        del self.__dict__["engine"]
+        self.__dict__.pop("sessions", None)
+        if empty:
+            for leftover in (file, *(file.with_name(file.name + s) for s in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

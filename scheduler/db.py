@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Insert
@@ -14,6 +14,23 @@ from scheduler.models import Base
 
 DEFAULT_DATABASE_URL = "sqlite:///var/herald.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None for another database or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def holds_no_rows(engine: Engine) -> bool:
+    """True when no table but Alembic's holds a row: a schema and nothing else."""
+    with engine.connect() as c:
+        return not any(
+            c.execute(text(f'SELECT 1 FROM "{name}" LIMIT 1')).first()
+            for name in table_names(engine) if name != "alembic_version"
+        )
 
 
 def make_engine(url: str) -> Engine:

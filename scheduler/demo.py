@@ -3,6 +3,7 @@ file sinks, and say what went where. Run it twice: the second run sends nothing 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
@@ -17,6 +18,10 @@ DEMO_NOW = "2027-01-11T09:30:00Z"
 # The catalogue and the participants were loaded a week earlier, so this Monday's
 # digest (08:00) has courses to list.
 IMPORTED_AT = "2027-01-04T09:00:00Z"
+
+
+FIRST_SLOTS = "2027-01-11T09:35:00Z"
+"""Five minutes on: the social channels' first posting slots (09:31) have come."""
 
 
 def run(*args: str, now: str = DEMO_NOW) -> None:
@@ -48,14 +53,17 @@ def figures(now: str = DEMO_NOW) -> None:
     print(f"  largest bundle (courses in one email): {found['largest_bundle']}")
 
 
-def main() -> int:
+def main(root: Path = ROOT) -> int:
+    """Run the demo in `root` (the project folder: config/, demo/, var/ as the cwd sees them)."""
     run("db", "upgrade")
-    run("courses", "import", str(ROOT / "demo" / "courses.csv"), now=IMPORTED_AT)
-    run("participants", "import", str(ROOT / "demo" / "participants.csv"), now=IMPORTED_AT)
+    run("courses", "import", str(root / "demo" / "courses.csv"), now=IMPORTED_AT)
+    run("participants", "import", str(root / "demo" / "participants.csv"), now=IMPORTED_AT)
     run("send-now")
     run("plan")
+    print("\nFive minutes later the first posting slots have come:")
+    run("send-now", now=FIRST_SLOTS)
     figures()
-    outbox = ROOT / "var" / "outbox"
+    outbox = root / "var" / "outbox"
     counts = Counter(p.parent.name for p in outbox.rglob("*") if p.is_file())
     print("\nWhat the file sinks hold now:")
     for sink, n in sorted(counts.items()):
@@ -63,13 +71,12 @@ def main() -> int:
     emails = sorted(outbox.glob("email/*.eml"))
     if emails:
         print(f"\nOpen one email: {emails[0]}")
-    posts = sorted(p for p in outbox.rglob("*.json"))
-    for post in posts[:3]:
-        print(f"\nA post ({post.parent.name}): {post}")
-        import json
-
-        print("  " + json.loads(post.read_text())["text"].replace("\n", "\n  "))
-    brochures = ROOT / "var" / "brochure"
+    for folder in sorted(d for d in outbox.iterdir() if d.is_dir() and d.name != "email"):
+        posts = sorted(folder.glob("*.json"))
+        if posts:
+            print(f"\nA post on {folder.name}: {posts[0]}")
+            print("  " + json.loads(posts[0].read_text())["text"].replace("\n", "\n  "))
+    brochures = root / "var" / "brochure"
     brochures.mkdir(parents=True, exist_ok=True)
     for lang in ("en", "ar"):
         for ext in ("html", "pdf"):
@@ -79,6 +86,12 @@ def main() -> int:
     for path in sorted(brochures.glob("africa-2027-*")):
         print(f"  {path}")
     print("\nRun `make demo` again: everything was planned once, so nothing new is sent.")
+    print("\nWhat next:\n"
+          "  source .venv/bin/activate        # puts `herald` on your PATH\n"
+          f"  herald --now {FIRST_SLOTS} status     # the outbox, channels, recent events\n"
+          f"  herald --now {FIRST_SLOTS} plan       # what is due next, the posting calendar\n"
+          "  herald deliveries list --limit 10     # the newest deliveries and recipients\n"
+          "  herald --help                         # every command")
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
 from scheduler.links import click_url, preferences_url, unsubscribe_url
 from scheduler.matching import audience
+from scheduler.message_parts import Skip, course_context
 from scheduler.models import (
     Course,
     Delivery,
@@ -24,37 +24,9 @@ from scheduler.models import (
     ParticipantStatus,
     Suppression,
 )
+from scheduler.posts import build_post
 from scheduler.rendering import Renderer
 from scheduler.timing import today_in
-
-
-@dataclass(frozen=True)
-class Skip:
-    """The delivery must not be sent: it ends in `state` for `reason`."""
-
-    state: DeliveryState
-    reason: str
-
-
-def course_context(course: Course) -> dict[str, Any]:
-    return {
-        "id": course.id,
-        "title": course.title,
-        "coe": course.coe,
-        "centre": course.coe,
-        "country": course.country,
-        "region": course.region,
-        "topics": list(course.topics),
-        "languages": list(course.languages),
-        "mode": course.mode,
-        "location": course.location,
-        "start_date": course.start_date,
-        "end_date": course.end_date,
-        "registration_deadline": course.registration_deadline,
-        "fee_usd": course.fee_usd,
-        "url": course.url,
-        "description": course.description or "",
-    }
 
 
 def _plain(common: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +146,7 @@ class MessageBuilder:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             meta=meta,
+            date=now,
         )
 
     def _bundle(self, lead: Delivery, batch: Batch, p: Participant, today: date
@@ -222,6 +195,4 @@ class MessageBuilder:
     def _post(
         self, session: Session, delivery: Delivery, channel: Channel, now: datetime
     ) -> Message | Skip:
-        from scheduler.posts import build_post  # social side, kept apart
-
-        return build_post(self, session, delivery, channel, now)
+        return build_post(self.renderer, session, delivery, channel)

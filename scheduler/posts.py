@@ -3,17 +3,13 @@ centre-submitted post as approved."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
-
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
 from channels.text import RULES, TextRules, TextTooLong, fit_text, hashtags
+from scheduler.message_parts import Skip, course_context
 from scheduler.models import Course, Delivery, DeliveryState, SubmittedPost
-
-if TYPE_CHECKING:
-    from scheduler.messages import MessageBuilder, Skip
+from scheduler.rendering import Renderer
 
 
 def rules_for(channel: Channel) -> TextRules | None:
@@ -29,21 +25,19 @@ def rules_for(channel: Channel) -> TextRules | None:
 
 
 def build_post(
-    builder: MessageBuilder, session: Session, delivery: Delivery, channel: Channel,
-    now: datetime,
+    renderer: Renderer, session: Session, delivery: Delivery, channel: Channel
 ) -> Message | Skip:
-    from scheduler.messages import Skip, course_context
-
+    """The post a delivery sends on `channel`, or why it must not be sent."""
     if delivery.post_id is not None:
         return _submitted(session, delivery, channel)
-    language = builder.renderer.resolve_language(delivery.template, channel.options.language)
+    language = renderer.resolve_language(delivery.template, channel.options.language)
     course = session.get(Course, delivery.course_id) if delivery.course_id else None
     if course is None or course.status != "open":
         return Skip(DeliveryState.CANCELLED, "course cancelled")
     tags = hashtags(course.topics)
     ctx = {"course": course_context(course), "hashtags": tags,
            "links": {"course": course.url}, "campaign": {"name": delivery.campaign}}
-    text = builder.renderer.render_post(delivery.template, language, ctx)
+    text = renderer.render_post(delivery.template, language, ctx)
     rules = rules_for(channel)
     if rules is not None:
         try:
@@ -56,8 +50,6 @@ def build_post(
 
 
 def _submitted(session: Session, delivery: Delivery, channel: Channel) -> Message | Skip:
-    from scheduler.messages import Skip
-
     post = session.get(SubmittedPost, delivery.post_id)
     if post is None or post.status != "approved":
         return Skip(DeliveryState.CANCELLED, "post not approved")

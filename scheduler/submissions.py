@@ -15,11 +15,17 @@ from sqlalchemy.orm import Session
 from channels.text import measure
 from scheduler import outbox
 from scheduler.app import App
+from scheduler.channel_admin import is_social
 from scheduler.errors import InputError
 from scheduler.models import Course, Delivery, SubmittedPost
 from scheduler.posts import rules_for
 
 FIELDS = {"text", "course", "channels", "earliest", "submitted_by"}
+
+
+def social_channels(app: App) -> list[str]:
+    """The enabled channels a centre's post may go to."""
+    return [n for n, ch in app.channels().items() if is_social(app, n, ch.kind)]
 
 
 def read_submission(path: Path) -> dict[str, Any]:
@@ -70,8 +76,9 @@ def validate_submission(app: App, doc: dict[str, Any], name: str, session: Sessi
         if built is None:
             errors.append(f"{name}: channels: channel '{ch}' is disabled")
             continue
-        if built.kind == "email":
-            errors.append(f"{name}: channels: '{ch}' is an email channel, not a social one")
+        if not is_social(app, str(ch), built.kind):
+            errors.append(f"{name}: channels: '{ch}' is not a social channel (social ones: "
+                          f"{', '.join(social_channels(app)) or 'none'})")
             continue
         rules = rules_for(built)
         if rules is not None and text:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from channels.secrets import scrub as redact_text
 from scheduler.config import ConfigError, Settings, install_redaction, signing_key_bytes
-from scheduler.config.envrefs import redact_text
 
 SECRET = "s3cr3t-Value/with+chars"
 

@@ -150,7 +150,9 @@ def test_thirty_courses_three_networks(social: Project) -> None:
             if due is None:
                 break
             run = social.run("-v", "send-now", now=max(due, START).isoformat())
-            assert run.code == 0, run.err
+            # 3 (DESIGN.md) when the scripted 429/503 left all that was due retrying.
+            assert run.code == 0 or (run.code == 3 and "attention: channel mastodon: " in run.err
+                                     and "retrying" in run.err), run.err
             outputs.append(run.out + run.err)
         assert pending_due(social) is None
     # Every course posted exactly once per network, each whole link present, within limits.
@@ -194,9 +196,9 @@ def test_401_keeps_posts_pending_and_flags_the_channel(social: Project) -> None:
         rsps.add(responses.POST, "https://api.linkedin.test/rest/posts", status=201,
                  headers={"x-restli-id": "urn:li:share:1"})
         first = "2027-01-11T09:30:00Z"
-        assert social.run("send-now", now=first).code == 0
+        assert social.run("send-now", now=first).code == 0  # nothing due yet (posting slots)
         second = social.run("send-now", now="2027-01-11T15:00:00Z")
-        assert second.code == 0
+        assert second.code == 3 and "mastodon needs attention" in second.err
         mastodon_calls = [c for c in rsps.calls if "mastodon" in c.request.url]
     assert len(mastodon_calls) == 1  # flagged after the first refusal: no hammering
     r = social.run("channels", "list", "--json")

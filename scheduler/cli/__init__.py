@@ -1,7 +1,9 @@
 """`herald`, the command line: argument parsing and output only; the work is in the services.
 
-`main.py` holds the global options and the parser; each command group added since lives in
-a module of its own with a `register(subparsers)` function, listed in `groups.py`.
+`main.py` holds the global options, the exit codes and the parser. Each command group is a
+module with `register(subparsers)` and thin handlers (parse, call one service, print through
+`output.py`): db, courses, participants, channels, sending (plan, send-now, run), status,
+deliveries, posts; groups added later are listed in `groups.py`.
 """
 
 from __future__ import annotations

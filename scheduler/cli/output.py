@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime
 from typing import Any
+
+
+def _plain(value: object) -> object:
+    """What JSON cannot hold, as text: times in ISO 8601 (with `T`), anything else as str."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
 
 
 def dump_json(doc: object) -> None:
     """Print `doc` as one JSON document on stdout."""
-    json.dump(doc, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    json.dump(doc, sys.stdout, indent=2, default=_plain, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
 def cell(value: object) -> str:
-    """A value as one line of text (None is empty)."""
+    """A value as one line of text (None is empty; a list as `a, b`)."""
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value)
     return " ".join(str("" if value is None else value).split())
 
 
@@ -28,3 +38,26 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], width: int = 60)
     print("  ".join(c.upper().ljust(widths[c]) for c in columns))
     for r in cells:
         print("  ".join(r[c][: widths[c]].ljust(widths[c]) for c in columns))
+
+
+def show(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
+         total: int | None = None) -> None:
+    """`rows` as one JSON document (`--json`) or as a table of `columns`; with `total` (the
+    count before a limit), the table says "showing N of M" when rows were left out."""
+    if as_json:
+        dump_json(rows)
+        return
+    print_table(rows, columns)
+    if total is not None and total > len(rows):
+        print(f"showing {len(rows):,} of {total:,} (--limit to see more)")
+
+
+TROUBLE = 3
+"""The exit code of delivery trouble a monitor must see (DESIGN.md, "Exit codes")."""
+
+
+def checked(problems: list[str]) -> int:
+    """Print each problem on stderr as `attention: ...`; the exit code (0, or 3 if any)."""
+    for line in problems:
+        print(f"attention: {line}", file=sys.stderr)
+    return TROUBLE if problems else 0

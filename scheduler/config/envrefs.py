@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from scheduler.config.yamldoc import PathT
 
@@ -118,24 +118,6 @@ def url_password(text: str) -> str | None:
         return urlsplit(text).password
     except ValueError:
         return None
-
-
-MIN_SECRET_LENGTH = 4
-"""Shorter values are not redacted: hiding every `a` or `42` would garble all output, and a
-credential that short protects nothing anyway."""
-
-
-def redact_text(text: str, secrets: frozenset[str] | set[str]) -> str:
-    """`text` with every secret (and its URL-quoted form) replaced by `***`."""
-    if not secrets or not text:
-        return text
-    forms = {
-        form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in (s, quote(s, safe=""))
-    }
-    # Longest first, so a secret that contains another is hidden whole.
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
 
 
 def literal_secrets(

@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from channels.secrets import scrub
 from scheduler.config.channel_checks import NAME, channel_kind, check_channel
 from scheduler.config.envrefs import (
     EnvRefs,
     is_literal,
     literal_secrets,
-    redact_text,
     url_password,
 )
 from scheduler.config.models import (
@@ -49,7 +49,9 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> H
     """
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
-        raise ConfigError([f"{display_path(config_dir)}: config directory not found"])
+        raise ConfigError([f"{display_path(config_dir)}: config directory not found (looked in"
+                           f" {config_dir.absolute()}; point --config-dir DIR or"
+                           " HERALD_CONFIG_DIR at the folder holding settings.yaml)"])
     problems = Problems()
     env = EnvRefs(os.environ if environ is None else environ)
     docs = {
@@ -70,7 +72,7 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> H
     if settings is not None and settings.signing_key is not None:
         secrets |= {settings.signing_key.get_secret_value()}
     if problems or settings is None:
-        raise ConfigError(problems.lines(lambda text: redact_text(text, secrets)))
+        raise ConfigError(problems.lines(lambda text: scrub(text, secrets)))
     return HeraldConfig(root, settings, channels, campaigns, sources, secrets)
 
 

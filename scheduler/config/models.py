@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo
 from pydantic import field_validator as validator
 
+from channels.secrets import scrub
 from scheduler.config.cadence import Cadence
-from scheduler.config.envrefs import redact_text, secret_key
+from scheduler.config.envrefs import secret_key
 from scheduler.config.parse import Timing, parse_duration, parse_timing, parse_window
 from scheduler.config.policy import ChannelPolicy
 from scheduler.config.yamldoc import PathT, Problems
@@ -237,7 +238,7 @@ class ChannelConfig:
                 problems.add_at(self.file, self._line(loc), (*here, *loc), reason)
         except ChannelConfigError as exc:
             problems.add_at(self.file, self._line(()), here, str(exc))
-        raise ConfigError(problems.lines(lambda text: redact_text(text, self._secrets())))
+        raise ConfigError(problems.lines(lambda text: scrub(text, self._secrets())))
 
     def _line(self, loc: PathT) -> int | None:
         for end in range(len(loc), -1, -1):
@@ -299,7 +300,7 @@ class HeraldConfig:
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by `***`."""
-        return redact_text(text, self.secrets)
+        return scrub(text, self.secrets)
 
 
 def validation_reasons(exc: ValidationError) -> list[tuple[PathT, str, str]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from scheduler.config.envrefs import redact_text
+from channels.secrets import Scrubber
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret in a record's message, arguments and traceback with `***`.
+    """Replaces every form of every known secret (`channels.secrets`) in a record's message,
+    arguments and traceback with `***`.
 
     It renders the message itself (and drops the arguments), so a secret passed as an argument
     is caught too; it never drops a record.
@@ -17,23 +18,23 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: frozenset[str] = frozenset()
+        self.scrub = Scrubber()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        if not self.scrub:
             return True
         try:
             message = record.getMessage()
         except Exception:
             # A broken format string: keep everything, redacted, for the handler to show.
             message = f"{record.msg} {record.args!r}"
-        record.msg, record.args = redact_text(message, self.secrets), None
+        record.msg, record.args = self.scrub(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact_text(record.exc_text, self.secrets)
+            record.exc_text = self.scrub(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact_text(record.stack_info, self.secrets)
+            record.stack_info = self.scrub(record.stack_info)
         return True
 
 
@@ -46,7 +47,7 @@ def install_redaction(secrets: Iterable[str]) -> None:
     Idempotent: a second call replaces the set of secrets (after a config reload) and attaches
     the one filter to handlers added since. Call it after configuring logging.
     """
-    _FILTER.secrets = frozenset(s for s in secrets if s)
+    _FILTER.scrub = Scrubber(secrets)
     for handler in logging.getLogger().handlers:
         if _FILTER not in handler.filters:
             handler.addFilter(_FILTER)

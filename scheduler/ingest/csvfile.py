@@ -76,8 +76,14 @@ class CsvRows:
             if col and col in seen:
                 errors.append(f"{at}: header: column {col!r} appears twice")
             seen.add(col)
-        errors += [f"{at}: header: missing column {col!r}" for col in required
-                   if col not in seen]
+        missing = [col for col in required if col not in seen]
+        if missing and len(self.columns) == 1:
+            for sep in (";", "\t", "|"):
+                if sep in header[0]:
+                    name_sep = {";": "';'", "\t": "tab", "|": "'|'"}[sep]
+                    raise InputError([f"{at}: header: columns are separated by {name_sep};"
+                                      " use commas (a comma-separated UTF-8 CSV file)"])
+        errors += [f"{at}: header: missing column {col!r}" for col in missing]
         if errors:
             raise InputError(errors)
         self._line = self._reader.line_num

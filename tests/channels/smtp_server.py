@@ -15,6 +15,7 @@ Reusable by any test package::
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import ssl
 import subprocess
@@ -27,6 +28,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote_plus
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -201,7 +203,8 @@ class SmtpTestServer:
     STARTTLS, or with `implicit_tls=True` speaks TLS from the first byte (port 465 style).
     With `pipelining=True` it offers PIPELINING (RFC 2920) and counts the MAIL commands
     that came pipelined (`pipelined`); with `eight_bit_mime=False` it does not offer
-    8BITMIME (RFC 6152).
+    8BITMIME (RFC 6152). With `echo_auth=True`, a refused AUTH is answered with a 535 that
+    quotes what the client sent, in base64 and URL-encoded, as careless servers do.
     """
 
     host = "127.0.0.1"
@@ -214,8 +217,10 @@ class SmtpTestServer:
         implicit_tls: bool = False,
         pipelining: bool = False,
         eight_bit_mime: bool = True,
+        echo_auth: bool = False,
     ) -> None:
         self.handler = ScriptedHandler()
+        self.echo_auth = echo_auth
         self.handler.pipelining = pipelining
         self.handler.eight_bit_mime = eight_bit_mime
         self.auth = auth
@@ -240,7 +245,17 @@ class SmtpTestServer:
             and self.auth is not None
             and (data.login, data.password) == tuple(s.encode() for s in self.auth)
         )
-        return AuthResult(success=ok, handled=False)
+        if ok or not self.echo_auth or not isinstance(data, LoginPassword):
+            return AuthResult(success=ok, handled=False)
+        user, password = data.login, data.password
+        plain = b"\0" + user + b"\0" + password
+
+        def b64(raw: bytes) -> str:
+            return base64.b64encode(raw).decode()
+
+        return AuthResult(success=False, handled=False, message=(
+            f"535 5.7.8 {mechanism} refused for {b64(user)} with password {b64(password)}"
+            f" (AUTH PLAIN {b64(plain)}, form password={quote_plus(password)})"))
 
     def start(self) -> SmtpTestServer:
         self.controller.start()

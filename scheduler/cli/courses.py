@@ -1,0 +1,43 @@
+"""`herald courses`: import and list the course catalogue."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scheduler import queries
+from scheduler.app import App
+from scheduler.cli.output import show
+
+
+def register(sub: Any) -> None:
+    courses = sub.add_parser("courses", help="the course catalogue").add_subparsers(
+        dest="action", required=True)
+    ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
+    ci.add_argument("source")
+    ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
+    ci.set_defaults(func=import_)
+    cl = courses.add_parser("list", help="list courses")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=list_)
+
+
+def import_(app: App, args: argparse.Namespace) -> int:
+    from scheduler.ingest.source import read_source
+    from scheduler.ingest.store import import_courses
+
+    _fmt, records = read_source(args.source, fmt=args.format)
+    with app.sessions() as s, s.begin():
+        summary = import_courses(s, records, now=app.clock())
+    for label in ("added", "updated", "unchanged", "cancelled"):
+        ids = getattr(summary, label)
+        print(f"{label}: {len(ids)}" + (f"  ({', '.join(ids[:10])}"
+                                         f"{', …' if len(ids) > 10 else ''})" if ids
+                                         and label != "unchanged" else ""))
+    return 0
+
+
+def list_(app: App, args: argparse.Namespace) -> int:
+    show(queries.courses(app), ["id", "start_date", "registration_deadline", "region", "mode",
+                                "status", "title"], as_json=args.json)
+    return 0

@@ -1,0 +1,93 @@
+"""Progress of long work: bars on a terminal (rich), a summary line a minute in logs otherwise,
+nothing with `--json`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+log = logging.getLogger("herald")
+
+LOG_EVERY = 60.0
+"""Seconds between two summary lines in the logs."""
+
+
+def _words(counts: Counter[str]) -> str:
+    return ", ".join(f"{n:,} {state}" for state, n in sorted(counts.items())) or "nothing"
+
+
+class BarProgress:
+    """One bar per channel on stderr: sent so far of what was due, the rate and an ETA."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._bars = Progress(
+            TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), console=console or Console(stderr=True), transient=False)
+        self._tasks: dict[str, TaskID] = {}
+        self._done: Counter[str] = Counter()
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+
+    def start(self, due: dict[str, int]) -> None:
+        for channel, total in sorted(due.items()):
+            self._tasks[channel] = self._bars.add_task(channel, total=total, rate="")
+        self._bars.start()
+
+    def advance(self, channel: str, state: str) -> None:
+        with self._lock:
+            task = self._tasks.get(channel)
+            if task is None:
+                task = self._tasks[channel] = self._bars.add_task(channel, total=None, rate="")
+            self._done[channel] += 1
+            rate = self._done[channel] / max(time.monotonic() - self._started, 1e-3)
+            self._bars.update(task, advance=1, rate=f"{rate:,.0f}/s")
+
+    def stop(self) -> None:
+        # What was due and not sent (held for a window, say) is in the summary that follows.
+        for channel, task in self._tasks.items():
+            self._bars.update(task, total=self._done[channel])
+        self._bars.stop()
+
+
+class LogProgress:
+    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals."""
+
+    def __init__(self, every: float = LOG_EVERY) -> None:
+        self.every = every
+        self._counts: Counter[str] = Counter()
+        self._due = 0
+        self._lock = threading.Lock()
+        self._started = self._last = time.monotonic()
+
+    def start(self, due: dict[str, int]) -> None:
+        self._due = sum(due.values())
+        log.info("send-now: %s due on %d channel(s)", f"{self._due:,}", len(due))
+
+    def advance(self, channel: str, state: str) -> None:
+        with self._lock:
+            self._counts[state] += 1
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return
+            self._last = now
+            counts = Counter(self._counts)
+        done = sum(counts.values())
+        log.info("send-now: %s of %s done (%s), %.0f/s", f"{done:,}", f"{self._due:,}",
+                 _words(counts), done / max(now - self._started, 1e-3))
+
+    def stop(self) -> None:
+        elapsed = time.monotonic() - self._started
+        log.info("send-now: done in %.1fs: %s", elapsed, _words(self._counts))

@@ -1,0 +1,159 @@
+"""One-off passes an operator starts: plan what is due, or plan and dispatch it all now."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from scheduler import queries
+from scheduler.channel_admin import check_templates
+from scheduler.filter import Filter
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from scheduler.app import App
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a pass is limited to (none: everything)."""
+
+    campaign: str | None = None
+    course: str | None = None
+    channel: str | None = None
+
+
+@dataclass
+class PlanReport:
+    """What a planning pass planned (or would plan), and the outbox after it."""
+
+    now: datetime
+    dry_run: bool
+    total: int
+    planned: list[dict[str, Any]]
+    queue: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    cadence: list[dict[str, Any]] = field(default_factory=list)
+    """Per person, the course emails cadence holds back and when they go."""
+
+
+OUTCOME_REASONS: dict[str, tuple[str, str]] = {
+    "held": ("pending", "held until its sending window or posting slot"),
+    "skipped": ("pending", "not started: the run stopped or the channel halted"),
+    "auth": ("pending", "credentials refused: the channel needs attention"),
+}
+"""Dispatch outcomes that are not delivery states: the state each is left in, and why."""
+
+
+@dataclass
+class SendReport:
+    """What `send-now` planned and how each dispatched delivery ended, per channel and state
+    (a DESIGN.md delivery state, with a reason where it was not sent for a reason)."""
+
+    planned: int
+    dispatched: list[dict[str, Any]]
+    recovered_unknown: int = 0
+    trouble: list[str] = field(default_factory=list)
+    """What a monitor must see (exit 3): a channel needing attention, or one on which
+    deliveries were due and none could be sent (all left retrying)."""
+
+    @property
+    def total(self) -> int:
+        return sum(int(r["count"]) for r in self.dispatched)
+
+
+def _planned_rows(planned: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+    return [{"campaign": c, "channel": ch, "planned": n} for (c, ch), n in sorted(planned.items())]
+
+
+def plan(app: App, *, dry_run: bool = False) -> PlanReport:
+    """Plan what is due now; the outbox afterwards and the posting calendar."""
+    from scheduler.cadence.view import held_back
+    from scheduler.calendar import upcoming_posts
+
+    check_templates(app)
+    now = app.clock()
+    report = app.planner().plan(now, dry_run=dry_run)
+    with app.sessions() as s:
+        cadence = held_back(s, app.config, now)
+    return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
+                      queries.queue(app, now), upcoming_posts(app, now), cadence)
+
+
+def preview(app: App, scope: Scope) -> PlanReport:
+    """What `send-now` would plan, and what is already due in the outbox; nothing written."""
+    check_templates(app)
+    now = app.clock()
+    report = app.planner().plan(now, only=Filter(scope.campaign, scope.course, scope.channel),
+                                dry_run=True)
+    due = [q for q in queries.queue(app, now) if q["due_now"]]
+    return PlanReport(now, True, report.total, _planned_rows(report.planned), due)
+
+
+class Progress(Protocol):
+    """Told how a send-now goes: what is due per channel, then each outcome as it happens
+    (from the send threads), then the end."""
+
+    def start(self, due: dict[str, int]) -> None: ...
+
+    def advance(self, channel: str, state: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def due_now(app: App, scope: Scope) -> dict[str, int]:
+    """Deliveries due now per channel (in `scope`'s channel)."""
+    due: Counter[str] = Counter()
+    for row in queries.queue(app, app.clock()):
+        if row["due_now"] and scope.channel in (None, row["channel"]):
+            due[row["channel"]] += int(row["count"])
+    return dict(due)
+
+
+def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendReport:
+    """Settle interrupted sends, plan what is due in `scope`, dispatch it, and report."""
+    check_templates(app)
+    now = app.clock()
+    planner = app.planner()
+    dispatcher = app.dispatcher()
+    recovered = dispatcher.recover()
+    report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))
+    if progress is not None:
+        progress.start(due_now(app, scope))
+        dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)
+    try:
+        outcome = dispatcher.run_once(Filter(scope.campaign, scope.course, scope.channel))
+    finally:
+        if progress is not None:
+            progress.stop()
+    return SendReport(report.total, summary(outcome), recovered.get("unknown", 0),
+                      _trouble(app, scope, outcome))
+
+
+def summary(outcome: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Dispatch outcomes as rows of channel, delivery state, reason (or none) and count."""
+    rows: Counter[tuple[str, str, str]] = Counter()
+    for (channel, label), n in outcome.items():
+        state, reason = OUTCOME_REASONS.get(label, (label, ""))
+        rows[(channel, state, reason)] += n
+    return [{"channel": ch, "state": st, **({"reason": why} if why else {}), "count": n}
+            for (ch, st, why), n in sorted(rows.items())]
+
+
+def _trouble(app: App, scope: Scope, outcome: Counter[tuple[str, str]]) -> list[str]:
+    """Channels needing attention; channels on which this run sent nothing and left what
+    was due retrying; and channels still failing from an earlier run (their retries wait)."""
+    problems = queries.needing_attention(app, scope.channel)
+    stalled = set()
+    for channel in sorted({ch for ch, _ in outcome}):
+        left = outcome[(channel, "retrying")]
+        if left and not outcome[(channel, "sent")]:
+            stalled.add(channel)
+            problems.append(f"channel {channel}: {left} deliveries were due and none could be"
+                            " sent (all left retrying)")
+    problems += [f"channel {name}: {n} deliveries left retrying, the last attempt failed"
+                 for name, n in queries.failing_channels(app).items()
+                 if name not in stalled and scope.channel in (None, name)]
+    return problems
