@@ -16,6 +16,8 @@ def register(sub: Any) -> None:
     ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
     ci.add_argument("source")
     ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
+    ci.add_argument("--timeout", type=float, default=60.0,
+                    help="abandon a URL whose whole download takes longer (seconds; default 60)")
     ci.set_defaults(func=import_)
     cl = courses.add_parser("list", help="list courses")
     cl.add_argument("--json", action="store_true")
@@ -26,7 +28,7 @@ def import_(app: App, args: argparse.Namespace) -> int:
     from scheduler.ingest.source import read_source
     from scheduler.ingest.store import import_courses
 
-    _fmt, records = read_source(args.source, fmt=args.format)
+    _fmt, records = read_source(args.source, fmt=args.format, timeout=args.timeout)
     with app.sessions() as s, s.begin():
         summary = import_courses(s, records, now=app.clock())
     for label in ("added", "updated", "unchanged", "cancelled"):

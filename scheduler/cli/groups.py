@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import brochure
+from scheduler.cli import articles, bounces, brochure, centres, contacts, interest, report, serve
 
-GROUPS: list[ModuleType] = [brochure]
+GROUPS: list[ModuleType] = [contacts, centres, interest, articles, brochure, serve, report,
+                            bounces]

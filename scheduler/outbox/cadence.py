@@ -15,20 +15,22 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.cadence.rules import Due, History, decide
-from scheduler.config import HeraldConfig
 from scheduler.filter import Filter
 from scheduler.models import Course, Delivery, DeliveryEvent, DeliveryState, Participant
 from scheduler.outbox.leases import COURSE_EMAIL
 from scheduler.outbox.session import SessionOrFactory, within
 from scheduler.outbox.statements import CLAIMABLE, DELIVERIES
 from scheduler.outbox.transitions import _cancel, chunks
+
+if TYPE_CHECKING:
+    from scheduler.config import HeraldConfig
 
 WENT = (DeliveryState.SENT.value, DeliveryState.SENDING.value, DeliveryState.UNKNOWN.value)
 """States of a row whose email went (or may have gone) out: it counts against the caps."""

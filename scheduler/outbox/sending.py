@@ -136,8 +136,8 @@ class SendPath:
     def _members(writes: Writes) -> Writes:
         """`writes` (a lead's outcome) extended to its bundle's rows being sent."""
         (_, params), (_, event_row) = writes[0], writes[1]
-        return [*writes, (sql.MEMBER_EVENTS_SENDING, {**event_row, "p_id": params["p_id"]}),
-                (sql.FINISH_MEMBERS, params)]
+        return [*writes, (sql.FINISH_MEMBERS, params),
+                (sql.MEMBER_EVENTS, {**event_row, "p_id": params["p_id"]})]
 
     def record(self, delivery_id: int, outcome: Outcome, now: datetime, *,
                pending: Pending | None = None, to: str | None = None,
@@ -175,10 +175,10 @@ class SendPath:
         writes = self._record(delivery_id, now, state, state, reason)
         if bundled:
             common = {"p_id": delivery_id, "p_owner": self.leases.owner, "p_now": now}
-            writes = [(sql.MEMBER_EVENTS_RESERVED, {**common, "p_type": state, "p_at": now,
-                                                    "p_detail": reason}),
+            writes = [*writes,
                       (sql.SKIP_MEMBERS, {**common, "p_state": state, "p_error": reason}),
-                      *writes]
+                      (sql.MEMBER_EVENTS, {**common, "p_type": state, "p_at": now,
+                                           "p_detail": reason})]
         self._write(writes, pending)
 
     def hold(self, delivery_id: int, until: datetime, now: datetime,

@@ -7,11 +7,12 @@ are made here once. Parameter names start with `p_` (a SET clause may not reuse 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.sql.dml import Insert, Update
 
+from scheduler.events import EVENT_FROM_DELIVERY, _event_from_delivery
 from scheduler.models import (
     Course,
     Delivery,
@@ -90,13 +91,9 @@ HOLD: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
 """Put a delivery off until `p_due_at` (a send-time hold) and free its lease; its state is
 unchanged. Parameters: p_id, p_due_at, p_now."""
 
-EVENT: Insert = insert(EVENTS).values(
-    delivery_id=bindparam("p_delivery_id", type_=EVENTS.c.delivery_id.type),
-    type=bindparam("p_type", type_=EVENTS.c.type.type),
-    at=bindparam("p_at", type_=EVENTS.c.at.type),
-    detail=bindparam("p_detail", type_=EVENTS.c.detail.type),
-).inline()  # no RETURNING of the new id: nobody reads it
-"""One delivery event. Parameters: p_delivery_id, p_type, p_at, p_detail."""
+EVENT: Insert = EVENT_FROM_DELIVERY
+"""One delivery event, tagged for the report from the delivery's rows (scheduler.events).
+Parameters: p_delivery_id, p_type, p_at, p_detail."""
 
 
 # -- a bundle's other rows (cadence): they follow their lead row ---------------------------
@@ -155,20 +152,9 @@ HOLD_MEMBERS: Update = update(DELIVERIES).where(
 p_due_at, p_now."""
 
 
-def member_events(*where: Any) -> Insert:
-    """An event on each other row of lead `p_id`'s bundle matching `where` (run before the
-    statement that changes them). Parameters: p_id, p_type, p_at, p_detail."""
-    rows = select(
-        _d.id,
-        bindparam("p_type", type_=EVENTS.c.type.type),
-        bindparam("p_at", type_=EVENTS.c.at.type),
-        bindparam("p_detail", type_=EVENTS.c.detail.type),
-    ).where(*_members, *where)
-    return insert(EVENTS).from_select(["delivery_id", "type", "at", "detail"], rows)
-
-
-MEMBER_EVENTS_SENDING = member_events(_d.state == DeliveryState.SENDING.value)
-"""Events of a bundle's rows being sent (before FINISH_MEMBERS)."""
-MEMBER_EVENTS_RESERVED = member_events(_d.lease_owner == _p("p_owner", "lease_owner"),
-                                       or_(*(_d.state == state for state in CLAIMABLE)))
-"""Events of a bundle's reserved rows (before SKIP_MEMBERS); + parameter p_owner."""
+MEMBER_EVENTS: Insert = _event_from_delivery(
+    _d.bundle == _p("p_id", "id"), _d.id != _p("p_id", "id"),
+    _d.updated_at == bindparam("p_at", type_=EVENTS.c.at.type))
+"""An event on each other row of lead `p_id`'s bundle just settled (run after
+FINISH_MEMBERS or SKIP_MEMBERS, with the lead's event given first: the bundle is one
+email). Parameters: p_id, p_type, p_at, p_detail."""

@@ -40,7 +40,8 @@ def course_line(cid: str, deadline: str = "2027-05-01", topics: str = "cybersecu
 def setup(project: Project, tmp: Path, people: str = BROAD) -> None:
     project.write_config("campaigns.yaml", CAMPAIGNS)
     (tmp / "p.csv").write_text(people)
-    assert project.run("participants", "import", "p.csv", now="2027-01-01T08:00:00Z").code == 0
+    r = project.run("participants", "import", "p.csv", now="2027-01-01T08:00:00Z")
+    assert r.code == 0, r.err
 
 
 def add_courses(project: Project, tmp: Path, lines: list[str], now: str) -> None:

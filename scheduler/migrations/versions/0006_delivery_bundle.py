@@ -1,7 +1,7 @@
 """deliveries.bundle: the message id a bundled course email's rows share (its lead row's id)
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-06 04:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
