@@ -106,6 +106,8 @@ def setup(tmp: Path, emails: int, connections: int) -> tuple[Path, str]:
     app = App(config_dir, db_url, NOW)
     _fmt, courses = read_source(str(ROOT / "demo" / "courses.csv"))
     people = math.ceil(emails / EMAILS_PER_PARTICIPANT) + 50
+    # one email per person (cadence): about half the generated people match a course
+    people = max(people, math.ceil(emails * 2.2) + 50)
 
     def records() -> Iterator[ParticipantRecord]:
         for row in generate(people, seed=7):
@@ -125,10 +127,16 @@ def setup(tmp: Path, emails: int, connections: int) -> tuple[Path, str]:
     if planned < emails:
         raise SystemExit(f"setup planned only {planned} emails for {emails}: "
                          f"lower EMAILS_PER_PARTICIPANT")
-    # Trim the last participants' rows: every course keeps its audience's first part.
+    # Cadence (issue 16) sends one email per person a day: keep each of the first `emails`
+    # participants' first row (one email each), so N rows are N emails.
     with app.sessions() as s, s.begin():
         ids = list(s.scalars(select(Delivery.id).order_by(Delivery.participant_id, Delivery.id)))
-        extra = ids[emails:]
+        firsts = list(s.scalars(select(func.min(Delivery.id)).group_by(Delivery.participant_id)
+                                .order_by(Delivery.participant_id)))[:emails]
+        if len(firsts) < emails:
+            raise SystemExit(f"setup reached only {len(firsts)} people for {emails} emails")
+        keep = set(firsts)
+        extra = [i for i in ids if i not in keep]
         for i in range(0, len(extra), 500):
             s.execute(delete(Delivery).where(Delivery.id.in_(extra[i:i + 500])))
     app.close()

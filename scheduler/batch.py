@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Course, Delivery, Participant, Suppression
+from scheduler.models import Course, Delivery, Participant, ParticipantInterest, Suppression
 
 
 @dataclass
@@ -28,6 +28,14 @@ class Batch:
     courses: dict[str, Course] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
     """Addresses of the batch's participants that are on the suppression list."""
+    members: dict[int, list[Delivery]] = field(default_factory=dict)
+    """A cadence bundle's lead id → the bundle's other rows reserved with it."""
+    interests: dict[int, set[str]] = field(default_factory=dict)
+    """Topic interests of the participants who get a bundle (its order)."""
+
+    def bundled(self, d: Delivery) -> bool:
+        """Whether `d` leads a bundle of more than itself."""
+        return bool(self.members.get(d.id))
 
 
 def load_batch(session: Session, ids: Sequence[int]) -> Batch:
@@ -43,7 +51,27 @@ def load_batch(session: Session, ids: Sequence[int]) -> Batch:
         emails = {p.email for p in batch.participants.values()}
         batch.suppressed = set(session.scalars(
             select(Suppression.email).where(Suppression.email.in_(emails))))
+    leads = [d.id for d in deliveries if d.bundle == d.id]
+    if leads:
+        for m in session.scalars(
+                select(Delivery).where(Delivery.bundle.in_(leads), Delivery.id.not_in(leads),
+                                       Delivery.lease_owner.is_not(None),
+                                       Delivery.state.in_(("pending", "retrying")))
+                .order_by(Delivery.id)):
+            batch.members.setdefault(m.bundle or 0, []).append(m)
+        owners = {d.id: d.lease_owner for d in deliveries}
+        for lead, rows in list(batch.members.items()):
+            rows[:] = [m for m in rows if m.lease_owner == owners.get(lead)]
+            if not rows:
+                del batch.members[lead]
+        people = {d.participant_id for d in deliveries if d.id in batch.members}
+        for pid, value in session.execute(
+                select(ParticipantInterest.participant_id, ParticipantInterest.value)
+                .where(ParticipantInterest.participant_id.in_(people),
+                       ParticipantInterest.kind == "topic")):
+            batch.interests.setdefault(pid, set()).add(value)
     cids = {d.course_id for d in deliveries if d.course_id is not None}
+    cids.update(m.course_id for rows in batch.members.values() for m in rows if m.course_id)
     if cids:
         batch.courses = {c.id: c for c in session.scalars(
             select(Course).where(Course.id.in_(cids)))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -32,6 +33,28 @@ def run(*args: str, now: str = DEMO_NOW) -> None:
         sys.exit(code)
 
 
+def figures(now: str = DEMO_NOW) -> None:
+    """Cadence's figures of the demo's day: no one gets more than one course email."""
+    from datetime import datetime, timedelta
+
+    from scheduler.app import App
+    from scheduler.cadence.view import day_figures
+
+    moment = datetime.fromisoformat(now)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    app = App(Path(os.environ.get("HERALD_CONFIG_DIR", "config")), now=moment)
+    try:
+        with app.sessions() as s:
+            found = day_figures(s, start, start + timedelta(days=1))
+    finally:
+        app.close()
+    print("\nCadence on the demo's day (settings.yaml `cadence`):")
+    print(f"  most course emails to one person: {found['most_course_emails_to_one_person']}")
+    print(f"  most emails of any kind to one person (with the weekly digest): "
+          f"{found['most_emails_to_one_person']}")
+    print(f"  largest bundle (courses in one email): {found['largest_bundle']}")
+
+
 def main(root: Path = ROOT) -> int:
     """Run the demo in `root` (the project folder: config/, demo/, var/ as the cwd sees them)."""
     run("db", "upgrade")
@@ -43,6 +66,7 @@ def main(root: Path = ROOT) -> int:
     run("plan")
     print("\nFive minutes later the first posting slots have come:")
     run("send-now", now=FIRST_SLOTS)
+    figures()
     outbox = root / "var" / "outbox"
     counts = Counter(p.parent.name for p in outbox.rglob("*") if p.is_file())
     print("\nWhat the file sinks hold now:")

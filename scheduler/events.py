@@ -73,11 +73,12 @@ def tag_columns() -> dict[str, ColumnElement[Any]]:
     }
 
 
-def _event_from_delivery() -> Insert:
+def _event_from_delivery(*where: ColumnElement[bool]) -> Insert:
     """INSERT … SELECT: one event of delivery `p_delivery_id`, tagged from its rows.
 
     Parameters: p_delivery_id, p_type, p_at, p_detail (as the dispatcher always gave).
-    A send-time `bounced` (the server refused the address) is a hard bounce.
+    A send-time `bounced` (the server refused the address) is a hard bounce. `where`
+    replaces the choice of delivery (cadence: a bundle's other rows, `p_delivery_id` unused).
     """
     tags = tag_columns()
     kind = bindparam("p_type", type_=String(30))
@@ -98,7 +99,7 @@ def _event_from_delivery() -> Insert:
         "amount": literal(0, Integer),
     }
     query = select(*(c.label(n) for n, c in columns.items())).select_from(_SOURCE).where(
-        _D.c.id == bindparam("p_delivery_id", type_=Integer))
+        *(where or (_D.c.id == bindparam("p_delivery_id", type_=Integer),)))
     return insert(EVENTS).from_select(list(columns), query)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
 from scheduler.batch import Batch
+from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
 from scheduler.links import click_url, preferences_url, unsubscribe_url
 from scheduler.matching import audience
@@ -90,7 +91,21 @@ class MessageBuilder:
         }
         meta: dict[str, Any] = {"campaign": delivery.campaign}
         common = {"sender": self.config.settings.sender, "campaign": {"name": delivery.campaign}}
-        if delivery.course_id is not None:
+        if batch is not None and batch.bundled(delivery):
+            bundle = self._bundle(delivery, batch, p, today)
+            if isinstance(bundle, Skip):
+                return bundle
+            entries, template = bundle
+            links["bundle"] = [click_url(self.base_url, self.key, key, c.url)
+                               for c, key in entries]
+            links["course"] = links["bundle"][0]
+            meta["course_id"] = entries[0][0].id
+            meta["bundle"] = [delivery.id, *(m.id for m in batch.members[delivery.id])]
+            ctx = {**_plain(common), "participant": participant, "links": links,
+                   "course": course_context(entries[0][0]),
+                   "bundle": [course_context(c) for c, _ in entries], "period": None}
+            rendered = self.renderer.render_email(template, p.language, ctx)
+        elif delivery.course_id is not None:
             course = (batch.courses.get(delivery.course_id) if batch is not None
                       else session.get(Course, delivery.course_id))
             if course is None or course.status != "open":
@@ -138,6 +153,35 @@ class MessageBuilder:
             envelope_from=self._envelope_from(delivery),
             date=now,
         )
+
+    def _bundle(self, lead: Delivery, batch: Batch, p: Participant, today: date
+                ) -> tuple[list[tuple[Course, str]], str] | Skip:
+        """A cadence bundle's entries, most relevant first: (course, the dedup key its link
+        names) once per course (an announcement and a reminder of it are one entry), and
+        the template (the announcement's when the bundle holds one)."""
+        rows = [lead, *batch.members[lead.id]]
+        keys: dict[str, str] = {}
+        template = lead.template
+        reminders = self.reminder_campaigns()
+        for d in rows:
+            if d.course_id is not None and d.course_id not in keys:
+                keys[d.course_id] = d.dedup_key
+            if d.campaign not in reminders:
+                template = d.template if lead.campaign in reminders else template
+        open_courses = [batch.courses[cid] for cid in keys
+                        if cid in batch.courses and batch.courses[cid].status == "open"
+                        and batch.courses[cid].registration_deadline >= today]
+        if not open_courses:
+            return Skip(DeliveryState.CANCELLED, "course cancelled")
+        interests = batch.interests.get(p.id, set())
+        open_courses.sort(key=lambda c: relevance_key(c.topics, interests,
+                                                      c.registration_deadline, c.id))
+        return [(c, keys[c.id]) for c in open_courses], template
+
+    def reminder_campaigns(self) -> set[str]:
+        """Course email campaigns that remind (`before` rule)."""
+        return {c.name for c in self.config.campaigns.values()
+                if c.kind == "course_email" and c.timing.kind == "before"}
 
     def _envelope_from(self, delivery: Delivery) -> str | None:
         """The VERP envelope sender when the delivery's channel sets a `return_path`."""

@@ -277,9 +277,13 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    bundle: Mapped[int | None] = mapped_column(Integer)
+    """A course email's message id: the id of the lead row of the bundle it goes in (one
+    email settles every row of its bundle); None until cadence puts it in one."""
 
     __table_args__ = (
         Index("ix_deliveries_due", "state", "due_at"),
+        Index("ix_deliveries_bundle", "bundle"),
         Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),
         Index("ix_deliveries_participant", "participant_id"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from scheduler.cadence.view import held_counts
 from scheduler.errors import InputError
 from scheduler.models import (
     ChannelHealth,
@@ -218,6 +219,7 @@ def status(app: App, now: datetime) -> dict[str, Any]:
                            .limit(RECENT_EVENTS)).all()
         beats = list(s.scalars(select(DaemonHeartbeat)
                                .order_by(DaemonHeartbeat.owner, DaemonHeartbeat.job)))
+        cadence = held_counts(s, now)
         reputation = measure(s, now).warning()
     by_channel: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, state, n in depth:
@@ -237,6 +239,7 @@ def status(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": _daemons(beats, now),
+        "cadence": cadence,
         "warnings": [reputation] if reputation else [],
         "durability": durability(app),
         "unplannable_courses": [

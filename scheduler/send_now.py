@@ -36,6 +36,8 @@ class PlanReport:
     planned: list[dict[str, Any]]
     queue: list[dict[str, Any]] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
+    cadence: list[dict[str, Any]] = field(default_factory=list)
+    """Per person, the course emails cadence holds back and when they go."""
 
 
 OUTCOME_REASONS: dict[str, tuple[str, str]] = {
@@ -69,13 +71,16 @@ def _planned_rows(planned: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
 
 def plan(app: App, *, dry_run: bool = False) -> PlanReport:
     """Plan what is due now; the outbox afterwards and the posting calendar."""
+    from scheduler.cadence.view import held_back
     from scheduler.calendar import upcoming_posts
 
     check_templates(app)
     now = app.clock()
     report = app.planner().plan(now, dry_run=dry_run)
+    with app.sessions() as s:
+        cadence = held_back(s, app.config, now)
     return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
-                      queries.queue(app, now), upcoming_posts(app, now))
+                      queries.queue(app, now), upcoming_posts(app, now), cadence)
 
 
 def preview(app: App, scope: Scope) -> PlanReport:

@@ -640,7 +640,7 @@ def test_settings_errors(cfg: Path) -> None:
         f"{at}:{line(text, 'sender')}: sender.email: invalid email address 'not-an-address'",
         f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, "
         "previous_signing_keys, timezone, "
-        "sender, http, bounces, accept_non_durable_commits)",
+        "sender, http, cadence, bounces, accept_non_durable_commits)",
     ]
     assert not any("hunter2" in e or "literally-in-the-file" in e for e in found)
 

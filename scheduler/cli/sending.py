@@ -46,6 +46,7 @@ def plan(app: App, args: argparse.Namespace) -> int:
     if args.json:
         dump_json({"now": report.now.isoformat(), "dry_run": report.dry_run,
                    "planned": report.planned, "queue": report.queue, "posts": report.posts,
+                   "cadence": report.cadence,
                    "recipients": recipients})
         return 0
     verb = "would plan" if args.dry_run else "planned"
@@ -53,6 +54,10 @@ def plan(app: App, args: argparse.Namespace) -> int:
     print_table(report.planned, ["campaign", "channel", "planned"])
     print("\noutbox (pending and retrying):")
     print_table(report.queue, ["campaign", "channel", "state", "count", "next_due"])
+    if report.cadence:
+        print("\nheld back by cadence (per person; goes with their next allowed email):")
+        print_table([{**c, "courses": " ".join(c["courses"])} for c in report.cadence],
+                    ["participant", "held", "goes_at", "why", "courses"])
     if recipients:
         print("\ncatalogue and centre emails (who gets what):")
         print_table(recipients, ["campaign", "kind", "to", "organisation", "due_at"])

@@ -43,6 +43,8 @@ def status(app: App, args: argparse.Namespace) -> int:
                 ["channel", *doc["totals"].keys()])
     print(f"\nUnknown (interrupted mid-send; decide with `herald deliveries retry/cancel`): "
           f"{doc['unknown']}")
+    print(f"\nHeld back by cadence (course emails put off to a person's next allowed "
+          f"email): {doc['cadence']['held']} for {doc['cadence']['people']} people")
     print("\nChannels needing attention:")
     print_table(doc["channels_needing_attention"], ["channel", "since", "reason"])
     if not doc["durability"]["dispatching"]:

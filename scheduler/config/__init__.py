@@ -8,6 +8,7 @@ returns a `HeraldConfig`, or raises `ConfigError` listing every problem as
 
 from __future__ import annotations
 
+from scheduler.config.cadence import Cadence
 from scheduler.config.loader import load_config
 from scheduler.config.models import (
     CampaignConfig,
@@ -31,6 +32,7 @@ from scheduler.config.signing import signing_key_bytes
 from scheduler.errors import ConfigError
 
 __all__ = [
+    "Cadence",
     "CampaignConfig",
     "ChannelConfig",
     "ChannelPolicy",

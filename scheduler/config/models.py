@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, V
 from pydantic import field_validator as validator
 
 from channels.secrets import scrub
+from scheduler.config.cadence import Cadence
 from scheduler.config.envrefs import secret_key
 from scheduler.config.parse import Timing, parse_duration, parse_timing, parse_window
 from scheduler.config.policy import ChannelPolicy
@@ -125,6 +126,7 @@ class Settings(_Model):
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()
+    cadence: Cadence = Cadence()
     bounces: BouncesSettings | None = None
     accept_non_durable_commits: bool = False
     """Dispatch even on a database whose commits are not durable (see scheduler/durability.py)."""

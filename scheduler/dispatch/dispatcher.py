@@ -108,8 +108,16 @@ class Dispatcher:
         return names
 
     def claim(self, channel: str, only: Filter, limit: int) -> list[int]:
-        """Reserve up to `limit` due deliveries of `channel` for this owner."""
+        """Reserve up to `limit` due deliveries of `channel` for this owner, after
+        cadence's pass (a course email is claimed as its bundle's lead)."""
+        self.apply_cadence(channel, only)
         return self.leases.claim(channel, only, limit)
+
+    def apply_cadence(self, channel: str, only: Filter) -> outbox.CadenceResult:
+        """Cadence's pass over `channel`'s due course emails (`outbox.apply_cadence`)."""
+        with self.path.write_lock:
+            return outbox.apply_cadence(self.sessions, self.config, channel, self.clock(),
+                                        only)
 
     def release_all(self, channel: str | None = None) -> None:
         """Free this owner's reserved rows (of one channel, or all) whose send never began."""
@@ -138,8 +146,11 @@ class Dispatcher:
         """Send `name`'s due deliveries through its workers until none is left."""
         channel = self.channels[name]
         outcome: Counter[tuple[str, str]] = Counter()
+        # Cadence first: a person's due course emails become one bundle (its lead is what
+        # the feed claims), or wait for that person's next allowed email.
+        self.apply_cadence(name, only)
         workers = 1 if channel.streams else max(1, channel.concurrency())
-        feed = Feed(lambda: self.claim(name, only, self.batch_size), self.sessions,
+        feed = Feed(lambda: self.leases.claim(name, only, self.batch_size), self.sessions,
                     lambda: not self.state.may_send(name))
         try:
             with ThreadPoolExecutor(max_workers=workers,

@@ -109,12 +109,13 @@ class Steps:
             error = f"build failed: {type(built).__name__}: {built}"
             return self.finish(d, d.attempts, DeliveryResult(DeliveryStatus.PERMANENT,
                                                              error=error), channel,
-                               pending=pending)
+                               pending=pending, bundled=False)
         if isinstance(built, Skip):
-            self.path.skip(d.id, built.state.value, built.reason, self.clock(), pending)
+            self.path.skip(d.id, built.state.value, built.reason, self.clock(), pending,
+                           bundled=batch.bundled(d))
             return built.state.value
         if opening is not None:
-            self.path.hold(d.id, opening, self.clock(), pending)
+            self.path.hold(d.id, opening, self.clock(), pending, bundled=batch.bundled(d))
             return "held"
         return built
 
@@ -128,19 +129,22 @@ class Steps:
         p = batch.participants.get(d.participant_id) if d.participant_id is not None else None
         began = self.path.begin_send(d.id, self.clock(), participant_id=d.participant_id,
                                      email=p.email if p is not None else "",
-                                     course_id=d.course_id, pending=pending)
+                                     course_id=d.course_id, pending=pending,
+                                     bundled=batch.bundled(d))
         return None if began else "skipped"
 
     def complete(self, d: Delivery, built: Message, result: DeliveryResult, seconds: float,
                  channel: Channel, pending: Pending | None) -> str:
         """Record a send's result (and tell the observer); the delivery's new state."""
-        state = self.finish(d, d.attempts + 1, result, channel, to=built.to, pending=pending)
+        state = self.finish(d, d.attempts + 1, result, channel, to=built.to, pending=pending,
+                            bundled=bool(built.meta.get("bundle")))
         if self.run.on_outcome is not None:
             self.run.on_outcome(channel.name, state, seconds)
         return state
 
     def finish(self, d: Delivery, attempts: int, result: DeliveryResult, channel: Channel,
-               to: str | None = None, pending: Pending | None = None) -> str:
+               to: str | None = None, pending: Pending | None = None,
+               bundled: bool = False) -> str:
         """Record the outcome of a send (`attempts` counts it); the new state."""
         now = self.clock()
         decided = outbox.decide(result, attempts, self.config.policy(channel.name), now,
@@ -150,7 +154,8 @@ class Steps:
             def also(c: Connection) -> None:
                 self._flag_channel(c, channel.name, decided.error or "credentials refused",
                                    now)
-        self.path.record(d.id, decided, now, pending=pending, to=to, also=also)
+        self.path.record(d.id, decided, now, pending=pending, to=to, also=also,
+                         bundled=bundled)
         log.info("delivery %s on %s: %s%s", d.id, channel.name, decided.event,
                  f" ({result.error})" if result.error else "")
         return decided.result_state

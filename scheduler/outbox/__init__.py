@@ -8,6 +8,7 @@ Rooms:
 - `leases`: claim (reserve), release, what is in flight, the reaper (`Leases.recover`).
 - `sending`: the send path: begin send, record an outcome (sent, retry, fail, unknown,
   bounced, auth), skip (cancelled, suppressed), hold.
+- `cadence`: a person's due course emails put in one bundle, held by a cap, or cancelled.
 - `retry`: the retry decision, a pure function of (result, attempts, policy, now, rng).
 - `statements`, `prepared`, `writer`: the send path's prepared statements and fast writer.
 
@@ -17,6 +18,7 @@ fails when a module elsewhere writes `deliveries`.
 
 from __future__ import annotations
 
+from scheduler.outbox.cadence import CadenceResult, apply_cadence
 from scheduler.outbox.leases import Leases, new_owner, owner_is_dead
 from scheduler.outbox.planned import Unguarded, insert_planned
 from scheduler.outbox.retry import Outcome, RetryTiming, decide
@@ -36,11 +38,13 @@ from scheduler.outbox.transitions import (
 __all__ = [
     "CANCELLABLE",
     "CLAIMABLE",
+    "CadenceResult",
     "Leases",
     "Outcome",
     "RetryTiming",
     "SendPath",
     "Unguarded",
+    "apply_cadence",
     "cancel_for_course",
     "cancel_for_participant",
     "cancel_for_post",

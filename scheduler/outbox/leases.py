@@ -28,6 +28,8 @@ from scheduler.filter import Filter
 from scheduler.models import Delivery, DeliveryEvent, DeliveryState
 from scheduler.outbox.statements import CLAIMABLE
 
+COURSE_EMAIL = "course_email"
+
 
 def new_owner() -> str:
     """A lease owner id: host, pid and a random part (pids are reused)."""
@@ -96,6 +98,8 @@ class Leases:
                     Delivery.state.in_(CLAIMABLE),
                     Delivery.due_at <= now,
                     or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
+                    # A course email goes in a cadence bundle: its lead row is claimed.
+                    or_(Delivery.kind != COURSE_EMAIL, Delivery.bundle == Delivery.id),
                 )
                 .order_by(Delivery.due_at, Delivery.id)
                 .limit(limit)
@@ -113,6 +117,16 @@ class Leases:
                 s.execute(
                     update(Delivery)
                     .where(Delivery.id.in_(ids))
+                    .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
+                )
+                # The other rows of the bundles claimed (due, not reserved by another).
+                s.execute(
+                    update(Delivery)
+                    .where(Delivery.bundle.in_(ids), Delivery.id.not_in(ids),
+                           Delivery.kind == COURSE_EMAIL, Delivery.state.in_(CLAIMABLE),
+                           Delivery.due_at <= now,
+                           or_(Delivery.lease_expires_at.is_(None),
+                               Delivery.lease_expires_at < now))
                     .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
                 )
         return ids
@@ -153,16 +167,17 @@ class Leases:
         with self.sessions() as s, s.begin():
             rows = s.execute(
                 select(
-                    Delivery.id, Delivery.state, Delivery.lease_owner, Delivery.lease_expires_at
+                    Delivery.id, Delivery.state, Delivery.lease_owner, Delivery.lease_expires_at,
+                    Delivery.bundle,
                 ).where(Delivery.lease_owner.is_not(None))
             ).all()
-            for did, state, owner, expires in rows:
+            for did, state, owner, expires, bundle in rows:
                 expired = expires is not None and expires < now
                 if owner == self.owner:
                     # Our reserved rows are freed by their drain; a `sending` one only when
-                    # its send is over and its outcome was lost.
+                    # its send (its bundle's lead's) is over and its outcome was lost.
                     if not (expired and state == DeliveryState.SENDING.value
-                            and did not in flying):
+                            and did not in flying and bundle not in flying):
                         continue
                 elif not expired and not owner_is_dead(owner or ""):
                     continue

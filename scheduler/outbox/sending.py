@@ -83,12 +83,15 @@ class SendPath:
     # -- transitions -------------------------------------------------------------
 
     def begin_send(self, delivery_id: int, now: datetime, *, participant_id: int | None,
-                   email: str, course_id: str | None, pending: Pending | None = None) -> bool:
+                   email: str, course_id: str | None, pending: Pending | None = None,
+                   bundled: bool = False) -> bool:
         """`pending|retrying` → `sending` in its own commit; False when it must not go out.
 
         The statement checks again what was read earlier: the lease, the state, and for an
         email that the participant is still active, the address not suppressed and the
-        course still open. A delivery refused here stays reserved.
+        course still open. A delivery refused here stays reserved. A `bundled` one (the
+        lead of a cadence bundle) takes its bundle's other reserved rows along, in the same
+        commit.
         """
         is_email = participant_id is not None
         with_course = is_email and course_id is not None
@@ -97,14 +100,26 @@ class SendPath:
                   "p_email": email, "p_course": course_id}
         self.leases.taking_off(delivery_id)
         try:
-            began = bool(self._write([(sql.BEGIN_SEND[(is_email, with_course)], params)],
-                                     pending))
+            if bundled:
+                began = self._begin_bundle(is_email, with_course, params, pending)
+            else:
+                began = bool(self._write([(sql.BEGIN_SEND[(is_email, with_course)], params)],
+                                         pending))
         except BaseException:
             self.leases.landed([delivery_id])
             raise
         if not began:
             self.leases.landed([delivery_id])
         return began
+
+    def _begin_bundle(self, is_email: bool, with_course: bool, params: dict[str, object],
+                      pending: Pending | None) -> bool:
+        """The lead → `sending`, and only then its bundle's rows, in one commit."""
+        with self._txn(pending) as c:
+            if not self._run(c, [(sql.BEGIN_SEND[(is_email, with_course)], params)]):
+                return False
+            self._run(c, [(sql.BEGIN_MEMBERS, params)])
+        return True
 
     @staticmethod
     def _record(delivery_id: int, now: datetime, state: str, event: str, error: str | None,
@@ -117,9 +132,17 @@ class SendPath:
                      "p_detail": error or ""}
         return [(sql.FINISH, params), (sql.EVENT, event_row)]
 
+    @staticmethod
+    def _members(writes: Writes) -> Writes:
+        """`writes` (a lead's outcome) extended to its bundle's rows being sent."""
+        (_, params), (_, event_row) = writes[0], writes[1]
+        return [*writes, (sql.FINISH_MEMBERS, params),
+                (sql.MEMBER_EVENTS, {**event_row, "p_id": params["p_id"]})]
+
     def record(self, delivery_id: int, outcome: Outcome, now: datetime, *,
                pending: Pending | None = None, to: str | None = None,
-               also: Callable[[Connection], None] | None = None) -> None:
+               also: Callable[[Connection], None] | None = None,
+               bundled: bool = False) -> None:
         """Record a send's (or a failed build's) outcome.
 
         Queued in `pending` for the worker's next commit, unless it is urgent: then written
@@ -128,6 +151,8 @@ class SendPath:
         """
         writes = self._record(delivery_id, now, outcome.state, outcome.event, outcome.error,
                               **outcome.changes)
+        if bundled:
+            writes = self._members(writes)
         if pending is not None and not outcome.urgent:
             pending.add(delivery_id, writes)
             return
@@ -144,12 +169,24 @@ class SendPath:
             self.leases.landed([delivery_id])
 
     def skip(self, delivery_id: int, state: str, reason: str, now: datetime,
-             pending: Pending | None = None) -> None:
-        """Settle a reserved delivery that will not be sent (cancelled, suppressed)."""
-        self._write(self._record(delivery_id, now, state, state, reason), pending)
+             pending: Pending | None = None, bundled: bool = False) -> None:
+        """Settle a reserved delivery that will not be sent (cancelled, suppressed); a
+        `bundled` lead settles its bundle's reserved rows alike."""
+        writes = self._record(delivery_id, now, state, state, reason)
+        if bundled:
+            common = {"p_id": delivery_id, "p_owner": self.leases.owner, "p_now": now}
+            writes = [*writes,
+                      (sql.SKIP_MEMBERS, {**common, "p_state": state, "p_error": reason}),
+                      (sql.MEMBER_EVENTS, {**common, "p_type": state, "p_at": now,
+                                           "p_detail": reason})]
+        self._write(writes, pending)
 
     def hold(self, delivery_id: int, until: datetime, now: datetime,
-             pending: Pending | None = None) -> None:
-        """Put a reserved delivery off until `until` (a send-time hold); lease freed."""
-        self._write([(sql.HOLD, {"p_id": delivery_id, "p_due_at": until, "p_now": now})],
-                    pending)
+             pending: Pending | None = None, bundled: bool = False) -> None:
+        """Put a reserved delivery off until `until` (a send-time hold); lease freed. A
+        `bundled` lead's reserved rows wait with it."""
+        params = {"p_id": delivery_id, "p_due_at": until, "p_now": now}
+        writes: Writes = [(sql.HOLD, params)]
+        if bundled:
+            writes.insert(0, (sql.HOLD_MEMBERS, {**params, "p_owner": self.leases.owner}))
+        self._write(writes, pending)

@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.sql.dml import Insert, Update
 
-from scheduler.events import EVENT_FROM_DELIVERY
+from scheduler.events import EVENT_FROM_DELIVERY, _event_from_delivery
 from scheduler.models import (
     Course,
     Delivery,
@@ -94,3 +94,67 @@ unchanged. Parameters: p_id, p_due_at, p_now."""
 EVENT: Insert = EVENT_FROM_DELIVERY
 """One delivery event, tagged for the report from the delivery's rows (scheduler.events).
 Parameters: p_delivery_id, p_type, p_at, p_detail."""
+
+
+# -- a bundle's other rows (cadence): they follow their lead row ---------------------------
+
+_members = (_d.bundle == _p("p_id", "id"), _d.id != _p("p_id", "id"))
+
+BEGIN_MEMBERS: Update = update(DELIVERIES).where(
+    *_members,
+    _d.lease_owner == _p("p_owner", "lease_owner"),
+    or_(*(_d.state == state for state in CLAIMABLE)),
+).values(
+    state=DeliveryState.SENDING.value,
+    send_started_at=_p("p_now", "updated_at"),
+    attempts=_d.attempts + 1,
+    lease_expires_at=_p("p_expires", "lease_expires_at"),
+    updated_at=_p("p_now", "updated_at"),
+)
+"""The bundle of lead `p_id`: its other reserved rows → `sending`, in the lead's commit.
+Parameters: p_id, p_owner, p_now, p_expires."""
+
+
+FINISH_MEMBERS: Update = update(DELIVERIES).where(
+    *_members, _d.state == DeliveryState.SENDING.value).values(
+    state=_p("p_state", "state"),
+    lease_owner=None,
+    lease_expires_at=None,
+    updated_at=_p("p_now", "updated_at"),
+    last_error=_p("p_error", "last_error"),
+    sent_at=func.coalesce(_p("p_sent_at", "sent_at"), _d.sent_at),
+    provider_id=func.coalesce(_p("p_provider_id", "provider_id"), _d.provider_id),
+    due_at=func.coalesce(_p("p_due_at", "due_at"), _d.due_at),
+)
+"""The lead's outcome on the bundle's other rows being sent (FINISH's parameters)."""
+
+SKIP_MEMBERS: Update = update(DELIVERIES).where(
+    *_members, _d.lease_owner == _p("p_owner", "lease_owner"),
+    or_(*(_d.state == state for state in CLAIMABLE))).values(
+    state=_p("p_state", "state"),
+    lease_owner=None,
+    lease_expires_at=None,
+    updated_at=_p("p_now", "updated_at"),
+    last_error=_p("p_error", "last_error"),
+)
+"""The lead was settled without a send (cancelled, suppressed): its reserved members too.
+Parameters: p_id, p_owner, p_state, p_now, p_error."""
+
+HOLD_MEMBERS: Update = update(DELIVERIES).where(
+    *_members, _d.lease_owner == _p("p_owner", "lease_owner"),
+    or_(*(_d.state == state for state in CLAIMABLE))).values(
+    due_at=_p("p_due_at", "due_at"),
+    lease_owner=None,
+    lease_expires_at=None,
+    updated_at=_p("p_now", "updated_at"),
+)
+"""The lead is put off: its reserved members with it. Parameters: p_id, p_owner,
+p_due_at, p_now."""
+
+
+MEMBER_EVENTS: Insert = _event_from_delivery(
+    _d.bundle == _p("p_id", "id"), _d.id != _p("p_id", "id"),
+    _d.updated_at == bindparam("p_at", type_=EVENTS.c.at.type))
+"""An event on each other row of lead `p_id`'s bundle just settled (run after
+FINISH_MEMBERS or SKIP_MEMBERS, with the lead's event given first: the bundle is one
+email). Parameters: p_id, p_type, p_at, p_detail."""

@@ -29,8 +29,10 @@ def put(sessions: sessionmaker[Session], key: str, **values: object) -> int:
         new = outbox.enqueue(s, now=NOW, dedup_key=key, campaign="c", kind="course_email",
                              channel="email", template="t", due_at=NOW, participant_id=1)
         assert new is not None
-        if values:
-            s.execute(update(Delivery).where(Delivery.id == new).values(**values))
+        # A course email is claimed as the lead of its cadence bundle (issue 16): here,
+        # a bundle of itself, as cadence's pass leaves a lone due row.
+        s.execute(update(Delivery).where(Delivery.id == new).values(**{"bundle": new,
+                                                                      **values}))
     return new
 
 
