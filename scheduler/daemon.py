@@ -35,6 +35,7 @@ from scheduler.app import App, load_configured
 from scheduler.dispatch import DispatchFilter
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
+from scheduler.logs import per_channel
 from scheduler.metrics import Metrics
 from scheduler.models import DaemonHeartbeat
 from scheduler.outbox import RetryTiming
@@ -178,7 +179,8 @@ class Daemon:
             planner = self.planner
         report = planner.plan(self.app.clock())
         if report.total:
-            log.info("planned %d deliveries", report.total)
+            log.info("plan: %s new deliveries: %s", f"{report.total:,}",
+                     per_channel(report.planned, channel_first=False))
 
     def dispatch(self) -> None:
         """Start a drain on each usable channel whose previous drain has finished."""
@@ -198,7 +200,7 @@ class Daemon:
             log.exception("channel %s: dispatch failed", name)
             return
         if outcome:
-            log.info("dispatched %s", dict(outcome))
+            log.info("dispatch: %s", per_channel(outcome))
 
     def wait_for_drains(self, timeout: float) -> None:
         """Let the drains under way finish (they stop claiming once their dispatcher stops)."""

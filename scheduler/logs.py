@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 
@@ -43,3 +44,19 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False)
+
+
+def per_channel(counts: Mapping[tuple[str, str], int], channel_first: bool = True) -> str:
+    """Totals by channel for a log line: `email 887 sent, 3 retrying; x 1 sent`.
+
+    `counts` is keyed (channel, state) (a dispatch's outcome), or with `channel_first` false
+    (campaign, channel) (a plan: then the totals read `email 12 planned`)."""
+    by: dict[str, Counter[str]] = defaultdict(Counter)
+    for (a, b), n in counts.items():
+        if channel_first:
+            by[a][b] += n
+        else:
+            by[b]["planned"] += n
+    return "; ".join(
+        f"{channel} " + ", ".join(f"{n:,} {what}" for what, n in sorted(whats.items()))
+        for channel, whats in sorted(by.items())) or "nothing"

@@ -21,6 +21,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from scheduler.logs import per_channel
+
 log = logging.getLogger("herald")
 
 LOG_EVERY = 60.0
@@ -66,11 +68,12 @@ class BarProgress:
 
 
 class LogProgress:
-    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals."""
+    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals of
+    each channel (one line per delivery is DEBUG, in the dispatcher)."""
 
     def __init__(self, every: float = LOG_EVERY) -> None:
         self.every = every
-        self._counts: Counter[str] = Counter()
+        self._counts: Counter[tuple[str, str]] = Counter()
         self._due = 0
         self._lock = threading.Lock()
         self._started = self._last = time.monotonic()
@@ -81,19 +84,21 @@ class LogProgress:
 
     def advance(self, channel: str, state: str) -> None:
         with self._lock:
-            self._counts[state] += 1
+            self._counts[(channel, state)] += 1
             now = time.monotonic()
             if now - self._last < self.every:
                 return
             self._last = now
-            counts = Counter(self._counts)
+            counts: Counter[str] = Counter()
+            for (_channel, each), n in self._counts.items():
+                counts[each] += n
         done = sum(counts.values())
         log.info("send-now: %s of %s done (%s), %.0f/s", f"{done:,}", f"{self._due:,}",
                  _words(counts), done / max(now - self._started, 1e-3))
 
     def stop(self) -> None:
         elapsed = time.monotonic() - self._started
-        log.info("send-now: done in %.1fs: %s", elapsed, _words(self._counts))
+        log.info("send-now: done in %.1fs: %s", elapsed, per_channel(self._counts))
 
 
 class RowBar:

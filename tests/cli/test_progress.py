@@ -70,7 +70,8 @@ def test_plain_logs_and_json(project: Project) -> None:
     assert logged.returncode == 0
     lines = [line for line in logged.stderr.splitlines() if "send-now:" in line]
     assert any("due on" in line for line in lines)
-    assert any("done in" in line and "sent" in line for line in lines)
+    assert any("done in" in line and "email 887 sent" in line for line in lines)
+    assert not re.search(r"delivery \d+ on", logged.stderr)  # totals, not a line per delivery
     assert "━" not in logged.stderr
     quiet = subprocess.run([*argv, "send-now", "--json"], capture_output=True, text=True,
                            check=False)
@@ -131,3 +132,13 @@ def test_a_minute_line_for_a_long_import(caplog: pytest.LogCaptureFixture) -> No
     assert lines[1].startswith("participants import: 10,000 of 200,000 rows, ")
     assert lines[2].startswith("participants import: 20,000 of 200,000 rows, ")
     assert lines[3].startswith("participants import: 20,000 rows imported in ")
+
+
+def test_totals_per_channel() -> None:
+    from scheduler.logs import per_channel
+
+    outcome = {("email", "sent"): 1200, ("email", "retrying"): 3, ("x", "sent"): 1}
+    assert per_channel(outcome) == "email 3 retrying, 1,200 sent; x 1 sent"
+    planned = {("announce", "email"): 10, ("digest", "email"): 2, ("social", "x"): 1}
+    assert per_channel(planned, channel_first=False) == "email 12 planned; x 1 planned"
+    assert per_channel({}) == "nothing"
