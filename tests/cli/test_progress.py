@@ -72,6 +72,7 @@ def test_plain_logs_and_json(project: Project) -> None:
     assert any("due on" in line for line in lines)
     assert any("done in" in line and "email 887 sent" in line for line in lines)
     assert not re.search(r"delivery \d+ on", logged.stderr)  # totals, not a line per delivery
+    assert "alembic" not in logged.stderr  # nor the libraries' own chatter
     assert "━" not in logged.stderr
     quiet = subprocess.run([*argv, "send-now", "--json"], capture_output=True, text=True,
                            check=False)
