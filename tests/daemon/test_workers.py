@@ -56,8 +56,9 @@ def test_posts_flow_while_a_slow_email_channel_drains(project: Project, daemon: 
     # scheduler library's own ticks (issue 18.3).
     assert daemon.log_path is not None
     log = daemon.log_path.read_text()
-    assert re.search(r"plan: [\d,]+ new deliveries: email [\d,]+ planned; mastodon [\d,]+ "
-                     r"planned", log), log[:2000]
+    plans = re.findall(r"plan: [\d,]+ new deliveries: (.*)", log)
+    assert any(re.search(r"\bemail [\d,]+ planned", p) for p in plans), log[:2000]
+    assert any(re.search(r"\bmastodon [\d,]+ planned", p) for p in plans), log[:2000]
     assert re.search(r"dispatch: mastodon [\d,]+ sent", log), log[:2000]
     assert not re.search(r"delivery \d+ on", log)
     assert "apscheduler" not in log and "Running job" not in log
