@@ -142,6 +142,14 @@ class App:
     def signing_key(self) -> bytes:
         return signing_key_bytes(self.config.settings, self.state_dir)
 
+    @cached_property
+    def signing_keys(self) -> list[bytes]:
+        """The current key first, then `previous_signing_keys`: what a link may be signed
+        with (links already sent keep working after a rotation)."""
+        older = [k.get_secret_value().encode("utf-8")
+                 for k in self.config.settings.previous_signing_keys]
+        return [self.signing_key, *older]
+
     def builder(self) -> MessageBuilder:
         from scheduler.messages import MessageBuilder
         from scheduler.rendering import Renderer

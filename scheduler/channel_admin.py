@@ -47,8 +47,10 @@ def check_templates(app: App) -> None:
 
 def validate(app: App) -> str:
     """A one-line summary of a valid configuration; InputError listing every problem."""
+    from scheduler.config.public_url import base_url_problems
+
     cfg = app.config  # raises ConfigError with every problem
-    errors = template_problems(app)
+    errors = template_problems(app) + base_url_problems(cfg)
     if errors:
         raise InputError(errors)
     return (f"ok: {len(cfg.channels)} channels, {len(cfg.campaigns)} campaigns, "

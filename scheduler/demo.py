@@ -67,6 +67,8 @@ def main(root: Path = ROOT) -> int:
           f"  herald --now {FIRST_SLOTS} status     # the outbox, channels, recent events\n"
           f"  herald --now {FIRST_SLOTS} plan       # what is due next, the posting calendar\n"
           "  herald deliveries list --limit 10     # the newest deliveries and recipients\n"
+          "  herald serve                          # every link in those emails works, and\n"
+          "                                        # http://localhost:8080/subscribe signs up\n"
           "  herald --help                         # every command")
     return 0
 

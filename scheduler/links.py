@@ -33,6 +33,10 @@ UNSUBSCRIBE = "u"
 PREFERENCES = "p"
 CLICK = "c"
 INTEREST = "i"
+CONFIRM = "f"
+SUBMISSION = "s"
+CONFIRM_MAX_AGE = timedelta(days=7)
+"""A sign-up confirmation link works for a week; the others do not expire."""
 
 _B64 = re.compile(r"^[A-Za-z0-9_-]+$")
 _SAFE_SCHEMES = frozenset({"http", "https"})
@@ -186,6 +190,13 @@ def interest_url(
     return f"{_base(base_url)}/i/{token}"
 
 
+def confirm_url(base_url: str, key: bytes, participant_id: int, email: str,
+                issued_at: datetime) -> str:
+    """`{base_url}/confirm/{token}`: double opt-in; the token expires after 7 days."""
+    token = sign({"t": CONFIRM, "p": participant_id, "e": email}, key, issued_at=issued_at)
+    return f"{_base(base_url)}/confirm/{token}"
+
+
 def click_url(base_url: str, key: bytes, delivery_key: str, target_url: str) -> str:
     """`{base_url}/c/{token}`: counts the click, then redirects to `target_url` (http(s) only).
 
@@ -220,6 +231,14 @@ def read_preferences(token: str, key: bytes | Sequence[bytes]) -> RecipientLink:
 def read_interest(token: str, key: bytes | Sequence[bytes]) -> RecipientLink:
     """The recipient, course and campaign of an interest token, else `BadToken`."""
     return _recipient(verify(token, key, purpose=INTEREST), course=True)
+
+
+def read_confirm(token: str, key: bytes | Sequence[bytes], *,
+                 now: datetime | None = None) -> tuple[RecipientLink, datetime]:
+    """The recipient of a confirmation token and when it was issued, else `BadToken`
+    (also when older than `CONFIRM_MAX_AGE` at `now`)."""
+    payload = verify(token, key, purpose=CONFIRM, max_age=CONFIRM_MAX_AGE, now=now)
+    return _recipient(payload), datetime.fromtimestamp(payload["iat"], UTC)
 
 
 def read_click(token: str, key: bytes | Sequence[bytes]) -> ClickLink:

@@ -135,6 +135,16 @@ class Participant(Base):
     any_mode: Mapped[bool] = mapped_column(default=True)
     any_language: Mapped[bool] = mapped_column(default=True)
     last_digest_at: Mapped[datetime | None]
+    consent_at: Mapped[datetime | None]
+    """When consent was given through the web form's confirmation (double opt-in)."""
+    consent_source: Mapped[str | None] = mapped_column(String(20))
+    """Where consent came from: `web` (the sign-up form), `import`."""
+    form_version: Mapped[str | None] = mapped_column(String(20))
+    """The version of the sign-up form the person filled in."""
+    subscribed_at: Mapped[datetime | None]
+    """When the latest web sign-up began: older confirmation links no longer work."""
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    """Nothing is sent to the person before this day (their own pause)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -67,6 +67,8 @@ class ParticipantImportSummary:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Addresses of erased people (a hashed suppression entry): never imported again."""
 
 
 def _keys(parse: Callable[[str], str]) -> Callable[[object], tuple[str, ...]]:
@@ -356,8 +358,12 @@ def import_participants(
     emails = [r.email for r in records]
     if len(set(emails)) != len(emails):
         raise ValueError("participant records must have unique emails")
-    del emails
     summary = ParticipantImportSummary()
+    erased = _erased(session, emails)
+    del emails
+    if erased:
+        summary.skipped = [r.email for r in records if r.email in erased]
+        records = [r for r in records if r.email not in erased]
     # Into an empty table (a first load) nothing can exist: skip every lookup.
     empty = session.scalar(select(Participant.id).limit(1)) is None
     for i in range(0, len(records), CHUNK):
@@ -385,6 +391,23 @@ def import_participants(
             on_rows(len(part))
     session.flush()
     return summary
+
+
+def _erased(session: Session, emails: Sequence[str]) -> set[str]:
+    """The addresses among `emails` that an erasure's hashed suppression entry names."""
+    from scheduler.models import Suppression
+    from scheduler.privacy import HASH_PREFIX, address_hash
+
+    if session.scalar(select(Suppression.email).where(
+            Suppression.email.startswith(HASH_PREFIX)).limit(1)) is None:
+        return set()
+    by_hash = {address_hash(e): e for e in emails}
+    hashes = list(by_hash)
+    found: set[str] = set()
+    for i in range(0, len(hashes), IN_CHUNK):
+        found.update(by_hash[h] for h in session.scalars(select(Suppression.email).where(
+            Suppression.email.in_(hashes[i : i + IN_CHUNK]))))
+    return found
 
 
 def _update(session: Session, changed: Sequence[tuple[int, ParticipantRecord, dict[str, Any]]],

@@ -636,7 +636,8 @@ def test_settings_errors(cfg: Path) -> None:
         f"{at}:4: timezone: unknown time zone 'Mars/Olympus' (expected an IANA name such as "
         "Europe/Zurich)",
         f"{at}:{line(text, 'sender')}: sender.email: invalid email address 'not-an-address'",
-        f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, timezone, "
+        f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, "
+        "previous_signing_keys, timezone, "
         "sender, http)",
     ]
     assert not any("hunter2" in e or "literally-in-the-file" in e for e in found)

@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import brochure
+from scheduler.cli import brochure, serve
 
-GROUPS: list[ModuleType] = [brochure]
+GROUPS: list[ModuleType] = [brochure, serve]

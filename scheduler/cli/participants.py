@@ -9,6 +9,7 @@ from typing import Any
 
 from scheduler import queries
 from scheduler.app import App
+from scheduler.cli import participants_admin
 from scheduler.cli.output import dump_json, show
 from scheduler.errors import InputError
 
@@ -27,6 +28,7 @@ def register(sub: Any) -> None:
     pl.add_argument("--json", action="store_true")
     pl.add_argument("--status", default=None)
     pl.set_defaults(func=list_)
+    participants_admin.add_commands(parts)  # unsubscribe, suppress, export, erase
 
 
 def import_(app: App, args: argparse.Namespace) -> int:
@@ -43,12 +45,16 @@ def import_(app: App, args: argparse.Namespace) -> int:
             summary = import_participants(s, records, now=app.clock(), on_rows=on_rows)
     if args.json:
         dump_json({"added": len(summary.added), "updated": len(summary.updated),
-                   "unchanged": len(summary.unchanged), "warnings": unknown})
+                   "unchanged": len(summary.unchanged), "skipped": len(summary.skipped),
+                   "warnings": unknown})
         return 0
     for line in unknown:
         print(f"warning: {line}", file=sys.stderr)
     for label in ("added", "updated", "unchanged"):
         print(f"{label}: {len(getattr(summary, label))}")
+    if summary.skipped:
+        print(f"skipped (erased, never imported again): {len(summary.skipped)}: "
+              + ", ".join(summary.skipped))
     return 0
 
 

@@ -71,6 +71,8 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> H
     secrets = frozenset(s for s in env.secrets if s)
     if settings is not None and settings.signing_key is not None:
         secrets |= {settings.signing_key.get_secret_value()}
+    if settings is not None:
+        secrets |= {k.get_secret_value() for k in settings.previous_signing_keys}
     if problems or settings is None:
         raise ConfigError(problems.lines(lambda text: scrub(text, secrets)))
     return HeraldConfig(root, settings, channels, campaigns, sources, secrets)

@@ -92,6 +92,8 @@ class Settings(_Model):
     base_url: str
     """Public address of `herald serve`, http(s), without a trailing slash."""
     signing_key: SecretStr | None = None
+    previous_signing_keys: list[SecretStr] = []
+    """Older keys still accepted for links already sent (key rotation), newest first."""
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()

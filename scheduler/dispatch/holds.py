@@ -1,6 +1,7 @@
 """Send-time holds: when a delivery due now must wait after all, and until when.
 
-An email waits for its campaign's `local_window` in the participant's time zone; a post
+An email waits while its person has paused their emails (until the pause's last day ends),
+and for its campaign's `local_window` in the participant's time zone; a post
 waits for its channel's posting window, daily cap and minimum gap, counted against what
 really went out (`scheduler.slots`). A held delivery keeps its state and gets a later
 `due_at` (`SendPath.hold`).
@@ -8,7 +9,7 @@ really went out (`scheduler.slots`). A held delivery keeps its state and gets a 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -22,11 +23,17 @@ from scheduler.timing import next_window_start
 
 def window_opening(config: HeraldConfig, d: Delivery, batch: Batch, now: datetime,
                    default_tz: ZoneInfo) -> datetime | None:
-    """When a campaign's `local_window` holds this email: the window's next opening."""
-    campaign = config.campaigns.get(d.campaign)
-    if campaign is None or campaign.local_window is None or d.participant_id is None:
+    """When a campaign's `local_window` holds this email: the window's next opening;
+    when the person paused their emails: the start of the day the pause ends."""
+    if d.participant_id is None:
         return None
     p = batch.participants.get(d.participant_id)
+    paused = p.paused_until if p is not None else None
+    if paused is not None and paused > now.astimezone(default_tz).date():
+        return datetime.combine(paused, time(0), default_tz)
+    campaign = config.campaigns.get(d.campaign)
+    if campaign is None or campaign.local_window is None:
+        return None
     try:
         tz = ZoneInfo(p.timezone) if p else default_tz
     except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
