@@ -100,9 +100,16 @@ channels:
 
 
 def scratch_project(tmp: Path, *, campaigns: str | None = None,
-                    channels: str | None = None) -> Path:
-    """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced."""
+                    channels: str | None = None, accept_non_durable: bool = False) -> Path:
+    """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced.
+
+    `accept_non_durable`: dispatch on the throwaway PostgreSQL server of
+    scripts/with-postgres.sh, which runs with fsync and synchronous_commit off."""
     shutil.copytree(ROOT / "config", tmp / "config")
+    if accept_non_durable:
+        with (tmp / "config" / "settings.yaml").open("a") as settings:
+            settings.write("# the bench's throwaway server: commits not durable, risk accepted\n"
+                           "accept_non_durable_commits: true\n")
     if campaigns is not None:
         (tmp / "config" / "campaigns.yaml").write_text(campaigns)
     if channels is not None:

@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], bool]] = {
     "email": ("email_bench.py", [], False),
     "scale-out": ("scaleout_bench.py", [], True),
     "memory": ("memory_bench.py", [], False),
+    "report-sqlite": ("report_bench.py", [], False),
+    "report-postgres": ("report_bench.py", ["--postgres"], True),
     "web": ("web_bench.py", [], False),
     "brochure": ("brochure_bench.py", [], False),
 }

@@ -90,8 +90,8 @@ def announce_outbox(tmp: Path, url: str, port: int, deliveries: int,
     people = deliveries // COURSES
     config_dir = tmp / "config"
     if not config_dir.exists():
-        scratch_project(tmp, campaigns=CAMPAIGNS,
-                        channels=channels_yaml(port, connections))
+        scratch_project(tmp, campaigns=CAMPAIGNS, channels=channels_yaml(port, connections),
+                        accept_non_durable=True)
         (config_dir / "sources.yaml").write_text("sources: {}\n")
     _fmt, demo = read_source(str(ROOT / "demo" / "courses.csv"))
     courses = []

@@ -86,6 +86,9 @@ class Message:
     """Extra email headers (List-Unsubscribe, List-Unsubscribe-Post, ...)."""
     meta: Mapping[str, Any] = field(default_factory=dict)
     """Data a channel may use (course id, campaign, hashtags), never required."""
+    envelope_from: str | None = None
+    """An email's envelope sender (MAIL FROM, the bounces' address: VERP); None: the
+    channel's own."""
     date: datetime | None = None
     """When the message was made, on the sender's clock (an email's Date header); None:
     the moment it is composed."""

@@ -26,6 +26,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 
 from channels.base import Message
+from channels.untrusted import strip_bidi
 
 
 class InvalidEmail(ValueError):
@@ -57,8 +58,9 @@ _SOFT_LIMIT = 78
 
 
 def clean_header_text(text: str) -> str:
-    """One line of header text: breaks and control characters become a space; trimmed."""
-    return " ".join(_BREAKS.sub(" ", text).split())
+    """One line of header text: breaks and control characters become a space, bidi
+    override and isolate characters go (channels.untrusted); trimmed."""
+    return " ".join(_BREAKS.sub(" ", strip_bidi(text)).split())
 
 
 def check_address(address: str) -> str:

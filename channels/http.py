@@ -15,9 +15,10 @@ appears in `error`.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -72,6 +73,9 @@ class HttpOptions(ChannelOptions):
     base_url: str
     """Where the network's API lives; a proxy or a test server can stand in."""
     timeout: float = Field(20.0, gt=0, le=600)
+    ca_file: str | None = None
+    """A PEM file of CA certificates to verify the API (or a TLS-intercepting proxy) with,
+    instead of the system's. A certificate that fails verification halts the channel."""
 
     @field_validator("base_url")
     @classmethod
@@ -98,9 +102,11 @@ class PreparedCall:
 class CallFailed(Exception):
     """Internal: a call ended without a usable response; carries the result to return."""
 
-    def __init__(self, result: DeliveryResult) -> None:
+    def __init__(self, result: DeliveryResult, *, maybe_sent: bool = False) -> None:
         super().__init__(result.error)
         self.result = result
+        self.maybe_sent = maybe_sent
+        """The request may have reached the network (the answer was lost)."""
 
 
 def json_body(response: requests.Response) -> Any:
@@ -118,6 +124,10 @@ class HttpChannel(Channel):
     options: HttpOptions
     text_rules: ClassVar[TextRules | None] = None
     """How the network counts a post; `text_rules_for()` may refine it per instance."""
+    idempotency_memory: ClassVar[timedelta | None] = None
+    """How long the network remembers a call's idempotency key (None: it has no keys)."""
+    lost_reply_pauses: ClassVar[tuple[float, ...]] = (1.0, 5.0)
+    """Seconds between repeats of a keyed call whose answer was lost (channels.idempotency)."""
 
     def __init__(self, name: str, options: ChannelOptions) -> None:
         if not isinstance(options, self.Options):
@@ -141,9 +151,9 @@ class HttpChannel(Channel):
         """Send one message; every failure becomes a result, scrubbed of secrets."""
         try:
             self.prepare()
-            response = self._perform(self.build_request(message))
+            response = perform_keyed(self, self.build_request(message))
             if self.reauthenticate(response):
-                response = self._perform(self.build_request(message))
+                response = perform_keyed(self, self.build_request(message))
             result = self._parse(response, message)
         except CallFailed as failed:
             result = failed.result
@@ -192,6 +202,7 @@ class HttpChannel(Channel):
                 data=call.data,
                 auth=call.auth,
                 timeout=self.options.timeout,
+                verify=self.options.ca_file or None,  # a path wins over REQUESTS_CA_BUNDLE
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
@@ -200,7 +211,8 @@ class HttpChannel(Channel):
             log.warning(
                 "%s: %s %s failed (%s): %s", self.name, call.method, url, status.value, error
             )
-            raise CallFailed(DeliveryResult(status, error=error)) from None
+            raise CallFailed(DeliveryResult(status, error=error),
+                             maybe_sent=_maybe_sent(exc)) from None
         log.info("%s: %s %s -> %s", self.name, call.method, url, response.status_code)
         return response
 
@@ -208,15 +220,17 @@ class HttpChannel(Channel):
     def _transport_status(exc: requests.RequestException, call: PreparedCall) -> DeliveryStatus:
         """TRANSIENT when the request surely never reached the server, or repeating it is safe;
         UNKNOWN when a non-idempotent request may have been received; AUTH for a bad URL."""
-        if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+        if isinstance(exc, requests.exceptions.SSLError):
+            # A certificate that fails verification is a configuration fault (the channel
+            # halts and needs attention); another TLS failure may pass.
+            return DeliveryStatus.AUTH if _in_chain(exc, ssl.SSLCertVerificationError) \
+                else DeliveryStatus.TRANSIENT
+        if isinstance(exc, requests.ConnectTimeout):
             return DeliveryStatus.TRANSIENT
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
             # A malformed endpoint (a token with odd characters): the channel needs attention.
             return DeliveryStatus.AUTH
-        maybe_sent = isinstance(
-            exc, (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
-        ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
-        if maybe_sent and not call.idempotent:
+        if _maybe_sent(exc) and not call.idempotent:
             return DeliveryStatus.UNKNOWN
         return DeliveryStatus.TRANSIENT
 
@@ -318,6 +332,32 @@ class HttpChannel(Channel):
         LIBRARY_LOGS.holders.discard(self)
 
 
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached the server before `exc` (its answer lost)."""
+    if isinstance(exc, (requests.exceptions.SSLError, requests.ConnectTimeout)):
+        return False
+    return isinstance(
+        exc, (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
+    ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `exc`, its causes, contexts, reasons or arguments include a `kind`."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return True
+        if isinstance(item, BaseException):
+            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+            stack.extend(a for a in item.args if isinstance(a, BaseException))
+    return False
+
+
 def _never_connected(exc: BaseException) -> bool:
     """True when a ConnectionError happened while connecting (DNS, refused, proxy), so the
     request never left."""
@@ -355,3 +395,6 @@ def _find_message(body: Any) -> str | None:
             if messages:
                 return "; ".join(messages)
     return None
+
+
+from channels.idempotency import perform_keyed  # noqa: E402  (uses HttpChannel)

@@ -1,15 +1,18 @@
 """Mastodon: `POST {base_url}/api/v1/statuses` with a `write:statuses` user token.
 
 Each post carries `Idempotency-Key: sha256(message.key)`: the server remembers it for an hour,
-so repeating a post whose answer was lost returns the first status instead of a duplicate, and
-a read timeout is TRANSIENT here rather than UNKNOWN. Each instance sets its own length limit
-and URL weight (`GET /api/v2/instance`, `configuration.statuses`); the options say them.
+so repeating a post whose answer was lost returns the first status instead of a duplicate. A
+lost answer (a read timeout, a dropped connection, a 502/504) is repeated at once, within the
+same send and well inside that hour (channels.idempotency); if every try loses its answer the
+delivery is UNKNOWN, never retried days later when the key is forgotten. Each instance sets
+its own length limit and URL weight (`GET /api/v2/instance`, `configuration.statuses`); the
+options say them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import requests
@@ -42,6 +45,7 @@ class MastodonChannel(HttpChannel):
     options: MastodonOptions
     text_rules = RULES["mastodon"]
     text_limit = RULES["mastodon"].limit
+    idempotency_memory = timedelta(hours=1)
 
     def text_rules_for(self) -> TextRules:
         """Graphemes, each URL counting `characters_reserved_per_url`, up to `max_characters`."""

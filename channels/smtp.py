@@ -4,7 +4,8 @@ Reply codes become delivery statuses (RFC 5321 basic codes refined by RFC 3463 e
 
 ==========================================  ===================
 4xx (421 included), x.2.2 mailbox full      TRANSIENT
-any failure to connect, greet or start TLS  TRANSIENT
+a certificate that fails verification      AUTH (a configuration fault: halt)
+any other failure to connect, greet or TLS  TRANSIENT
 connection lost before the end of the data  TRANSIENT
 connection lost after the end of the data   UNKNOWN
 530, 534, 535 and 5xx during AUTH           AUTH
@@ -16,12 +17,13 @@ other 5xx (552, 554, 5.7.x policy, ...)     PERMANENT
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from channels.base import (
     Channel,
@@ -60,7 +62,8 @@ _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 class SmtpOptions(ChannelOptions):
     """Options of an `smtp` channel (config/channels.yaml)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Inputs hold credentials: keep them out of validation messages.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     host: str
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -77,6 +80,32 @@ class SmtpOptions(ChannelOptions):
     helo: str | None = None
     """The name given in EHLO; default the machine's fully qualified name."""
     verify_tls: bool = True
+    """Verify the server's certificate (and name); false only for a lab server."""
+    ca_file: str | None = None
+    """A PEM file of private CA certificates trusted besides the system's."""
+    return_path: str | None = None
+    """The bounce mailbox, `bounces@domain`: each email's envelope sender becomes
+    `bounces+{token}@domain` (VERP), the token naming the message (set by the builder)."""
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ssl.create_default_context().load_verify_locations(cafile=value)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(f"cannot load CA certificates from {value!r}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> SmtpOptions:
+        if (self.username is None) != (self.password is None):
+            given, missing = (("username", "password") if self.password is None
+                              else ("password", "username"))
+            raise ValueError(f"{given} is set but {missing} is not: give both (AUTH) or "
+                             "neither (no AUTH)")
+        return self
 
     @property
     def resolved_port(self) -> int:
@@ -148,6 +177,7 @@ class SmtpChannel(Channel):
             password=options.password.get_secret_value() if options.password else None,
             local_hostname=options.helo,
             verify_tls=options.verify_tls,
+            ca_file=options.ca_file,
         )
         self._pool = SessionPool(lambda: open_session(settings), options.connections)
         self._pacer = Pacer.from_rate(options.rate)
@@ -289,7 +319,8 @@ class SmtpChannel(Channel):
             if flight.email.eight_bit and not self._eight_bit:
                 flight.email = self._compose(message, eight_bit=False,
                                              message_id=flight.email.message_id)
-            flight.steps = begin(session.smtp, self._envelope_sender, recipient,
+            flight.steps = begin(session.smtp, message.envelope_from or self._envelope_sender,
+                                 recipient,
                                  flight.email.data, eight_bit=flight.email.eight_bit)
         except BaseException:
             self._pool.release(session, reuse=False)
@@ -352,6 +383,10 @@ class SmtpChannel(Channel):
 def classify(failure: SmtpFailure) -> DeliveryStatus:
     """The delivery status of an SMTP failure (see the module's table)."""
     code, stage = failure.code, failure.stage
+    if failure.config_fault:
+        # A certificate that fails verification: only the configuration can fix it. The
+        # channel halts and needs attention, as with refused credentials.
+        return DeliveryStatus.AUTH
     if stage in ("connect", "tls"):
         # Refused or lost connection, a 421/554 greeting, a failed TLS handshake: nothing of
         # the message was sent, and the server may well take it later.

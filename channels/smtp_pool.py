@@ -39,6 +39,7 @@ class SmtpFailure(Exception):
         *,
         disconnected: bool = False,
         reusable: bool = False,
+        config_fault: bool = False,
     ) -> None:
         label = _LABELS[stage]
         super().__init__(f"{label}: {code} {text}" if code else f"{label}: {text}")
@@ -48,6 +49,8 @@ class SmtpFailure(Exception):
         self.disconnected = disconnected
         self.reusable = reusable
         """The session was reset (RSET answered 250) and may carry the next message."""
+        self.config_fault = config_fault
+        """Only the configuration can fix it (a certificate that fails verification)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class SessionSettings:
     password: str | None = None
     local_hostname: str | None = None
     verify_tls: bool = True
+    ca_file: str | None = None
 
     def __repr__(self) -> str:
         # The credentials must never reach a log line through a repr.
@@ -75,20 +79,34 @@ def reply_text(reply: bytes | str) -> str:
 
 
 @lru_cache(maxsize=32)
-def tls_context(verify: bool) -> ssl.SSLContext:
+def tls_context(verify: bool, ca_file: str | None = None) -> ssl.SSLContext:
     """The TLS client context, built once per process and kind (loading the system's CA
     certificates costs tens of milliseconds, and a channel reconnects every
-    `max_messages_per_connection` messages). Thread-safe for wrapping sockets."""
+    `max_messages_per_connection` messages). Thread-safe for wrapping sockets.
+
+    `ca_file` (PEM) adds a private CA to the system's trusted ones."""
     context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
 
 
+def verification_failure(exc: ssl.SSLCertVerificationError) -> SmtpFailure:
+    """A server certificate that fails verification: a configuration fault, not bad luck
+    (retrying per message would fail the same way and leave the channel looking healthy)."""
+    reason = exc.verify_message or exc.reason or str(exc)
+    return SmtpFailure("tls", f"certificate verification failed: {reason} (fix the server's "
+                       "certificate, or trust its CA with ca_file)", disconnected=True,
+                       config_fault=True)
+
+
 def open_session(settings: SessionSettings) -> smtplib.SMTP:
     """Connect, greet, STARTTLS and log in as configured; SmtpFailure on any problem."""
-    context = tls_context(settings.verify_tls) if settings.security != "none" else None
+    context = (tls_context(settings.verify_tls, settings.ca_file)
+               if settings.security != "none" else None)
     smtp: smtplib.SMTP
     try:
         if settings.security == "ssl":
@@ -103,6 +121,8 @@ def open_session(settings: SessionSettings) -> smtplib.SMTP:
             )  # fmt: skip
     except smtplib.SMTPConnectError as exc:
         raise SmtpFailure("connect", reply_text(exc.smtp_error), exc.smtp_code) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise verification_failure(exc) from None
     except ssl.SSLError as exc:
         raise SmtpFailure("tls", os_error_text(exc), disconnected=True) from None
     except (OSError, smtplib.SMTPException) as exc:
@@ -135,6 +155,8 @@ def _greet_and_login(smtp: smtplib.SMTP, settings: SessionSettings,
         raise SmtpFailure(stage, reply_text(exc.smtp_error), exc.smtp_code) from None
     except smtplib.SMTPServerDisconnected as exc:
         raise SmtpFailure(stage, str(exc), disconnected=True) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise verification_failure(exc) from None
     except ssl.SSLError as exc:
         raise SmtpFailure("tls", os_error_text(exc), disconnected=True) from None
     except (OSError, smtplib.SMTPException) as exc:

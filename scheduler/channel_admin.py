@@ -162,7 +162,8 @@ def send_test(app: App, test: TestSend) -> DeliveryResult:
     if result.status is DeliveryStatus.SENT:
         with app.sessions() as s, s.begin():
             h = s.get(ChannelHealth, test.channel.name)
-            if h is not None:
+            # A working test lifts refused credentials, not a pause for complaints.
+            if h is not None and not h.reason.startswith("paused:"):
                 h.needs_attention = False
                 h.reason = ""
     if result.error:

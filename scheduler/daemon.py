@@ -32,13 +32,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
 from scheduler.app import App, load_configured
+from scheduler.config.parse import parse_duration
 from scheduler.dispatch import DispatchFilter
+from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.logs import per_channel
 from scheduler.metrics import Metrics
 from scheduler.models import DaemonHeartbeat
 from scheduler.outbox import RetryTiming
+from scheduler.shutdown import STOP_GRACE, exit_if_stuck
 
 if TYPE_CHECKING:
     from scheduler.dispatch import Dispatcher
@@ -124,6 +127,8 @@ class Daemon:
         self.http_host = http.host
         self.http_port = http.port if http_port is None else http_port
         self.http: HealthServer | None = None
+        self.exit_when_stuck = True  # in-process tests turn it off
+        self.gate = DispatchGate(app.engine, app.config.settings.accept_non_durable_commits)
 
     def _new_dispatcher(self) -> Dispatcher:
         d = self.app.dispatcher(retry=RetryTiming(base=self.timings.retry_base))
@@ -164,7 +169,8 @@ class Daemon:
         if src is None:
             return
         try:
-            _fmt, records = read_source(src.location, fmt=src.format)
+            _fmt, records = read_source(src.location, fmt=src.format,
+                                        timeout=src.timeout.total_seconds())
             with self.app.sessions() as s, s.begin():
                 summary = import_courses(s, records, now=self.app.clock())
             log.info("source %s: %d added, %d updated, %d cancelled", name,
@@ -174,10 +180,20 @@ class Daemon:
         except Exception:
             log.exception("source %s: poll failed", name)
 
+    def fetch_bounces(self) -> None:
+        """Read the bounce mailbox once (settings.yaml `bounces:`)."""
+        from scheduler.bounces.intake import fetch
+
+        with self.app.sessions() as s:
+            counts = fetch(s, self.app.config, self.app.signing_keys, self.app.clock())
+        if counts:
+            log.info("bounces: %s", dict(counts))
+
     def plan(self) -> None:
         with self.lock:
             planner = self.planner
         report = planner.plan(self.app.clock())
+        self.metrics.plan_skipped_courses.set(len(report.failed))
         if report.total:
             log.info("plan: %s new deliveries: %s", f"{report.total:,}",
                      per_channel(report.planned, channel_first=False))
@@ -186,6 +202,8 @@ class Daemon:
         """Start a drain on each usable channel whose previous drain has finished."""
         with self.lock:
             dispatcher = self.dispatcher
+        if self.gate.refresh(time.time()):
+            return  # commits not durable: plan, but do not dispatch (/healthz says why)
         for name in dispatcher.usable_channels(DispatchFilter()):
             with self.draining_lock:
                 running = self.draining.get(name)
@@ -247,8 +265,9 @@ class Daemon:
             "scheduler": {"ok": running},
             "jobs": {"ok": jobs_ok, "jobs": jobs},
             "database": {"ok": db_ok, "detail": db_detail},
+            "durability": self.gate.health(),
         }
-        return running and jobs_ok and db_ok, checks
+        return running and jobs_ok and db_ok and bool(checks["durability"]["ok"]), checks
 
     def watch(self) -> None:
         fp = config_fingerprint(self.app.config_dir)
@@ -277,6 +296,7 @@ class Daemon:
             old_channels = self.app.reconfigure(fresh)
             self.dispatcher = self._new_dispatcher()
             self.planner = self.app.planner()
+            self.gate = DispatchGate(self.app.engine, cfg.settings.accept_non_durable_commits)
         # Drains begun before the swap still send through the old channels: let them finish
         # (they stop claiming at once) before closing them.
         self.wait_for_drains(timeout=120)
@@ -326,6 +346,9 @@ class Daemon:
             ("reap", self.reap, self.timings.reap), ("watch", self.watch, self.timings.watch),
             ("heartbeat", self.heartbeat, self.timings.heartbeat),
         ]
+        bounces = self.app.config.settings.bounces
+        if bounces is not None:
+            jobs.append(("bounces", self.fetch_bounces, parse_duration(bounces.every)))
         for name, fn, every in jobs:
             self.scheduler.add_job(self._job(name, fn, every), "interval", id=name,
                                    seconds=every.total_seconds(), **common)
@@ -333,15 +356,26 @@ class Daemon:
         self.start_http()
         self.scheduler.start()
         self.stop_event.wait()
-        self.scheduler.shutdown(wait=True)
-        self.wait_for_drains(timeout=60)  # sends under way finish
-        self.workers.shutdown(wait=True)
+        deadline = time.monotonic() + STOP_GRACE
+        self.scheduler.shutdown(wait=False)  # a job stuck in I/O is not waited for
+        self.wait_for_drains(timeout=max(deadline - time.monotonic() - 1, 0))  # sends finish
+        self.workers.shutdown(wait=False, cancel_futures=True)
         self.dispatcher.release_all()
         self.forget_heartbeat()
         if self.http is not None:
             self.http.stop()
         log.warning("herald run: stopped")
+        if self.exit_when_stuck:
+            exit_if_stuck(self.still_running())  # within STOP_GRACE, whatever a job does
         return 0
+
+    def still_running(self) -> list[str]:
+        """Jobs and channel drains still under way (by name)."""
+        with self.ticks.lock:
+            jobs = list(self.ticks.running)
+        with self.draining_lock:
+            drains = [f"drain:{n}" for n, f in self.draining.items() if not f.done()]
+        return jobs + drains
 
     def start_http(self) -> None:
         if not self.http_port:

@@ -3,7 +3,9 @@ file sinks, and say what went where. Run it twice: the second run sends nothing 
 
 from __future__ import annotations
 
+import email
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -35,6 +37,8 @@ def main(root: Path = ROOT) -> int:
     run("db", "upgrade")
     run("courses", "import", str(root / "demo" / "courses.csv"), now=IMPORTED_AT)
     run("participants", "import", str(root / "demo" / "participants.csv"), now=IMPORTED_AT)
+    run("contacts", "import", str(root / "demo" / "contacts.csv"), now=IMPORTED_AT)
+    run("centres", "import", str(root / "demo" / "coes.csv"), now=IMPORTED_AT)
     run("send-now")
     run("plan")
     print("\nFive minutes later the first posting slots have come:")
@@ -61,6 +65,7 @@ def main(root: Path = ROOT) -> int:
     print("\nThe Africa brochure 2027 (English and Arabic):")
     for path in sorted(brochures.glob("africa-2027-*")):
         print(f"  {path}")
+    show_admin_emails(outbox / "email")
     print("\nRun `make demo` again: everything was planned once, so nothing new is sent.")
     print("\nWhat next:\n"
           "  source .venv/bin/activate        # puts `herald` on your PATH\n"
@@ -71,6 +76,24 @@ def main(root: Path = ROOT) -> int:
           "                                        # http://localhost:8080/subscribe signs up\n"
           "  herald --help                         # every command")
     return 0
+
+
+def show_admin_emails(sink: Path) -> None:
+    """Where the catalogue and the invitations went, and one /i/ link to try."""
+    catalogue = sorted(sink.glob("catalogue+*.eml"))
+    invitations = sorted(sink.glob("coe_invitation+*.eml"))
+    print(f"\nCatalogue emails to the demo contacts: {len(catalogue)}; "
+          f"invitations to the demo centres: {len(invitations)}")
+    for eml in catalogue[:1]:
+        text = email.message_from_bytes(eml.read_bytes())
+        body = next((p.get_payload(decode=True) for p in text.walk()
+                     if p.get_content_type() == "text/plain"), b"")
+        assert isinstance(body, bytes)
+        link = re.search(r"https?://\S+/i/\S+", body.decode("utf-8"))
+        if link:
+            print("Try a \"we are interested\" answer: run `herald serve`, then open")
+            print(f"  {link.group(0)}")
+            print("  and see it with `herald interest list`.")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -74,6 +75,17 @@ def database_check(engine: Engine, timeout: float = DB_TIMEOUT) -> tuple[bool, s
         pool.shutdown(wait=False)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that disconnects mid-request is logged at DEBUG, not as a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            log.debug("http: %s disconnected: %s", client_address, type(exc).__name__)
+            return
+        log.error("http: error serving %s", client_address, exc_info=True)
+
+
 class HealthServer:
     """Serves /healthz and /metrics from a daemon thread until `stop()`."""
 
@@ -82,7 +94,7 @@ class HealthServer:
         self.registry = registry
         self.health = health
         handler = self._handler()
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = _QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="httpd",
                                        daemon=True)
@@ -116,11 +128,16 @@ class HealthServer:
                     self._send(404, "text/plain", b"not found: try /healthz or /metrics\n")
 
             def _send(self, code: int, ctype: str, body: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client left before the answer (a probe's timeout): not an error.
+                    log.debug("http: client disconnected before the answer to %s", self.path)
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("http: " + format, *args)

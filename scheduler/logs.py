@@ -3,10 +3,12 @@ per line for log shippers."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 
@@ -44,6 +46,33 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False)
+
+
+_error_format = "text"
+
+
+def set_error_format(fmt: str) -> None:
+    """How `print_error` writes: `text` (`error: …`) or `json` (one object, like the logs)."""
+    global _error_format
+    _error_format = fmt
+
+
+def print_error(text: str, label: str = "error") -> None:
+    """One error line on stderr (`LABEL: text`), in the format the logs use
+    (`--log-format json`: one object, its `kind` the label)."""
+    if _error_format == "json":
+        doc = {"ts": datetime.now(UTC).isoformat(), "level": "error", "logger": "herald",
+               "kind": label, "msg": text}
+        print(json.dumps(doc, ensure_ascii=False), file=sys.stderr, flush=True)
+    else:
+        print(f"{label}: {text}", file=sys.stderr, flush=True)
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether `--log-format json` (or `--log-format=json`) is among the arguments."""
+    args = list(argv)
+    return "--log-format=json" in args or any(
+        a == "--log-format" and b == "json" for a, b in itertools.pairwise(args))
 
 
 def per_channel(counts: Mapping[tuple[str, str], int], channel_first: bool = True) -> str:

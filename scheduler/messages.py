@@ -48,6 +48,10 @@ class MessageBuilder:
         batch: Batch | None = None,
     ) -> Message | Skip:
         """The message of `delivery`, or why not. `batch` holds rows already read for it."""
+        if delivery.contact_id is not None or delivery.centre_id is not None:
+            from scheduler.admin_messages import build_admin_email
+
+            return build_admin_email(self, session, delivery, now)
         if delivery.participant_id is not None:
             return self._email(session, delivery, now, batch)
         return self._post(session, delivery, channel, now)
@@ -131,8 +135,19 @@ class MessageBuilder:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             meta=meta,
+            envelope_from=self._envelope_from(delivery),
             date=now,
         )
+
+    def _envelope_from(self, delivery: Delivery) -> str | None:
+        """The VERP envelope sender when the delivery's channel sets a `return_path`."""
+        channel = self.config.channels.get(delivery.channel)
+        return_path = channel.raw.get("return_path") if channel is not None else None
+        if not return_path:
+            return None
+        from scheduler.bounces.verp import address
+
+        return address(str(return_path), self.key, delivery.id)
 
     def digest_courses(
         self, session: Session, delivery: Delivery, participant_id: int, today: date

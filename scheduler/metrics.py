@@ -62,6 +62,10 @@ class Metrics:
         self.last_success = Gauge("herald_job_last_success_timestamp_seconds",
                                   "Unix time of each daemon job's last successful tick",
                                   ["job"], registry=r)
+        self.plan_skipped_courses = Gauge(
+            "herald_plan_skipped_courses", "(campaign, course) pairs the last planning pass "
+            "skipped because they cannot be planned (see the log and `herald status`)",
+            registry=r)
         self.job_failures = Counter("herald_job_failures", "Daemon job ticks that raised",
                                     ["job"], registry=r)
         if sessions is not None:

@@ -14,9 +14,11 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,6 +78,71 @@ class Centre(Base):
     region: Mapped[str] = mapped_column(String(40), default="")
     topics: Mapped[list[str]] = mapped_column(default=list)
     focal_email: Mapped[str | None] = mapped_column(String(320))
+    """The focal point's address (`focal_point_email` in the centres CSV)."""
+    focal_name: Mapped[str] = mapped_column(String(300), default="")
+    website: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    """`unsubscribed` stops the focal point's invitations (coe_email) only."""
+
+
+class Contact(Base):
+    """An HR focal point of an administration or sector member (catalogue emails)."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    country: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    focus_areas: Mapped[list[str]] = mapped_column(default=list)
+    """Matching keys (trimmed, lower case); empty: every topic."""
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Interest(Base):
+    """An organisation's answer to a catalogue email: one per (contact, course), the latest."""
+
+    __tablename__ = "interests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(100))
+    participants: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("contact_id", "course_id", name="uq_interests_contact_course"),
+        Index("ix_interests_course", "course_id"),
+    )
+
+
+class Article(Base):
+    """An article a centre submitted for News and Events; published only once approved."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    submitted_by: Mapped[str] = mapped_column(String(320), default="")
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class Course(Base):
@@ -193,6 +260,10 @@ class Delivery(Base):
     course_id: Mapped[str | None] = mapped_column(String(100))
     participant_id: Mapped[int | None] = mapped_column(Integer)
     post_id: Mapped[int | None] = mapped_column(Integer)
+    contact_id: Mapped[int | None] = mapped_column(Integer)
+    """The recipient of a catalogue email (contacts.id)."""
+    centre_id: Mapped[int | None] = mapped_column(Integer)
+    """The centre whose focal point a coe_email invites (centres.id)."""
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING.value)
@@ -212,19 +283,52 @@ class Delivery(Base):
         Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),
         Index("ix_deliveries_participant", "participant_id"),
+        Index("ix_deliveries_contact", "contact_id"),
+        Index("ix_deliveries_centre", "centre_id"),
     )
 
 
 class DeliveryEvent(Base):
-    """What happened to a delivery: sent, failed, bounced, clicked, unsubscribed, ..."""
+    """The event log, append-only: one row per outcome (sent, failed, bounced, clicked, ...).
+
+    Each row is tagged when written with what the report groups by (channel, campaign,
+    region, centre, course, language), so the report reads this table alone. `unit` is
+    what the row adds to its metric: 1, or 0 for a repeat that must not count twice (a
+    second click of one delivery, a bot's click), or -1 (an interest answer withdrawn);
+    `messages` is 1 on the first `sent` row of an email message (a bundle is one email).
+    """
 
     __tablename__ = "delivery_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer, index=True)
     type: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime]
     detail: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(100), default="")
+    campaign: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(40), default="")
+    centre: Mapped[str] = mapped_column(String(300), default="")
+    course: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+    person: Mapped[str] = mapped_column(String(40), default="")
+    """Who: `p{participant_id}` (or another writer's key); unsubscribes count people."""
+    medium: Mapped[str] = mapped_column(String(10), default="")  # email | social
+    message: Mapped[str | None] = mapped_column(String(300))
+    """The message's id (an email's Message-ID, a post's id): a bundle's rows share it."""
+    category: Mapped[str] = mapped_column(String(30), default="")
+    """A bounce's class (hard, soft, policy) or a complaint's feedback type."""
+    bot: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[int] = mapped_column(SmallInteger, default=1)
+    messages: Mapped[int] = mapped_column(SmallInteger, default=0)
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    """An interest answer's participants (as a change from the previous answer)."""
+
+    __table_args__ = (
+        Index("ix_delivery_events_at", "at"),
+        Index("ix_delivery_events_person", "person", "type", "at"),
+        Index("ix_delivery_events_message", "message"),
+    )
 
 
 class ChannelHealth(Base):

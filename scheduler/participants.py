@@ -122,7 +122,7 @@ class ParticipantValidator:
         except f.FieldError as exc:
             errors.append(("email", str(exc)))
         try:
-            values["name"] = f.text(row.get("name"), max_len=300)
+            values["name"] = f.text(row.get("name"), max_len=f.NAME_MAX)
         except f.FieldError as exc:
             errors.append(("name", str(exc)))
         for col, parse in _PARSERS.items():

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler import outbox
 from scheduler.config import HeraldConfig
 from scheduler.filter import Filter
-from scheduler.planning.common import PlanReport
+from scheduler.planning.common import PlanReport, due_courses
 from scheduler.planning.course_emails import plan_course_emails
 from scheduler.planning.digests import plan_digest
 from scheduler.planning.posts import plan_course_posts
@@ -98,6 +98,10 @@ class Planner:
                     for channel in channels:
                         plan_course_posts(session, self.config, campaign, channel, now, only,
                                           report, self.tz)
+                elif campaign.kind in ("catalogue_email", "coe_email") and not only.course:
+                    from scheduler.planning.catalogue import plan_admin
+
+                    plan_admin(session, campaign, channels[0], now, self.tz, report.planned)
                 else:
                     log.debug(
                         "campaign %s: kind %s is not planned here", campaign.name, campaign.kind
@@ -107,6 +111,15 @@ class Planner:
             else:
                 session.commit()
         return report
+
+    def check_courses(self, now: datetime) -> dict[tuple[str, str], str]:
+        """(campaign, course id) → why planning skips that course now; writes nothing."""
+        report = PlanReport()
+        with self.sessions() as session:
+            for campaign in self.config.campaigns.values():
+                if campaign.enabled and campaign.kind in ("course_email", "course_post"):
+                    due_courses(session, campaign, now, Filter(), self.tz, report, quiet=True)
+        return report.failed
 
     def _channel_enabled(self, name: str) -> bool:
         ch = self.config.channels.get(name)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
 from channels.text import RULES, TextRules, TextTooLong, fit_text, hashtags
+from channels.untrusted import inert
 from scheduler.message_parts import Skip, course_context
 from scheduler.models import Course, Delivery, DeliveryState, SubmittedPost
 from scheduler.rendering import Renderer
@@ -35,7 +36,10 @@ def build_post(
     if course is None or course.status != "open":
         return Skip(DeliveryState.CANCELLED, "course cancelled")
     tags = hashtags(course.topics)
-    ctx = {"course": course_context(course), "hashtags": tags,
+    # Untrusted course text: no mention notifies anyone, no bidi control reorders the post.
+    shown = {k: inert(v) if k not in ("url", "id") else v
+             for k, v in course_context(course).items()}
+    ctx = {"course": shown, "hashtags": tags,
            "links": {"course": course.url}, "campaign": {"name": delivery.campaign}}
     text = renderer.render_post(delivery.template, language, ctx)
     rules = rules_for(channel)
@@ -45,7 +49,7 @@ def build_post(
         except TextTooLong as exc:
             return Skip(DeliveryState.FAILED, f"post cannot fit the network's limit: {exc}")
     return Message(key=delivery.dedup_key, text=text, language=language, link=course.url,
-                   title=course.title, meta={"course_id": course.id, "hashtags": tags,
+                   title=inert(course.title), meta={"course_id": course.id, "hashtags": tags,
                                              "campaign": delivery.campaign})
 
 

@@ -110,6 +110,8 @@ def export(session: Session, email: str) -> dict[str, Any]:
     for i in range(0, len(ids), 500):
         for e in session.scalars(select(DeliveryEvent).where(
                 DeliveryEvent.delivery_id.in_(ids[i:i + 500])).order_by(DeliveryEvent.id)):
+            if e.delivery_id is None:
+                continue
             events.setdefault(e.delivery_id, []).append(
                 {"type": e.type, "at": _iso(e.at), "detail": e.detail})
     suppressions = [{"reason": s.reason, "detail": s.detail, "created_at": _iso(s.created_at)}

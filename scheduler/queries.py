@@ -24,6 +24,7 @@ from scheduler.models import (
     ParticipantInterest,
     ParticipantStatus,
 )
+from scheduler.reporting.reputation import measure
 
 if TYPE_CHECKING:
     from scheduler.app import App
@@ -217,6 +218,7 @@ def status(app: App, now: datetime) -> dict[str, Any]:
                            .limit(RECENT_EVENTS)).all()
         beats = list(s.scalars(select(DaemonHeartbeat)
                                .order_by(DaemonHeartbeat.owner, DaemonHeartbeat.job)))
+        reputation = measure(s, now).warning()
     by_channel: dict[str, dict[str, int]] = defaultdict(dict)
     for channel, state, n in depth:
         by_channel[channel][state] = n
@@ -235,7 +237,23 @@ def status(app: App, now: datetime) -> dict[str, Any]:
              "detail": e.detail} for e, ch in events
         ],
         "daemons": _daemons(beats, now),
+        "warnings": [reputation] if reputation else [],
+        "durability": durability(app),
+        "unplannable_courses": [
+            {"campaign": campaign, "course": course, "reason": reason}
+            for (campaign, course), reason in sorted(app.planner().check_courses(now).items())
+        ],
     }
+
+
+def durability(app: App) -> dict[str, Any]:
+    """Whether dispatchers may dispatch on this database (scheduler.durability)."""
+    from scheduler.durability import durability_problem
+
+    problem = durability_problem(app.engine)
+    accepted = bool(problem) and app.config.settings.accept_non_durable_commits
+    return {"durable": problem is None, "problem": problem, "accepted": accepted,
+            "dispatching": problem is None or accepted}
 
 
 def _daemons(beats: list[DaemonHeartbeat], now: datetime) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler import queries
 from scheduler.channel_admin import check_templates
+from scheduler.durability import dispatch_refusal
 from scheduler.filter import Filter
 
 if TYPE_CHECKING:
@@ -112,6 +113,10 @@ def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendRe
     check_templates(app)
     now = app.clock()
     planner = app.planner()
+    refused = dispatch_refusal(app.engine, app.config.settings.accept_non_durable_commits)
+    if refused is not None:  # plan, but dispatch nothing on commits that are not durable
+        report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))
+        return SendReport(report.total, [], 0, [refused])
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
     report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))

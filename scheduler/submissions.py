@@ -3,12 +3,10 @@ approve (each named channel gives it its next free slot), reject (never posted).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +15,7 @@ from scheduler import outbox
 from scheduler.app import App
 from scheduler.channel_admin import is_social
 from scheduler.errors import InputError
+from scheduler.ingest.fields import DATE_MAX, DATE_MIN, NAME_MAX
 from scheduler.models import Course, Delivery, SubmittedPost
 from scheduler.posts import rules_for
 
@@ -35,11 +34,9 @@ def read_submission(path: Path) -> dict[str, Any]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([f"{name}: cannot read: {exc}"]) from exc
-    try:
-        doc = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError([f"{name}: not valid {path.suffix.lstrip('.') or 'YAML'}: "
-                          f"{str(exc).splitlines()[0]}"]) from exc
+    from scheduler.ingest.safe_parse import loads_json, loads_yaml
+
+    doc = loads_json(raw, name) if path.suffix.lower() == ".json" else loads_yaml(raw, name)
     if not isinstance(doc, dict):
         raise InputError([f"{name}: expected a mapping with text, channels, ..."])
     return doc
@@ -97,7 +94,14 @@ def validate_submission(app: App, doc: dict[str, Any], name: str, session: Sessi
         except ValueError:
             errors.append(f"{name}: earliest: '{earliest}' is not an ISO 8601 time with a zone")
             when = None
+        if when is not None and not DATE_MIN <= when.date() <= DATE_MAX:
+            errors.append(f"{name}: earliest: {when.date().isoformat()} is out of range "
+                          f"({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})")
+            when = None
     by = doc.get("submitted_by") or ""
+    if not isinstance(by, str) or len(by) > NAME_MAX:
+        errors.append(f"{name}: submitted_by: expected a name of at most {NAME_MAX} characters")
+        by = ""
     if errors:
         raise InputError(errors)
     return text.strip(), course, [str(c) for c in chans], when, str(by)
@@ -116,8 +120,55 @@ def submit(app: App, path: Path) -> SubmittedPost:
     return post
 
 
-def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[tuple[str, str]]]:
-    """Approve (slot it on each channel) or reject (cancel anything planned)."""
+def _too_long(app: App, text: str, channel: str) -> str | None:
+    """Why `text` does not fit `channel` (as that network counts it), or None."""
+    rules = rules_for(app.channels()[channel])
+    if rules is None:
+        return None
+    n = measure(text.strip(), rules)
+    return (f"{n} characters as '{channel}' counts them, over its limit of {rules.limit}"
+            if n > rules.limit else None)
+
+
+def approval_channels(app: App, post: SubmittedPost, given: list[str] | None
+                      ) -> tuple[list[str], list[tuple[str, str]]]:
+    """The channels an approved post goes to: those `given` at approval, else those it was
+    submitted for, else every enabled social channel it fits; and the ones left out, with
+    why. `InputError` for a bad name, or a given channel the text does not fit."""
+    built = app.channels()
+    if given:
+        errors = []
+        for ch in given:
+            if ch not in app.config.channels:
+                errors.append(f"--channels: no channel named '{ch}'")
+            elif ch not in built:
+                errors.append(f"--channels: channel '{ch}' is disabled")
+            elif built[ch].kind == "email":
+                errors.append(f"--channels: '{ch}' is an email channel, not a social one")
+            elif (why := _too_long(app, post.text, ch)) is not None:
+                errors.append(f"post {post.id}: text: {why}")
+        if errors:
+            raise InputError(errors)
+        return list(dict.fromkeys(given)), []
+    if post.channels:
+        return list(post.channels), []
+    chosen: list[str] = []
+    left: list[tuple[str, str]] = []
+    for name, channel in built.items():
+        if channel.kind == "email":
+            continue
+        why = _too_long(app, post.text, name)
+        if why is None:
+            chosen.append(name)
+        else:
+            left.append((name, why))
+    return chosen, left
+
+
+def decide(app: App, post_id: int, approve: bool, channels: list[str] | None = None
+           ) -> tuple[SubmittedPost, list[tuple[str, str]]]:
+    """Approve (slot it on each channel: `channels`, else its own, else every enabled social
+    channel) or reject (cancel anything planned)."""
     now = app.clock()
     slots: list[tuple[str, str]] = []
     planner = app.planner()
@@ -130,6 +181,8 @@ def decide(app: App, post_id: int, approve: bool) -> tuple[SubmittedPost, list[t
         post.status = "approved" if approve else "rejected"
         post.decided_at = now
         if approve:
+            post.channels, left_out = approval_channels(app, post, channels)
+            slots.extend((ch, f"not posted: {why}") for ch, why in left_out)
             for ch in post.channels:
                 if ch not in app.config.channels or not app.config.channels[ch].enabled:
                     continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
@@ -90,3 +91,25 @@ def test_operator_retry_and_cancel(project: Project) -> None:
     states = {d["id"]: d["state"] for d in project.run("deliveries", "list", "--json").json()}  # type: ignore[union-attr]
     assert states[first] == "cancelled" and states[second] == "pending"
     assert project.run("deliveries", "retry", "999999").code == 2
+
+
+def test_channels_validate_names_unset_credentials_and_half_pairs(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.write_config("channels.yaml", (
+        "channels:\n  email:\n    type: smtp\n    host: localhost\n"
+        "    username: ${SMTP_USER}\n    password: ${SMTP_PASSWORD}\n"
+        "    from: \"A <a@example.org>\"\n"))
+    project.write_config("campaigns.yaml", "campaigns: {}\n")
+    monkeypatch.delenv("SMTP_USER", raising=False)
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    r = project.run("channels", "validate")
+    assert r.code == 2
+    assert "channels.yaml:5: channels.email.username: environment variable SMTP_USER is not set" \
+        in r.err
+    assert "channels.yaml:6: channels.email.password: environment variable SMTP_PASSWORD is " \
+        "not set" in r.err
+    monkeypatch.setenv("SMTP_USER", "academy")
+    r = project.run("channels", "validate")
+    assert r.code == 2 and "SMTP_PASSWORD is not set" in r.err and "SMTP_USER" not in r.err
+    monkeypatch.setenv("SMTP_PASSWORD", "pw-123456")
+    assert project.run("channels", "validate").code == 0

@@ -116,7 +116,7 @@ channels:
     type: fake
     base_url: https://fake.example
     token: ${FAKE_TOKEN}
-    user: ${FAKE_USER}
+    user: ${FAKE_USER:-}
 """
 
 
@@ -387,7 +387,9 @@ def test_a_rule_across_options_names_the_unset_variables(cfg: Path) -> None:
     write(cfg, "campaigns.yaml", "campaigns: {}\n")
     assert errors(cfg, {"MAIL_KEY_ID": "id"}) == [
         f"{cfg}/channels.yaml:{line(text, 'mail:')}: channels.mail: key_id and key_secret go "
-        "together (environment variables not set: MAIL_KEY_SECRET)"
+        "together (environment variables not set: MAIL_KEY_SECRET)",
+        f"{cfg}/channels.yaml:{line(text, 'MAIL_KEY_SECRET')}: channels.mail.key_secret: "
+        "environment variable MAIL_KEY_SECRET is not set",
     ]
 
 
@@ -402,7 +404,7 @@ def test_literal_secrets_are_refused_and_never_echoed(cfg: Path) -> None:
             base_url: https://fake.example
             token: {SECRET}
             pin: 4711
-            user: ${{FAKE_USER}}
+            user: ${{FAKE_USER:-}}
             headers:
               Authorization: Bearer {SECRET}x
         """,
@@ -426,7 +428,7 @@ def test_env_secrets_never_appear_in_errors(cfg: Path) -> None:
         cfg,
         "channels.yaml",
         FAKE_CHANNELS.replace(
-            "user: ${FAKE_USER}", "min_gap: ${FAKE_TOKEN}\n    window: ${WINDOW_PASSWORD}"
+            "user: ${FAKE_USER:-}", "min_gap: ${FAKE_TOKEN}\n    window: ${WINDOW_PASSWORD}"
         ),
     )
     write(
@@ -638,7 +640,7 @@ def test_settings_errors(cfg: Path) -> None:
         f"{at}:{line(text, 'sender')}: sender.email: invalid email address 'not-an-address'",
         f"{at}:6: colour: unknown key (expected: database_url, base_url, signing_key, "
         "previous_signing_keys, timezone, "
-        "sender, http)",
+        "sender, http, bounces, accept_non_durable_commits)",
     ]
     assert not any("hunter2" in e or "literally-in-the-file" in e for e in found)
 
@@ -889,3 +891,91 @@ def test_every_problem_in_every_file_is_reported_at_once(cfg: Path) -> None:
         "campaigns.weekly.template",
         "sources.catalogue.every",
     ]
+
+
+def test_bounces_settings(cfg: Path) -> None:
+    base = "base_url: http://localhost:8080\nsender: {name: A, email: a@example.org}\n"
+    write(cfg, "settings.yaml", base + "bounces:\n  host: imap.example.org\n"
+          "  username: b@example.org\n  password: hunter2\n  every: 0s\n")
+    at = f"{cfg}/settings.yaml"
+    assert errors(cfg) == [
+        f"{at}:6: bounces.password: secrets must come from ${{ENV}} references",
+        f"{at}:7: bounces.every: must be longer than 0s",
+    ]
+    write(cfg, "settings.yaml", base + "bounces:\n  host: imap.example.org\n"
+          "  username: b@example.org\n  password: ${IMAP_PW}\n  security: none\n")
+    config = load_config(cfg, {"IMAP_PW": "s3cret-imap"})
+    bounces = config.settings.bounces
+    assert bounces is not None and bounces.resolved_port == 143
+    assert bounces.processed_folder == "Processed" and bounces.every == "10m"
+    assert "s3cret-imap" not in config.redact("login s3cret-imap failed")
+
+
+def test_a_required_reference_left_unset_is_named_an_optional_one_is_absent(cfg: Path) -> None:
+    """`${VAR}` unset is an error wherever it is (settings, an optional option, a campaign);
+    `${VAR:-}` unset leaves the key out; an SMTP username goes with its password."""
+    text = write(
+        cfg,
+        "channels.yaml",
+        """
+        channels:
+          email:
+            type: smtp
+            host: localhost
+            username: ${SMTP_USER}
+            password: ${SMTP_PASSWORD}
+            from: "A <a@example.org>"
+          spare:
+            type: smtp
+            host: localhost
+            username: ${SPARE_USER:-}
+            password: ${SPARE_PASSWORD:-}
+            from: "A <a@example.org>"
+        """,
+    )
+    write(cfg, "campaigns.yaml", "campaigns: {}\n")
+    settings = (cfg / "settings.yaml").read_text()
+    settings = settings.replace("${HERALD_SIGNING_KEY:-}", "${HERALD_SIGNING_KEY}")
+    (cfg / "settings.yaml").write_text(settings)
+    found = errors(cfg)
+    assert f"{cfg}/channels.yaml:{line(text, 'SMTP_USER')}: channels.email.username: " \
+        "environment variable SMTP_USER is not set" in found
+    assert f"{cfg}/channels.yaml:{line(text, 'SMTP_PASSWORD')}: channels.email.password: " \
+        "environment variable SMTP_PASSWORD is not set" in found
+    assert any("settings.yaml" in e and "signing_key: environment variable "
+               "HERALD_SIGNING_KEY is not set" in e for e in found)
+    assert not any("SPARE" in e for e in found)  # optional, both unset: no AUTH, by design
+
+    # With only one of an optional pair set, the pair rule names the channel.
+    (cfg / "settings.yaml").write_text(settings.replace("${HERALD_SIGNING_KEY}",
+                                                        "${HERALD_SIGNING_KEY:-}"))
+    env = {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345", "SPARE_USER": "spare-user"}
+    assert errors(cfg, env) == [
+        f"{cfg}/channels.yaml:{line(text, 'spare:')}: channels.spare: username is set but "
+        "password is not: give both (AUTH) or neither (no AUTH)"]
+    env = {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345", "SPARE_PASSWORD": "spare-pw"}
+    assert errors(cfg, env) == [
+        f"{cfg}/channels.yaml:{line(text, 'spare:')}: channels.spare: password is set but "
+        "username is not: give both (AUTH) or neither (no AUTH)"]
+    config = load_config(cfg, {"SMTP_USER": "u-1234", "SMTP_PASSWORD": "p-12345"})
+    assert "username" not in config.channels["spare"].raw
+    assert "password" not in config.channels["spare"].raw
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("30", 30), ("2.5", 2.5), ("2m", 120),
+                                                 (None, 60)])
+def test_source_timeout_in_seconds_or_a_duration(cfg: Path, value: str | None,
+                                                  seconds: float) -> None:
+    extra = f"    timeout: {value}\n" if value is not None else ""
+    write(cfg, "sources.yaml", "sources:\n  feed:\n    location: https://example.org/c.csv\n"
+          + extra)
+    assert load_config(cfg, {}).sources["feed"].timeout.total_seconds() == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "fast", "-5"])
+def test_a_bad_source_timeout_is_named(cfg: Path, value: str) -> None:
+    text = write(cfg, "sources.yaml", "sources:\n  feed:\n    location: "
+                 f"https://example.org/c.csv\n    timeout: {value}\n")
+    found = errors(cfg)
+    assert len(found) == 1
+    assert found[0].startswith(f"{cfg}/sources.yaml:{line(text, 'timeout')}: sources.feed.timeout:")

@@ -140,7 +140,7 @@ def test_consent_timestamp_counts_its_day(tmp_path: Path) -> None:
         ({"frequency": "daily"}, "frequency: 'daily' is not one of immediate, weekly"),
         ({"consent": "yes"}, "consent: 'yes' is not a date (YYYY-MM-DD)"),
         ({"consent": "2026-02-30"}, "consent: '2026-02-30' is not a date (YYYY-MM-DD)"),
-        ({"name": "x" * 301}, "name: is 301 characters long (at most 300)"),
+        ({"name": "x" * 201}, "name: is 201 characters long (at most 200)"),
         ({"topics": "t" * 201}, f"topics: topic '{'t' * 56}...' is longer than 200 characters"),
     ],
 )

@@ -8,12 +8,12 @@ font of the brochure has), nothing written for it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scheduler.brochure.labels import LANGUAGES
 from scheduler.errors import InputError
+from scheduler.logs import print_error
 
 if TYPE_CHECKING:
     from scheduler.app import App
@@ -51,8 +51,8 @@ def brochure(app: App, args: argparse.Namespace) -> int:
     try:
         result = build_brochure(app, args.region, args.year, args.lang or "en", args.out)
     except MissingGlyphError as exc:
-        print(f"error: brochure {args.region} {args.year} {args.lang or 'en'}: {exc}; "
-              f"nothing written", file=sys.stderr)
+        print_error(f"brochure {args.region} {args.year} {args.lang or 'en'}: {exc}; "
+                    "nothing written")
         return 1
     pages = f", {result.pages} pages" if result.pages is not None else ""
     print(f"{result.path} ({result.region} {result.year}, {result.lang}: "
@@ -71,6 +71,6 @@ def _all(app: App, args: argparse.Namespace) -> int:
     for region in summary.skipped:
         print(f"skipped: {region}: no course in {args.year}")
     for line in summary.failed:
-        print(f"error: brochure {line}; nothing written", file=sys.stderr)
+        print_error(f"brochure {line}; nothing written")
     print(f"{len(summary.built)} files written to {args.out_dir}")
     return 1 if summary.failed else 0

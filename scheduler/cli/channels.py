@@ -7,6 +7,7 @@ from typing import Any
 
 from scheduler import channel_admin, queries
 from scheduler.app import App
+from scheduler.cli import bounces
 from scheduler.cli.output import checked, show
 
 
@@ -25,6 +26,9 @@ def register(sub: Any) -> None:
                      help="recipient address (required for an email channel)")
     cht.add_argument("--dry-run", action="store_true")
     cht.set_defaults(func=test)
+    chr_ = chans.add_parser("resume", help="lift a channel's pause (complaints, credentials)")
+    chr_.add_argument("name")
+    chr_.set_defaults(func=bounces.resume)
 
 
 def validate(app: App, args: argparse.Namespace) -> int:

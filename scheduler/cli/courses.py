@@ -17,6 +17,8 @@ def register(sub: Any) -> None:
     ci = courses.add_parser("import", help="import courses from a CSV, JSON or iCalendar file/URL")
     ci.add_argument("source")
     ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
+    ci.add_argument("--timeout", type=float, default=60.0,
+                    help="abandon a URL whose whole download takes longer (seconds; default 60)")
     ci.add_argument("--json", action="store_true",
                     help="print the summary as JSON (course ids by what was done), no progress")
     ci.set_defaults(func=import_)
@@ -30,7 +32,7 @@ def import_(app: App, args: argparse.Namespace) -> int:
     from scheduler.ingest.source import read_source
     from scheduler.ingest.store import import_courses
 
-    _fmt, records = read_source(args.source, fmt=args.format)
+    _fmt, records = read_source(args.source, fmt=args.format, timeout=args.timeout)
     with importing("courses import", len(records), sys.stderr, args.json) as on_rows, \
             app.sessions() as s, s.begin():
         summary = import_courses(s, records, now=app.clock(), on_rows=on_rows)

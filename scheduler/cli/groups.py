@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import brochure, serve
+from scheduler.cli import articles, bounces, brochure, centres, contacts, interest, report, serve
 
-GROUPS: list[ModuleType] = [brochure, serve]
+GROUPS: list[ModuleType] = [contacts, centres, interest, articles, brochure, serve, report,
+                            bounces]

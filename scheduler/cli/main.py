@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -29,7 +30,14 @@ from scheduler.cli import (
     status,
 )
 from scheduler.errors import InputError
-from scheduler.logs import JsonFormatter, TextFormatter, clock_shift
+from scheduler.logs import (
+    JsonFormatter,
+    TextFormatter,
+    clock_shift,
+    print_error,
+    set_error_format,
+    wants_json,
+)
 
 log = logging.getLogger("herald")
 
@@ -92,8 +100,10 @@ def configure_logging(verbose: bool, fmt: str, shift: timedelta = timedelta(0)) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    json_errors = wants_json(sys.argv[1:] if argv is None else argv)
+    set_error_format("json" if json_errors else "text")
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(parser, argv, json_errors)
     except SystemExit as exc:  # argparse: usage errors are bad input
         return int(exc.code or 0) if exc.code in (0, None) else 2
     app = App(args.config_dir, args.db, args.now)
@@ -105,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except InputError as exc:
         for line in exc.errors:
-            print(f"error: {app_redact(app, line)}", file=sys.stderr)
+            print_error(app_redact(app, line))
         code = 2
         return code
     except KeyboardInterrupt:
@@ -118,13 +128,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         log.debug("failure", exc_info=True)
-        print(f"error: {app_redact(app, f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        print_error(app_redact(app, f"{type(exc).__name__}: {exc}"))
         return 1
     finally:
         if code in (1, 2):
             with contextlib.suppress(Exception):  # never hide the command's own error
                 app.discard_new_database()
         app.close()
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+               json_errors: bool) -> argparse.Namespace:
+    """`parser.parse_args`; with JSON errors, argparse's usage message becomes one JSON line."""
+    if not json_errors:
+        return parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return parser.parse_args(argv)
+    except SystemExit:
+        lines = [ln for ln in captured.getvalue().splitlines() if ln.strip()]
+        if lines:
+            print_error(lines[-1].split("error: ", 1)[-1])
+        raise
 
 
 def app_redact(app: App, text: str) -> str:

@@ -58,6 +58,8 @@ TROUBLE = 3
 
 def checked(problems: list[str]) -> int:
     """Print each problem on stderr as `attention: ...`; the exit code (0, or 3 if any)."""
+    from scheduler.logs import print_error
+
     for line in problems:
-        print(f"attention: {line}", file=sys.stderr)
+        print_error(line, "attention")
     return TROUBLE if problems else 0

@@ -24,6 +24,10 @@ def register(sub: Any) -> None:
                            ("reject", reject, "reject: never post it")):
         a = posts.add_parser(name, help=text)
         a.add_argument("id", type=int)
+        if name == "approve":
+            a.add_argument("--channels", default=None,
+                           help="comma-separated channel names (default: the post's own, "
+                                "else every enabled social channel it fits)")
         a.set_defaults(func=fn)
 
 
@@ -41,9 +45,13 @@ def list_(app: App, args: argparse.Namespace) -> int:
 
 
 def approve(app: App, args: argparse.Namespace) -> int:
-    post, slots = submissions.decide(app, args.id, approve=True)
+    chosen = [c.strip() for c in (args.channels or "").split(",") if c.strip()]
+    post, slots = submissions.decide(app, args.id, approve=True, channels=chosen or None)
     for ch, slot in slots:
-        print(f"post {post.id} on {ch}: slot {slot}")
+        if slot.startswith("not posted"):
+            print(f"post {post.id} not on {ch}: {slot.removeprefix('not posted: ')}")
+        else:
+            print(f"post {post.id} on {ch}: slot {slot}")
     return 0
 
 

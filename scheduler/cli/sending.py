@@ -32,17 +32,30 @@ def register(sub: Any) -> None:
     run_.set_defaults(func=run)
 
 
+def _recipients(app: App) -> list[dict[str, Any]]:
+    """Who gets which catalogue and invitation email (pending and retrying)."""
+    from scheduler.planning.admin_view import admin_queue
+
+    with app.sessions() as s:
+        return admin_queue(s)
+
+
 def plan(app: App, args: argparse.Namespace) -> int:
     report = passes.plan(app, dry_run=args.dry_run)
+    recipients = _recipients(app)
     if args.json:
         dump_json({"now": report.now.isoformat(), "dry_run": report.dry_run,
-                   "planned": report.planned, "queue": report.queue, "posts": report.posts})
+                   "planned": report.planned, "queue": report.queue, "posts": report.posts,
+                   "recipients": recipients})
         return 0
     verb = "would plan" if args.dry_run else "planned"
     print(f"{verb} {report.total} new deliveries at {report.now.isoformat()}")
     print_table(report.planned, ["campaign", "channel", "planned"])
     print("\noutbox (pending and retrying):")
     print_table(report.queue, ["campaign", "channel", "state", "count", "next_due"])
+    if recipients:
+        print("\ncatalogue and centre emails (who gets what):")
+        print_table(recipients, ["campaign", "kind", "to", "organisation", "due_at"])
     if report.posts:
         print("\nposting calendar:")
         print_table(report.posts, ["slot", "channel", "length", "limit", "text"])

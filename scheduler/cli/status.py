@@ -36,6 +36,8 @@ def status(app: App, args: argparse.Namespace) -> int:
         dump_json(doc)
         return checked(problems)
     now = doc["now"]
+    for warning in doc["warnings"]:
+        print(f"WARNING: {warning}")
     print("Queue (deliveries by channel and state):")
     print_table([{"channel": ch, **st} for ch, st in doc["queue"].items()],
                 ["channel", *doc["totals"].keys()])
@@ -43,6 +45,12 @@ def status(app: App, args: argparse.Namespace) -> int:
           f"{doc['unknown']}")
     print("\nChannels needing attention:")
     print_table(doc["channels_needing_attention"], ["channel", "since", "reason"])
+    if not doc["durability"]["dispatching"]:
+        print(f"\nNot dispatching: database commits are not durable: "
+              f"{doc['durability']['problem']} (settings.yaml accept_non_durable_commits)")
+    if doc["unplannable_courses"]:
+        print("\nCourses skipped by planning (fix or cancel them):")
+        print_table(doc["unplannable_courses"], ["campaign", "course", "reason"])
     print("\nDaemons:")
     rows = []
     for d in doc["daemons"]:

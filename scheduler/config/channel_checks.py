@@ -93,8 +93,20 @@ def check_channel(
     _check_common(raw, doc, here, problems)
     if options is not None:
         _check_options(options, raw, enabled, doc, here, problems, env)
+    if enabled:  # a disabled channel need not have its credentials
+        report_unset(env, doc, here, problems)
     lines = {k: v for k, v in doc.lines.items() if k[:2] == here}
     return ChannelConfig(name, type_name, enabled, raw, doc.display, lines)
+
+
+def report_unset(env: EnvRefs, doc: YamlDoc, under: PathT, problems: Problems) -> None:
+    """Name every required `${VAR}` under `under` that is unset (once per field)."""
+
+    def add(path: PathT, reason: str) -> None:
+        if not problems.has(doc.display, path):
+            problems.add(doc, path, reason)
+
+    env.report_unset(under, add)
 
 
 def _options_class(

@@ -1,15 +1,17 @@
 """`${ENV}` references: resolution, what counts as a secret, and literal-secret detection.
 
 `${VAR}` may stand for a whole value or part of one (`Bearer ${TOKEN}`,
-`postgresql://herald:${PGPASSWORD}@db/herald`); `${VAR:-default}` gives a default. A variable
-that is unset or empty leaves the key out altogether, so an optional credential (SMTP_USER)
-simply goes missing and a required one is reported by the model that needs it.
+`postgresql://herald:${PGPASSWORD}@db/herald`); `${VAR:-default}` gives a default. A plain
+`${VAR}` that is unset (or empty) is an error that the loader names (`report_unset`); it is
+also left out, so the models do not report it a second time. `${VAR:-}` marks an optional
+reference: unset, a value that is nothing but such references leaves the key out, so an
+optional credential (SMTP_USER) simply goes missing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -107,7 +109,15 @@ class EnvRefs:
         if missing:
             self.omitted[path] = missing[0]
             return UNSET
+        if resolved == "" and REF.sub("", text) == "":
+            return UNSET  # only optional references, all unset: the key is absent
         return resolved
+
+    def report_unset(self, under: PathT, report: Callable[[PathT, str], None]) -> None:
+        """Call `report(path, reason)` for each required `${VAR}` under `under` left unset."""
+        for path, var in self.omitted.items():
+            if path[: len(under)] == under:
+                report(path, f"environment variable {var} is not set")
 
 
 def url_password(text: str) -> str | None:

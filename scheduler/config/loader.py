@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from channels.secrets import scrub
-from scheduler.config.channel_checks import NAME, channel_kind, check_channel
+from scheduler.config.channel_checks import NAME, channel_kind, check_channel, report_unset
 from scheduler.config.envrefs import (
     EnvRefs,
     is_literal,
@@ -157,6 +157,8 @@ def _settings(doc: YamlDoc, problems: Problems, env: EnvRefs) -> Settings | None
         return None
     resolved = env.resolve(data, ())
     settings: Settings | None = _validate(Settings, resolved, doc, (), problems, env)
+    for key in data:
+        report_unset(env, doc, (key,), problems)
     return settings
 
 
@@ -205,6 +207,7 @@ def _campaigns(
             if declared is not None:
                 _check_targets(targets, data.get("kind"), doc, problems, channels, declared)
         campaign = _validate(CampaignConfig, data, doc, here, problems, env, rename)
+        report_unset(env, doc, here, problems)
         if campaign is not None and targets is not None:
             _check_timing(campaign, doc, here, problems)
             campaigns[name] = campaign
@@ -279,6 +282,10 @@ def _check_timing(campaign: CampaignConfig, doc: YamlDoc, here: PathT, problems:
     timing = campaign.timing
     if campaign.min_lead is not None and timing.kind != "on_publish":
         problems.add(doc, (*here, "min_lead"), f"applies only to timing on_publish, not {timing}")
+    for key in ("horizon", "remind_after"):
+        if getattr(campaign, key) is not None and campaign.kind != "catalogue_email":
+            problems.add(doc, (*here, key), f"applies only to catalogue_email campaigns, "
+                         f"not {campaign.kind}")
     if campaign.kind in _SCHEDULED_KINDS and timing.kind != "cron":
         problems.add(
             doc,
@@ -311,6 +318,7 @@ def _sources(
         source: SourceConfig | None = _validate(
             SourceConfig, data, doc, here, problems, env, context=context
         )
+        report_unset(env, doc, here, problems)
         if source is None:
             continue
         is_url = source.location.startswith(("http://", "https://"))

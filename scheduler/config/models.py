@@ -85,6 +85,34 @@ class HttpSettings(_Model):
     port: int = Field(default=9464, ge=0, le=65535)
 
 
+class BouncesSettings(_Model):
+    """settings.yaml `bounces:`: the IMAP mailbox that receives bounces and complaints."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default by `security`: 143 (none, starttls), 993 (ssl)."""
+    security: Literal["none", "starttls", "ssl"] = "ssl"
+    username: str
+    password: SecretStr
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    unparsed_folder: str = "Unparsed"
+    every: str = "10m"
+
+    @validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        from scheduler.config.parse import parse_duration
+
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
 class Settings(_Model):
     """settings.yaml."""
 
@@ -97,6 +125,9 @@ class Settings(_Model):
     timezone: str = "UTC"
     sender: Sender
     http: HttpSettings = HttpSettings()
+    bounces: BouncesSettings | None = None
+    accept_non_durable_commits: bool = False
+    """Dispatch even on a database whose commits are not durable (see scheduler/durability.py)."""
 
     @validator("database_url")
     @classmethod
@@ -141,6 +172,10 @@ class CampaignConfig(_Model):
     template: str
     timing: Timing
     min_lead: timedelta | None = None
+    horizon: timedelta | None = None
+    """catalogue_email: list the courses starting within this of the cron's fire."""
+    remind_after: timedelta | None = None
+    """catalogue_email: one reminder this long after the fire, to contacts who did not answer."""
     local_window: tuple[time, time] | None = None
     enabled: bool = True
     audience: dict[str, Any] = {}
@@ -160,7 +195,7 @@ class CampaignConfig(_Model):
             value = f"cron: {value['cron']}"
         return value if isinstance(value, Timing) else parse_timing(value)
 
-    @validator("min_lead", mode="before")
+    @validator("min_lead", "horizon", "remind_after", mode="before")
     @classmethod
     def _min_lead(cls, value: Any) -> Any:
         return _duration(value)
@@ -181,6 +216,8 @@ class SourceConfig(_Model):
     """An absolute path (given relative to the config dir) or an http(s) URL."""
     every: timedelta = timedelta(hours=1)
     format: Literal["csv", "json", "ical"] | None = None
+    timeout: timedelta = timedelta(seconds=60)
+    """A URL is abandoned when its whole download takes longer (a number is seconds)."""
 
     @validator("location")
     @classmethod
@@ -198,9 +235,12 @@ class SourceConfig(_Model):
             raise ValueError(f"file not found: {path}")
         return str(path)
 
-    @validator("every", mode="before")
+    @validator("every", "timeout", mode="before")
     @classmethod
-    def _every(cls, value: Any) -> Any:
+    def _every(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "timeout" and isinstance(value, int | float) \
+                and not isinstance(value, bool):
+            value = f"{int(value)}s" if value == int(value) else timedelta(seconds=value)
         every = _duration(value)
         if every is not None and every <= timedelta(0):
             raise ValueError("must be longer than 0s")

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from scheduler.ingest.safe_parse import value_error_text
+
 PathT = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and sequence indices."""
 
@@ -130,6 +132,12 @@ def load_yaml(path: Path, display: str, problems: Problems, *, required: bool) -
         doc.ok, doc.data = False, None
     except yaml.YAMLError as exc:
         problems.add(doc, (), f"YAML syntax: {type(exc).__name__}")
+        doc.ok, doc.data = False, None
+    except RecursionError:
+        problems.add(doc, (), "YAML: nested too deeply")
+        doc.ok, doc.data = False, None
+    except ValueError as exc:  # e.g. an integer beyond Python's conversion limit
+        problems.add(doc, (), f"YAML: {value_error_text(exc)}")
         doc.ok, doc.data = False, None
     finally:
         loader.dispose()

@@ -32,7 +32,21 @@ class CentreRecord:
     country: str
     region: str
     topics: tuple[str, ...]
-    focal_email: str | None = None  # None: the file has no focal_email column
+    focal_email: str | None = None  # None: the file has no focal_point_email column
+    focal_name: str | None = None
+    website: str | None = None
+    language: str | None = None
+
+    def optional(self) -> dict[str, object]:
+        """The optional columns the file had, as Centre attributes."""
+        values = {"focal_email": self.focal_email, "focal_name": self.focal_name,
+                  "website": self.website, "language": self.language}
+        out: dict[str, object] = {k: v for k, v in values.items() if v is not None}
+        if "focal_email" in out:
+            out["focal_email"] = out["focal_email"] or None
+        if out.get("language") == "":
+            out["language"] = "en"
+        return out
 
 
 @dataclass
@@ -43,7 +57,9 @@ class CentreImportSummary:
 
 
 def read_centres_csv(path: str | Path) -> list[CentreRecord]:
-    """Read `name,country,region,topics[,focal_email]`; raise `InputError` with every bad row."""
+    """Read `name,country,region,topics` and the optional `website,focal_point_name,
+    focal_point_email,language` (`focal_email` is read as `focal_point_email`); raise
+    `InputError` with every bad row."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
@@ -51,7 +67,7 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
         raise InputError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
     problems = Problems()
     rows = CsvRows(utf8_lines(io.BytesIO(data), name), name, CENTRE_COLUMNS, problems)
-    has_focal = "focal_email" in rows.columns
+    focal_col = next((c for c in ("focal_point_email", "focal_email") if c in rows.columns), None)
     records: list[CentreRecord] = []
     first: dict[str, int] = {}
     for line, row in rows:
@@ -59,16 +75,26 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
         values: dict[str, object] = {}
         ok = True
         parsers: dict[str, Callable[[object], object]] = {
-            "name": lambda v: f.text(v, required=True, max_len=300),
+            "name": lambda v: f.text(v, required=True, max_len=f.NAME_MAX),
             "country": lambda v: f.text(v, max_len=100),
             "region": f.region,
             "topics": lambda v: tuple(dict.fromkeys(f.norm(t) for t in f.topics(v))),
         }
-        if has_focal:
-            parsers["focal_email"] = lambda v: f.email(v) if str(v).strip() else ""
+        optional: dict[str, tuple[str, Callable[[object], object]]] = {
+            "website": ("website", lambda v: f.url(v) if str(v or "").strip() else ""),
+            "focal_point_name": ("focal_name", lambda v: f.text(v, max_len=200)),
+            "language": ("language", lambda v: f.language(v) if str(v or "").strip() else ""),
+        }
+        if focal_col:
+            optional[focal_col] = (
+                "focal_email", lambda v: f.email(v) if str(v or "").strip() else "")
+        for col, (_attr, parse) in optional.items():
+            if col in rows.columns:
+                parsers[col] = parse
+        attrs = {col: optional[col][0] if col in optional else col for col in parsers}
         for col, parse in parsers.items():
             try:
-                values[col] = parse(row.get(col))
+                values[attrs[col]] = parse(row.get(col))
             except f.FieldError as exc:
                 problems.add(where, col, str(exc))
                 ok = False
@@ -95,13 +121,12 @@ def import_centres(session: Session, path: str | Path) -> CentreImportSummary:
         centre = existing.get(rec.name)
         if centre is None:
             session.add(Centre(name=rec.name, country=rec.country, region=rec.region,
-                               topics=list(rec.topics), focal_email=rec.focal_email or None))
+                               topics=list(rec.topics), **rec.optional()))
             summary.added.append(rec.name)
             continue
         new: dict[str, object] = {
             "country": rec.country, "region": rec.region, "topics": list(rec.topics)}
-        if rec.focal_email is not None:
-            new["focal_email"] = rec.focal_email or None
+        new.update(rec.optional())
         if all(getattr(centre, k) == v for k, v in new.items()):
             summary.unchanged.append(rec.name)
             continue

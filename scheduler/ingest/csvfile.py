@@ -58,13 +58,15 @@ class CsvRows:
     ) -> None:
         self.name = name
         self.problems = problems
-        self._reader = csv.reader(lines, strict=True)
+        self._row_text: list[str] = []  # the lines of the row being read (for errors)
+        self._reader = csv.reader(self._recorded(lines), strict=True)
         header: list[str] | None = []
         try:
             while header is not None and not any(cell.strip() for cell in header):
                 header = next(self._reader, None)  # blank lines before the header are fine
         except csv.Error as exc:
-            raise InputError([f"{name}:{self._reader.line_num}: header: {exc}"]) from None
+            raise InputError([f"{name}:{self._reader.line_num}: header: "
+                              f"{self._reason(exc, None)}"]) from None
         if header is None:
             raise InputError(
                 [f"{name}: empty file (expected a header row: {','.join(required)})"])
@@ -92,13 +94,15 @@ class CsvRows:
         width = len(self.columns)
         while True:
             start = self._line + 1
+            self._row_text.clear()
             try:
                 cells = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 # The reader cannot resynchronise after a malformed quote: stop here.
-                self.problems.add(f"{self.name}:{start}", None, f"malformed CSV: {exc}")
+                column = self._overflowing_column(exc)
+                self.problems.add(f"{self.name}:{start}", column, self._reason(exc, column))
                 return
             self._line = self._reader.line_num
             if not any(cell.strip() for cell in cells):
@@ -113,3 +117,34 @@ class CsvRows:
                 )
                 continue
             yield start, dict(zip(self.columns, cells, strict=True))
+
+    def _recorded(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            self._row_text.append(line)
+            yield line
+
+    def _overflowing_column(self, exc: csv.Error) -> str | None:
+        """The column whose cell broke the field size limit, from the row's text so far."""
+        if "field limit" not in str(exc):
+            return None
+        limit = csv.field_size_limit()
+        index, length, quoted = 0, 0, False
+        for char in (c for line in self._row_text for c in line):
+            if char == '"':
+                quoted = not quoted
+            elif char == "," and not quoted:
+                index, length = index + 1, 0
+            else:
+                length += 1
+                if length > limit:
+                    break
+        columns = getattr(self, "columns", None)
+        if columns is None:
+            return f"column {index + 1}"
+        return columns[index] if index < len(columns) else f"column {index + 1}"
+
+    @staticmethod
+    def _reason(exc: csv.Error, column: str | None) -> str:
+        if "field limit" in str(exc):
+            return f"longer than {csv.field_size_limit():,} characters (the CSV field size limit)"
+        return f"malformed CSV: {exc}"

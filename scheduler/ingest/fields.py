@@ -15,6 +15,17 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import urlsplit
 
+from channels.untrusted import strip_bidi
+
+# Limits on imported text (DESIGN.md "Input formats"): longer is a bad row, checked at import
+# so that nothing downstream (an email header, a post) meets a value it cannot carry.
+TITLE_MAX = 300
+DESCRIPTION_MAX = 10_000
+NAME_MAX = 200  # names of people and centres, and course locations
+URL_MAX = 2_000
+DATE_MIN = date(1990, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+
 REGIONS = ("Africa", "Americas", "Arab States", "Asia-Pacific", "CIS", "Europe")
 MODES = ("online_instructor", "online_self_paced", "face_to_face", "blended")
 FREQUENCIES = ("immediate", "weekly")
@@ -64,6 +75,7 @@ def text(value: object, *, required: bool = False, max_len: int | None = None,
         raise FieldError(f"expected text, got {show(value)}")
     if _CONTROL.search(value):
         raise FieldError("contains a control character")
+    value = strip_bidi(value)  # an override or isolate character only ever misleads
     value = " ".join(value.split()) if single_line else value.strip()
     if required and not value:
         raise FieldError("is empty")
@@ -151,20 +163,31 @@ def languages(value: object, *, required: bool) -> tuple[str, ...]:
 
 
 def iso_date(value: object, *, required: bool = True) -> date | None:
-    """A `YYYY-MM-DD` date (a `date` object from iCalendar or a caller passes through)."""
+    """A `YYYY-MM-DD` date between DATE_MIN and DATE_MAX (a `date` object from iCalendar or
+    a caller is checked the same way)."""
     if isinstance(value, datetime):
-        return value.date()
+        return bounded_date(value.date())
     if isinstance(value, date):
-        return value
+        return bounded_date(value)
     raw = text(value, required=required)
     if not raw:
         return None
     if not _ISO_DATE.fullmatch(raw):
         raise FieldError(f"{show(raw)} is not a date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise FieldError(f"{show(raw)} is not a date (YYYY-MM-DD)") from None
+    return bounded_date(day)
+
+
+def bounded_date(value: date) -> date:
+    """`value`, when it lies between DATE_MIN and DATE_MAX (a date out there is a typo, and
+    date arithmetic near year 9999 overflows)."""
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise FieldError(f"{value.isoformat()} is out of range ({DATE_MIN.isoformat()} to "
+                         f"{DATE_MAX.isoformat()})")
+    return value
 
 
 def fee(value: object) -> float | None:
@@ -174,14 +197,21 @@ def fee(value: object) -> float | None:
     if isinstance(value, bool):
         raise FieldError(f"{show(value)} is not an amount")
     if isinstance(value, int | float):
-        amount = float(value)
+        try:
+            amount = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise FieldError("is too large") from None
     elif isinstance(value, str):
         raw = value.strip()
         if not re.fullmatch(r"\d+(\.\d+)?", raw):
             raise FieldError(f"{show(raw)} is not an amount (a number like 400 or 99.50)")
+        if len(raw) > 40:
+            raise FieldError("is too large")
         amount = float(raw)
     else:
         raise FieldError(f"{show(value)} is not an amount")
+    if math.isinf(amount):
+        raise FieldError("is too large")
     if not math.isfinite(amount) or amount < 0:
         raise FieldError(f"{show(value)} is not a non-negative amount")
     if amount >= 1e10:
@@ -190,8 +220,8 @@ def fee(value: object) -> float | None:
 
 
 def url(value: object) -> str:
-    """An absolute http(s) URL."""
-    raw = text(value, required=True)
+    """An absolute http(s) URL of at most URL_MAX characters."""
+    raw = text(value, required=True, max_len=URL_MAX)
     if any(c.isspace() for c in raw):
         raise FieldError(f"{show(raw)} contains spaces")
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from scheduler.errors import InputError
 from scheduler.ingest.csvfile import decode_utf8
 from scheduler.ingest.records import CourseRecord, Problems, UniqueIds, build_course
+from scheduler.ingest.safe_parse import raw_decode
 
 _WS = " \t\n\r"
 
@@ -18,8 +18,6 @@ def _items(text: str, name: str) -> Iterator[tuple[int, object]]:
     The array is scanned item by item with `raw_decode` so every course can be reported
     at its own line, which `json.loads` would forget.
     """
-    decoder = json.JSONDecoder()
-
     def skip(i: int) -> int:
         while i < len(text) and text[i] in _WS:
             i += 1
@@ -41,10 +39,7 @@ def _items(text: str, name: str) -> Iterator[tuple[int, object]]:
         i += 1
     else:
         while True:
-            try:
-                value, end = decoder.raw_decode(text, i)
-            except json.JSONDecodeError as exc:
-                raise InputError([f"{name}:{exc.lineno}: invalid JSON: {exc.msg}"]) from None
+            value, end = raw_decode(text, i, name, line_of(i))
             yield line_of(i), value
             i = skip(end)
             if i < len(text) and text[i] == ",":

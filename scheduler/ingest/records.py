@@ -71,21 +71,21 @@ def _status(value: object) -> str:
 # field -> parser of its raw value; the order is the order errors are reported in.
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "id": lambda v: f.text(v, required=True, max_len=100),
-    "title": lambda v: f.text(v, required=True),
-    "coe": lambda v: f.text(v, required=True, max_len=300),
+    "title": lambda v: f.text(v, required=True, max_len=f.TITLE_MAX),
+    "coe": lambda v: f.text(v, required=True, max_len=f.NAME_MAX),
     "country": lambda v: f.text(v, max_len=100),
     "region": f.region,
     "topics": f.topics,
     "languages": lambda v: f.languages(v, required=True),
     "mode": f.mode,
-    "location": lambda v: f.text(v, max_len=300),
+    "location": lambda v: f.text(v, max_len=f.NAME_MAX),
     "start_date": f.iso_date,
     "end_date": f.iso_date,
     "registration_deadline": f.iso_date,
     "fee_usd": f.fee,
     "url": f.url,
     "status": _status,
-    "description": lambda v: f.text(v, single_line=False),
+    "description": lambda v: f.text(v, single_line=False, max_len=f.DESCRIPTION_MAX),
 }
 
 

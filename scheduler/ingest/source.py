@@ -10,10 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
 from scheduler.errors import InputError
 from scheduler.ingest.csv_reader import read_courses_csv
+from scheduler.ingest.download import DEFAULT_TIMEOUT, fetch
 from scheduler.ingest.ical_reader import read_courses_ical
 from scheduler.ingest.json_reader import read_courses_json
 from scheduler.ingest.records import CourseRecord
@@ -29,8 +28,6 @@ _FORMAT_ALIASES = {"csv": "csv", "json": "json", "ical": "ical", "ics": "ical",
                    "ifb": "ical", "icalendar": "ical"}
 _CONTENT_TYPES = {"text/csv": "csv", "application/csv": "csv", "application/json": "json",
                   "text/json": "json", "text/calendar": "ical", "application/ics": "ical"}
-MAX_BYTES = 50 * 1024 * 1024  # a catalogue is kilobytes; refuse to buffer a runaway stream
-USER_AGENT = "coe-herald/0.1 (course import)"
 
 
 def is_url(src: str) -> bool:
@@ -51,9 +48,11 @@ def display_name(src: str) -> str:
 
 
 def read_source(
-    src: str, *, fmt: str | None = None, timeout: float = 30
+    src: str, *, fmt: str | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> tuple[str, list[CourseRecord]]:
     """Read and validate every course of `src`; return (name used in messages, records).
+
+    A URL is abandoned when the whole download takes longer than `timeout` seconds.
 
     Raises `InputError` (one line per problem) for an unreadable source, an unknown
     format or any bad course; nothing is returned partially.
@@ -65,7 +64,7 @@ def read_source(
             raise InputError([f"{name}: unknown format {fmt!r} (csv, json or ical)"])
         fmt = key
     if is_url(src):
-        data, content_type = _fetch(src, name, timeout)
+        data, content_type = fetch(src, name, timeout)
         path = urlsplit(src).path
     else:
         data, content_type, path = _read_file(src), "", src
@@ -83,34 +82,6 @@ def _read_file(src: str) -> bytes:
         raise InputError([f"{src}: no such file"]) from None
     except OSError as exc:
         raise InputError([f"{src}: cannot read: {exc.strerror or exc}"]) from None
-
-
-def _fetch(url: str, name: str, timeout: float) -> tuple[bytes, str]:
-    """The body and bare Content-Type of a GET; any failure is a one-line InputError
-    naming the source as `name`."""
-    headers = {"User-Agent": USER_AGENT,
-               "Accept": "text/csv, application/json, text/calendar;q=0.9, */*;q=0.5"}
-    try:
-        with requests.get(url, timeout=timeout, headers=headers, stream=True) as resp:
-            if resp.status_code >= 400:
-                reason = f" {resp.reason}" if resp.reason else ""
-                raise InputError([f"{name}: HTTP {resp.status_code}{reason}"])
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise InputError([f"{name}: larger than {MAX_BYTES // 2**20} MB"])
-                chunks.append(chunk)
-            content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return b"".join(chunks), content_type
-    except requests.Timeout:
-        raise InputError([f"{name}: no answer within {timeout:g} s"]) from None
-    except requests.RequestException as exc:
-        reason = type(exc).__name__
-        if isinstance(exc, requests.ConnectionError):
-            reason = "cannot connect"
-        raise InputError([f"{name}: {reason}"]) from None
 
 
 def _by_extension(path: str) -> str | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, update
+from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.sql.dml import Insert, Update
 
+from scheduler.events import EVENT_FROM_DELIVERY
 from scheduler.models import (
     Course,
     Delivery,
@@ -90,10 +91,6 @@ HOLD: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
 """Put a delivery off until `p_due_at` (a send-time hold) and free its lease; its state is
 unchanged. Parameters: p_id, p_due_at, p_now."""
 
-EVENT: Insert = insert(EVENTS).values(
-    delivery_id=bindparam("p_delivery_id", type_=EVENTS.c.delivery_id.type),
-    type=bindparam("p_type", type_=EVENTS.c.type.type),
-    at=bindparam("p_at", type_=EVENTS.c.at.type),
-    detail=bindparam("p_detail", type_=EVENTS.c.detail.type),
-).inline()  # no RETURNING of the new id: nobody reads it
-"""One delivery event. Parameters: p_delivery_id, p_type, p_at, p_detail."""
+EVENT: Insert = EVENT_FROM_DELIVERY
+"""One delivery event, tagged for the report from the delivery's rows (scheduler.events).
+Parameters: p_delivery_id, p_type, p_at, p_detail."""

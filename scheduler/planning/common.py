@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from scheduler.filter import Filter
 from scheduler.models import Course, Delivery, DeliveryState, Participant, PlanMark
 from scheduler.timing import before_window, date_moment, today_in
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class PlanReport:
@@ -24,6 +27,8 @@ class PlanReport:
 
     planned: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(campaign, channel) → new deliveries."""
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(campaign, course id) → why that course could not be planned (it was skipped)."""
 
     @property
     def total(self) -> int:
@@ -31,8 +36,14 @@ class PlanReport:
 
 
 def due_courses(session: Session, campaign: CampaignConfig, now: datetime, only: Filter,
-                tz: ZoneInfo) -> list[tuple[Course, datetime]]:
-    """Open courses whose message for `campaign` is due at `now`, with its due time."""
+                tz: ZoneInfo, report: PlanReport | None = None, *, quiet: bool = False
+                ) -> list[tuple[Course, datetime]]:
+    """Open courses whose message for `campaign` is due at `now`, with its due time.
+
+    A course whose due time cannot be worked out (dates beyond what the calendar arithmetic
+    handles, data written before the import checks) is reported in `report.failed` and the
+    log, and skipped: every other course still plans.
+    """
     today = today_in(now, tz)
     q = select(Course).where(
         Course.status == "open",
@@ -41,19 +52,37 @@ def due_courses(session: Session, campaign: CampaignConfig, now: datetime, only:
     if only.course:
         q = q.where(Course.id == only.course)
     due: list[tuple[Course, datetime]] = []
-    timing = campaign.timing
     for course in session.scalars(q.order_by(Course.start_date, Course.id)):
-        if timing.kind == "on_publish":
-            deadline_end = date_moment(course.registration_deadline, tz) + timedelta(days=1)
-            if campaign.min_lead and deadline_end - now < campaign.min_lead:
-                continue
-            due.append((course, min(course.first_seen_at, now)))
-        elif timing.kind == "before":
-            assert timing.field and timing.offset is not None
-            moment, end = before_window(getattr(course, timing.field), timing.offset, tz)
-            if moment <= now < end:
-                due.append((course, min(max(moment, course.first_seen_at), now)))
+        try:
+            when = due_time(campaign, course, now, tz)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            if report is not None:
+                report.failed[(campaign.name, course.id)] = reason
+            if not quiet:
+                log.error("campaign %s: course %s skipped, it cannot be planned (%s)",
+                          campaign.name, course.id, reason)
+            continue
+        if when is not None:
+            due.append((course, when))
     return due
+
+
+def due_time(campaign: CampaignConfig, course: Course, now: datetime, tz: ZoneInfo
+             ) -> datetime | None:
+    """When `campaign`'s message for `course` is due, or None when it is not due now."""
+    timing = campaign.timing
+    if timing.kind == "on_publish":
+        deadline_end = date_moment(course.registration_deadline, tz) + timedelta(days=1)
+        if campaign.min_lead and deadline_end - now < campaign.min_lead:
+            return None
+        return min(course.first_seen_at, now)
+    if timing.kind == "before":
+        assert timing.field and timing.offset is not None
+        moment, end = before_window(getattr(course, timing.field), timing.offset, tz)
+        if moment <= now < end:
+            return min(max(moment, course.first_seen_at), now)
+    return None
 
 
 def get_mark(session: Session, campaign: str, scope: str) -> datetime | None:

@@ -72,7 +72,7 @@ def plan_course_emails(session: Session, campaign: CampaignConfig, channel: str,
     today = today_in(now, tz)
     new: list[tuple[Course, datetime]] = []
     locked = False
-    for course, due_at in due_courses(session, campaign, now, only, tz):
+    for course, due_at in due_courses(session, campaign, now, only, tz, report):
         mark = get_mark(session, campaign.name, course.id)
         if unguarded and mark is None:
             if not locked:

@@ -20,7 +20,7 @@ def plan_course_posts(session: Session, config: HeraldConfig, campaign: Campaign
                       channel: str, now: datetime, only: Filter, report: PlanReport,
                       tz: ZoneInfo) -> None:
     """Plan a post on `channel` for each course due for `campaign`."""
-    for course, due_at in due_courses(session, campaign, now, only, tz):
+    for course, due_at in due_courses(session, campaign, now, only, tz, report):
         key = f"{campaign.name}:{course.id}:{channel}"
         if session.scalar(select(Delivery.id).where(Delivery.dedup_key == key)):
             continue

@@ -46,6 +46,7 @@ def sample_context(count: int = 2) -> dict[str, Any]:
             "preferences": f"{SAMPLE_BASE_URL}/p/sample-preferences-token",
             "course": f"{SAMPLE_BASE_URL}/c/sample-click-token-1",
             "courses": [f"{SAMPLE_BASE_URL}/c/sample-click-token-{n}" for n in range(1, count + 1)],
+            "submit": f"{SAMPLE_BASE_URL}/s/sample-submission-token",
         },
         "sender": {"name": "ITU Academy", "email": "academy@example.org"},
         "campaign": {"name": "sample"},
@@ -54,5 +55,20 @@ def sample_context(count: int = 2) -> dict[str, Any]:
             "end": datetime(2027, 1, 11, 8, 0, tzinfo=UTC),
         },
         "hashtags": ["SpectrumManagement", "ITUAcademy"],
+        # catalogue_email and coe_email (scheduler/admin_messages.py)
+        "contact": {"name": "Grace Wanjiru", "email": "hr@example.org", "language": "en",
+                    "organisation": "Ministry of ICT"},
+        "reminder": False,
+        "count": count,
+        "horizon_end": datetime(2028, 1, 4, 8, 0, tzinfo=UTC),
+        "months": [{"month": c["start_date"].replace(day=1), "label": "February 2027",
+                    "courses": [{**c, "link": f"{SAMPLE_BASE_URL}/c/sample-click-token",
+                                 "interest_url": f"{SAMPLE_BASE_URL}/i/sample-token",
+                                 "interest": [
+                                     {"label": label, "url": f"{SAMPLE_BASE_URL}/i/sample-token"}
+                                     for label in ("1", "2–5", "6–10", "more")]}]}
+                   for c in courses],
+        "centre": {"name": courses[0]["coe"], "focal_point_name": "Amina Odhiambo",
+                   "website": "https://afralti.example.org/", "region": "Africa"},
         "text": "A sample post submitted by a Training Centre.",
     }

@@ -17,7 +17,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from scheduler.rendering import default_templates_dir
-from scheduler.web import clicks, health, preferences, signup, unsubscribe
+from scheduler.web import clicks, health, interest, preferences, signup, submission, unsubscribe
 from scheduler.web.catalogue import Catalogue
 from scheduler.web.mailer import Mailer
 from scheduler.web.pages import error_page
@@ -26,7 +26,8 @@ from scheduler.web.security import RateLimiter, secure_headers
 if TYPE_CHECKING:
     from scheduler.app import App
 
-BLUEPRINTS = [signup.bp, unsubscribe.bp, preferences.bp, clicks.bp, health.bp]
+BLUEPRINTS = [signup.bp, unsubscribe.bp, preferences.bp, clicks.bp, health.bp, interest.bp,
+              submission.bp]
 """Each role's pages; `/i/` (interest) and `/s/` (centre submission) slot in here."""
 
 

@@ -7,10 +7,11 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Delivery, DeliveryEvent
+from scheduler import events
+from scheduler.models import Delivery
 
 BOT_WINDOW = timedelta(seconds=10)
 """A click this soon after the send is a mail scanner's, not a person's."""
@@ -44,8 +45,8 @@ def record_click(session: Session, dedup_key: str, *, method: str, user_agent: s
         return False
     why = bot_reason(method, user_agent, row.sent_at, now)
     detail = json.dumps({"bot": why is not None, "why": why}, separators=(",", ":"))
-    session.execute(insert(DeliveryEvent).values(delivery_id=row.id, type="clicked", at=now,
-                                                 detail=detail))
+    events.record(session, "clicked", delivery_id=row.id, at=now, bot=why is not None,
+                  detail=detail)
     return True
 
 
@@ -61,5 +62,5 @@ def record_unsubscribe(session: Session, participant_id: int, campaign: str | No
         return
     detail = json.dumps({"participant_id": participant_id, "campaign": campaign, "how": how},
                         separators=(",", ":"))
-    session.execute(insert(DeliveryEvent).values(delivery_id=did, type="unsubscribed",
-                                                 at=now, detail=detail))
+    events.record(session, "unsubscribed", delivery_id=did, at=now, detail=detail,
+                  person=f"p{participant_id}")

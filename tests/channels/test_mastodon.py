@@ -57,8 +57,9 @@ class TestMastodonContract(ChannelContract):
     unauthorized = Reply(401, json={"error": "The access token is invalid"})
     rejected = Reply(422, json={"error": "Validation failed: Text character limit of 500 exceeded"})
     rejected_error = "Validation failed: Text character limit of 500 exceeded"
-    # The Idempotency-Key makes a repeat return the first status: retrying is safe.
-    read_timeout_status = DeliveryStatus.TRANSIENT
+    # The Idempotency-Key makes a repeat return the first status, but only for an hour: the
+    # lost answer is repeated at once (here it is lost every time), then it is UNKNOWN.
+    read_timeout_status = DeliveryStatus.UNKNOWN
 
     def check_request(self, request: requests.PreparedRequest, message: Message) -> None:
         assert json_of(request) == {
@@ -73,6 +74,12 @@ class TestMastodonContract(ChannelContract):
 
     def sent_text(self, request: requests.PreparedRequest) -> str:
         return str(json_of(request)["status"])
+
+
+@pytest.fixture(autouse=True)
+def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeats of a lost answer without the real pauses (1 s, 5 s)."""
+    monkeypatch.setattr(MastodonChannel, "lost_reply_pauses", (0.0, 0.0))
 
 
 @pytest.fixture
@@ -123,3 +130,48 @@ def test_iso_reset_in_the_past_means_retry_now(rsps: responses.RequestsMock) -> 
 def test_visibility_is_validated() -> None:
     with pytest.raises(ValueError, match="visibility"):
         mastodon(visibility="everyone")
+
+
+LOST = requests.ReadTimeout(f"Read timed out. (url: {STATUSES})")
+
+
+@pytest.mark.parametrize("lost", [LOST, requests.ConnectionError("Connection reset by peer"),
+                                  502, 504])
+def test_a_lost_answer_is_repeated_at_once_with_the_same_key(
+        rsps: responses.RequestsMock, lost: object) -> None:
+    if isinstance(lost, int):
+        rsps.add("POST", STATUSES, status=lost, body="Bad Gateway")
+    else:
+        rsps.add("POST", STATUSES, body=lost)  # type: ignore[arg-type]
+    rsps.add("POST", STATUSES, status=200, json={"id": "77"})  # Mastodon remembered the key
+    result = mastodon().send(make_message(key="a:C1:mastodon"))
+    assert result.status is DeliveryStatus.SENT and result.provider_id == "77"
+    keys = {headers_of(c.request)["Idempotency-Key"] for c in rsps.calls}
+    assert len(rsps.calls) == 2 and len(keys) == 1
+
+
+def test_every_answer_lost_is_unknown_never_a_later_retry(rsps: responses.RequestsMock) -> None:
+    rsps.add("POST", STATUSES, body=LOST)
+    result = mastodon().send(make_message())
+    assert result.status is DeliveryStatus.UNKNOWN  # the dispatcher never resends it
+    assert len(rsps.calls) == 3
+    assert result.error is not None and "forgets after 1 h" in result.error
+
+
+def test_repeats_stay_well_inside_the_keys_memory(
+        rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MastodonChannel, "idempotency_memory", timedelta(seconds=4))
+    monkeypatch.setattr(MastodonChannel, "lost_reply_pauses", (5.0,))
+    rsps.add("POST", STATUSES, body=LOST)
+    result = mastodon().send(make_message())
+    assert result.status is DeliveryStatus.UNKNOWN and len(rsps.calls) == 1
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    (503, DeliveryStatus.TRANSIENT), (500, DeliveryStatus.TRANSIENT),
+    (429, DeliveryStatus.TRANSIENT), (422, DeliveryStatus.PERMANENT)])
+def test_answers_that_say_nothing_was_posted_are_not_repeated(
+        rsps: responses.RequestsMock, status: int, expected: DeliveryStatus) -> None:
+    rsps.add("POST", STATUSES, status=status, json={"error": "no"})
+    result = mastodon().send(make_message())
+    assert result.status is expected and len(rsps.calls) == 1

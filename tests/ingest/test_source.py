@@ -87,7 +87,7 @@ def test_url_validation_errors_name_the_url() -> None:
         ({"status": 404}, f"{URL}: HTTP 404 Not Found"),
         ({"status": 503}, f"{URL}: HTTP 503 Service Unavailable"),
         ({"body": requests.ConnectionError("refused")}, f"{URL}: cannot connect"),
-        ({"body": requests.ReadTimeout("slow")}, f"{URL}: no answer within 30 s"),
+        ({"body": requests.ReadTimeout("slow")}, f"{URL}: no answer within 60 s"),
     ],
 )
 def test_http_failures_are_one_line(kwargs: dict[str, object], expected: str) -> None:
@@ -107,6 +107,6 @@ def test_credentials_in_the_url_never_reach_messages() -> None:
 
 @responses.activate
 def test_oversized_body_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scheduler.ingest.source.MAX_BYTES", 2**20)
+    monkeypatch.setattr("scheduler.ingest.download.MAX_BYTES", 2**20)
     responses.get(URL, body=course_csv(*(csv_row(id=f"C{i}") for i in range(6000))))
     assert fail(URL) == [f"{URL}: larger than 1 MB"]

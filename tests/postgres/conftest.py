@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.db import ensure_schema, make_engine, session_factory
+from tests.conftest import Project
 
 ENV = "HERALD_TEST_POSTGRES_URL"
 
@@ -43,7 +44,8 @@ def _driver_url(url: str) -> str:
 def fresh_database(server_url: str) -> Iterator[str]:
     """Create an empty database on the server; yield its URL; drop it afterwards."""
     name = f"herald_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_driver_url(server_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(_driver_url(server_url), isolation_level="AUTOCOMMIT",
+                          pool_pre_ping=True)  # the server may have been restarted
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -76,3 +78,19 @@ def pg_sessions(pg_server_url: str) -> Iterator[sessionmaker[Session]]:
         ensure_schema(engine)
         yield session_factory(engine)
         engine.dispose()
+
+
+NON_DURABLE_ACCEPTED = """
+# The test cluster (scripts/with-postgres.sh) runs with fsync=off and synchronous_commit=off
+# for speed; the tests that dispatch on it accept that risk here, explicitly.
+accept_non_durable_commits: true
+"""
+
+
+@pytest.fixture
+def project(project: Project) -> Project:
+    """The `project` of tests/conftest.py on PostgreSQL, accepting the fast test cluster's
+    non-durable commits (tests/postgres/test_pg_durability.py checks the refusal)."""
+    settings = project.config / "settings.yaml"
+    settings.write_text(settings.read_text() + NON_DURABLE_ACCEPTED)
+    return project

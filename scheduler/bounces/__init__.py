@@ -1,0 +1,1 @@
+"""Bounce intake: VERP envelope senders, DSN/ARF parsing, IMAP fetching, suppression."""

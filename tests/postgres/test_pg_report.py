@@ -1,0 +1,17 @@
+"""The report, the event log's tagging and the bounce intake on PostgreSQL: the same tests
+as on SQLite, with `project` pointed at a fresh PostgreSQL database (conftest)."""
+
+from __future__ import annotations
+
+from tests.bounces.conftest import imap  # noqa: F401  (the fixture the bounce test takes)
+from tests.bounces.test_intake import (
+    test_samples_through_imap_map_to_deliveries_and_suppressions as test_pg_bounces,
+)
+from tests.reporting.test_report import (
+    test_complaint_guard_warns_past_0_1_and_pauses_at_0_3_percent as test_pg_complaint_guard,
+)
+from tests.reporting.test_report import (
+    test_totals_agree_with_the_sink_and_count_clicks_people_and_answers as test_pg_totals,
+)
+
+__all__ = ["test_pg_bounces", "test_pg_complaint_guard", "test_pg_totals"]

@@ -1,0 +1,110 @@
+"""The HTML report in headless Chromium: it renders without console errors in the six
+languages, and axe-core (4.x, installed with npm into pytest's cache) finds no violation."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from scheduler import events
+from scheduler.db import ensure_schema
+from scheduler.reporting.labels import LANGUAGES
+from tests.conftest import Project
+
+CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def axe_script(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed")
+    cache = request.config.cache  # None with `-p no:cacheprovider`: install afresh
+    folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix",
+                               str(folder), "axe-core@4"], capture_output=True, text=True,
+                              timeout=300)
+        if done.returncode != 0 or not script.exists():
+            pytest.skip(f"npm could not install axe-core: {done.stderr[-300:]}")
+    return script.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not (CHROMIUM.exists() and DRIVER.exists()):
+        pytest.skip("chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _fill(project: Project) -> None:
+    """Events over two regions, three months, two networks and some interest."""
+    engine = project.engine()
+    ensure_schema(engine)
+    tags = [("Africa", "AFRALTI", "A1"), ("Europe", "Centre <b>&</b> Co", "E1")]
+    with Session(engine) as s, s.begin():
+        for month in (1, 2, 3):
+            at = datetime(2027, month, 10, tzinfo=UTC)
+            for n, (region, centre, course) in enumerate(tags):
+                common = {"channel": "email", "campaign": "announce", "region": region,
+                          "centre": centre, "course": course, "medium": "email"}
+                for i in range(10 * (n + 1) * month):
+                    events.record(s, "sent", at=at, person=f"p{i}", **common)
+                    if i % 3 == 0:
+                        events.record(s, "clicked", at=at, person=f"p{i}", **common)
+                events.record(s, "interest", at=at, person=f"k{month}", amount=4, **common)
+            for network in ("mastodon", "bluesky"):
+                events.record(s, "sent", at=at, channel=network, medium="social",
+                              course="A1", region="Africa", centre="AFRALTI")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_report_page_renders_cleanly_and_passes_axe(
+    project: Project, browser: Any, axe_script: str, lang: str, tmp_path: Path,
+) -> None:
+    _fill(project)
+    page = tmp_path / f"report-{lang}.html"
+    r = project.run("report", "--html", str(page), "--lang", lang, now="2027-04-01T00:00:00Z")
+    assert r.code == 0, r.err
+    browser.get_log("browser")  # forget what earlier pages logged
+    browser.get(page.as_uri())
+    assert browser.find_element("tag name", "h1").text
+    assert browser.execute_script("return document.documentElement.dir") == (
+        "rtl" if lang == "ar" else "ltr")
+    assert len(browser.find_elements("css selector", "svg[role=img] title")) == 4
+    # The escaped centre name is shown as text, never as markup.
+    assert "Centre <b>&</b> Co" in browser.find_element("tag name", "body").text
+    browser.save_screenshot(str(tmp_path / f"report-{lang}.png"))
+    assert (tmp_path / f"report-{lang}.png").stat().st_size > 10_000
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    browser.execute_script(axe_script)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']})"
+        ".then(r => done(r.violations.map(v => [v.id, v.nodes.length, v.help])))"
+        ".catch(e => done([['axe-error', 0, String(e)]]));")
+    assert result == []
