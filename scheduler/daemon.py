@@ -37,6 +37,7 @@ from scheduler.dispatch import DispatchFilter
 from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
 from scheduler.health import HealthServer, JobTicks, database_check
+from scheduler.logs import per_channel
 from scheduler.metrics import Metrics
 from scheduler.models import DaemonHeartbeat
 from scheduler.outbox import RetryTiming
@@ -194,7 +195,8 @@ class Daemon:
         report = planner.plan(self.app.clock())
         self.metrics.plan_skipped_courses.set(len(report.failed))
         if report.total:
-            log.info("planned %d deliveries", report.total)
+            log.info("plan: %s new deliveries: %s", f"{report.total:,}",
+                     per_channel(report.planned, channel_first=False))
 
     def dispatch(self) -> None:
         """Start a drain on each usable channel whose previous drain has finished."""
@@ -216,7 +218,7 @@ class Daemon:
             log.exception("channel %s: dispatch failed", name)
             return
         if outcome:
-            log.info("dispatched %s", dict(outcome))
+            log.info("dispatch: %s", per_channel(outcome))
 
     def wait_for_drains(self, timeout: float) -> None:
         """Let the drains under way finish (they stop claiming once their dispatcher stops)."""

@@ -7,7 +7,8 @@ import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 
@@ -72,3 +73,19 @@ def wants_json(argv: Sequence[str]) -> bool:
     args = list(argv)
     return "--log-format=json" in args or any(
         a == "--log-format" and b == "json" for a, b in itertools.pairwise(args))
+
+
+def per_channel(counts: Mapping[tuple[str, str], int], channel_first: bool = True) -> str:
+    """Totals by channel for a log line: `email 887 sent, 3 retrying; x 1 sent`.
+
+    `counts` is keyed (channel, state) (a dispatch's outcome), or with `channel_first` false
+    (campaign, channel) (a plan: then the totals read `email 12 planned`)."""
+    by: dict[str, Counter[str]] = defaultdict(Counter)
+    for (a, b), n in counts.items():
+        if channel_first:
+            by[a][b] += n
+        else:
+            by[b]["planned"] += n
+    return "; ".join(
+        f"{channel} " + ", ".join(f"{n:,} {what}" for what, n in sorted(whats.items()))
+        for channel, whats in sorted(by.items())) or "nothing"

@@ -344,7 +344,8 @@ def _target(record: ParticipantRecord, old: Any) -> dict[str, Any]:
 
 
 def import_participants(
-    session: Session, records: Sequence[ParticipantRecord], *, now: datetime
+    session: Session, records: Sequence[ParticipantRecord], *, now: datetime,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ParticipantImportSummary:
     """Upsert profiles by email (records validated, emails unique), in bulk.
 
@@ -352,7 +353,7 @@ def import_participants(
     profile is updated only where something differs. Status never goes back from
     `active` to `pending`, nor from `unsubscribed` to anything. Works a chunk of records
     at a time, so memory stays flat whatever the file's size. Runs in the caller's
-    transaction and only flushes.
+    transaction and only flushes. `on_rows(n)` (progress) is told of each chunk written.
     """
     emails = [r.email for r in records]
     if len(set(emails)) != len(emails):
@@ -386,6 +387,8 @@ def import_participants(
                 summary.updated.append(record.email)
         _insert_new(session, new, now)
         _update(session, changed, now)
+        if on_rows is not None:
+            on_rows(len(part))
     session.flush()
     return summary
 

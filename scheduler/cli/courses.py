@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from scheduler import queries
 from scheduler.app import App
-from scheduler.cli.output import show
+from scheduler.cli.output import dump_json, show
 
 
 def register(sub: Any) -> None:
@@ -18,6 +19,8 @@ def register(sub: Any) -> None:
     ci.add_argument("--format", choices=["csv", "json", "ical"], default=None)
     ci.add_argument("--timeout", type=float, default=60.0,
                     help="abandon a URL whose whole download takes longer (seconds; default 60)")
+    ci.add_argument("--json", action="store_true",
+                    help="print the summary as JSON (course ids by what was done), no progress")
     ci.set_defaults(func=import_)
     cl = courses.add_parser("list", help="list courses")
     cl.add_argument("--json", action="store_true")
@@ -25,12 +28,18 @@ def register(sub: Any) -> None:
 
 
 def import_(app: App, args: argparse.Namespace) -> int:
+    from scheduler.cli.progress import importing
     from scheduler.ingest.source import read_source
     from scheduler.ingest.store import import_courses
 
     _fmt, records = read_source(args.source, fmt=args.format, timeout=args.timeout)
-    with app.sessions() as s, s.begin():
-        summary = import_courses(s, records, now=app.clock())
+    with importing("courses import", len(records), sys.stderr, args.json) as on_rows, \
+            app.sessions() as s, s.begin():
+        summary = import_courses(s, records, now=app.clock(), on_rows=on_rows)
+    if args.json:
+        dump_json({label: getattr(summary, label)
+                   for label in ("added", "updated", "unchanged", "cancelled")})
+        return 0
     for label in ("added", "updated", "unchanged", "cancelled"):
         ids = getattr(summary, label)
         print(f"{label}: {len(ids)}" + (f"  ({', '.join(ids[:10])}"

@@ -92,8 +92,10 @@ def configure_logging(verbose: bool, fmt: str, shift: timedelta = timedelta(0)) 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # The daemon logs what each tick did; the scheduler library's own ticks are noise.
-    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    # The daemon logs what each tick did; the scheduler library's own ticks are noise, and so
+    # are Alembic's plugin and context lines on every command's schema check.
+    for library in ("apscheduler", "alembic"):
+        logging.getLogger(library).setLevel(max(level, logging.WARNING))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from scheduler import queries
 from scheduler.app import App
 from scheduler.cli import participants_admin
-from scheduler.cli.output import show
+from scheduler.cli.output import dump_json, show
 from scheduler.errors import InputError
 
 
@@ -21,6 +21,8 @@ def register(sub: Any) -> None:
     pi.add_argument("file", type=Path)
     pi.add_argument("--strict", action="store_true",
                     help="refuse a topic no course has and no synonym maps (config/topics.yaml)")
+    pi.add_argument("--json", action="store_true",
+                    help="print the summary (and warnings) as JSON, no progress")
     pi.set_defaults(func=import_)
     pl = parts.add_parser("list", help="list participants")
     pl.add_argument("--json", action="store_true")
@@ -30,6 +32,7 @@ def register(sub: Any) -> None:
 
 
 def import_(app: App, args: argparse.Namespace) -> int:
+    from scheduler.cli.progress import importing
     from scheduler.participants import import_participants, read_participants_csv
     from scheduler.topics import resolve_topics, vocabulary
 
@@ -38,7 +41,13 @@ def import_(app: App, args: argparse.Namespace) -> int:
         records, unknown = resolve_topics(records, vocabulary(s, app.config_dir), str(args.file))
         if unknown and args.strict:
             raise InputError(unknown)
-        summary = import_participants(s, records, now=app.clock())
+        with importing("participants import", len(records), sys.stderr, args.json) as on_rows:
+            summary = import_participants(s, records, now=app.clock(), on_rows=on_rows)
+    if args.json:
+        dump_json({"added": len(summary.added), "updated": len(summary.updated),
+                   "unchanged": len(summary.unchanged), "skipped": len(summary.skipped),
+                   "warnings": unknown})
+        return 0
     for line in unknown:
         print(f"warning: {line}", file=sys.stderr)
     for label in ("added", "updated", "unchanged"):

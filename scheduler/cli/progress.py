@@ -7,6 +7,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -17,6 +20,8 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+
+from scheduler.logs import per_channel
 
 log = logging.getLogger("herald")
 
@@ -63,11 +68,12 @@ class BarProgress:
 
 
 class LogProgress:
-    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals."""
+    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals of
+    each channel (one line per delivery is DEBUG, in the dispatcher)."""
 
     def __init__(self, every: float = LOG_EVERY) -> None:
         self.every = every
-        self._counts: Counter[str] = Counter()
+        self._counts: Counter[tuple[str, str]] = Counter()
         self._due = 0
         self._lock = threading.Lock()
         self._started = self._last = time.monotonic()
@@ -78,16 +84,91 @@ class LogProgress:
 
     def advance(self, channel: str, state: str) -> None:
         with self._lock:
-            self._counts[state] += 1
+            self._counts[(channel, state)] += 1
             now = time.monotonic()
             if now - self._last < self.every:
                 return
             self._last = now
-            counts = Counter(self._counts)
+            counts: Counter[str] = Counter()
+            for (_channel, each), n in self._counts.items():
+                counts[each] += n
         done = sum(counts.values())
         log.info("send-now: %s of %s done (%s), %.0f/s", f"{done:,}", f"{self._due:,}",
                  _words(counts), done / max(now - self._started, 1e-3))
 
     def stop(self) -> None:
         elapsed = time.monotonic() - self._started
-        log.info("send-now: done in %.1fs: %s", elapsed, _words(self._counts))
+        log.info("send-now: done in %.1fs: %s", elapsed, per_channel(self._counts))
+
+
+class RowBar:
+    """Imports on a terminal: one bar on stderr, rows imported of the file's, the rate, an ETA."""
+
+    def __init__(self, what: str, console: Console | None = None) -> None:
+        self.what = what
+        self._bars = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("rows {task.fields[rate]}"), TimeRemainingColumn(),
+            console=console or Console(stderr=True), transient=False)
+        self._task: TaskID | None = None
+        self._started = time.monotonic()
+
+    def start(self, total: int) -> None:
+        self._task = self._bars.add_task(self.what, total=total, rate="")
+        self._started = time.monotonic()
+        self._bars.start()
+
+    def advance(self, rows: int) -> None:
+        if self._task is None:
+            return
+        self._bars.advance(self._task, rows)
+        done = self._bars.tasks[0].completed
+        rate = done / max(time.monotonic() - self._started, 1e-3)
+        self._bars.update(self._task, rate=f"{rate:,.0f}/s")
+
+    def stop(self) -> None:
+        self._bars.stop()
+
+
+class RowLog:
+    """Imports not on a terminal: the rows to import, one INFO line a minute, the total."""
+
+    def __init__(self, what: str, every: float = LOG_EVERY) -> None:
+        self.what = what
+        self.every = every
+        self._total = self._done = 0
+        self._started = self._last = time.monotonic()
+
+    def start(self, total: int) -> None:
+        self._total = total
+        self._started = self._last = time.monotonic()
+        log.info("%s: %s rows to import", self.what, f"{total:,}")
+
+    def advance(self, rows: int) -> None:
+        self._done += rows
+        now = time.monotonic()
+        if now - self._last < self.every:
+            return
+        self._last = now
+        log.info("%s: %s of %s rows, %.0f/s", self.what, f"{self._done:,}", f"{self._total:,}",
+                 self._done / max(now - self._started, 1e-3))
+
+    def stop(self) -> None:
+        log.info("%s: %s rows imported in %.1fs", self.what, f"{self._done:,}",
+                 time.monotonic() - self._started)
+
+
+@contextmanager
+def importing(what: str, total: int, stream: TextIO, as_json: bool
+              ) -> Iterator[Callable[[int], None] | None]:
+    """Progress of an import of `total` rows: a bar on a terminal, log lines otherwise, none
+    with `--json`; yields what to call with each count of rows done (None: nothing to call)."""
+    if as_json:
+        yield None
+        return
+    progress = RowBar(what) if stream.isatty() else RowLog(what)
+    progress.start(total)
+    try:
+        yield progress.advance
+    finally:
+        progress.stop()

@@ -156,7 +156,8 @@ class Steps:
                                    now)
         self.path.record(d.id, decided, now, pending=pending, to=to, also=also,
                          bundled=bundled)
-        log.info("delivery %s on %s: %s%s", d.id, channel.name, decided.event,
+        # One line per delivery is for debugging; -v logs each channel's totals instead.
+        log.debug("delivery %s on %s: %s%s", d.id, channel.name, decided.event,
                  f" ({result.error})" if result.error else "")
         return decided.result_state
 

@@ -7,7 +7,7 @@ withdrawn by listing it with status `cancelled`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ __all__ = ["ImportSummary", "import_centres", "import_courses"]
 
 T = TypeVar("T")
 CHUNK = 500  # ids per IN (...) list: far below every database's parameter limit
+ROWS_STEP = 1_000  # records between two progress reports
 _FIELDS = ("title", "coe", "country", "region", "mode", "location", "start_date", "end_date",
            "registration_deadline", "fee_usd", "url", "status", "description")
 
@@ -70,7 +71,8 @@ def _terms(record: CourseRecord) -> list[dict[str, str]]:
 
 
 def import_courses(
-    session: Session, records: Sequence[CourseRecord], *, now: datetime
+    session: Session, records: Sequence[CourseRecord], *, now: datetime,
+    on_rows: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Upsert `records` (already validated, ids unique) in one transaction.
 
@@ -82,6 +84,7 @@ def import_courses(
 
     Runs in the caller's transaction (`with session.begin(): ...`) and only flushes: the
     caller commits, and an exception leaves nothing written once it rolls back.
+    `on_rows(n)` (progress) is told of each `ROWS_STEP` records written, and of the rest.
     """
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
@@ -92,7 +95,9 @@ def import_courses(
         existing.update(
             (c.id, c) for c in session.scalars(select(Course).where(Course.id.in_(chunk))))
     changed: list[CourseRecord] = []
-    for record in records:
+    for done, record in enumerate(records, 1):
+        if on_rows is not None and done % ROWS_STEP == 0:
+            on_rows(ROWS_STEP)
         digest = record.content_hash()
         course = existing.get(record.id)
         if course is None:
@@ -116,6 +121,8 @@ def import_courses(
         session, [r.id for r in records if r.status == "cancelled"], now=now)
     upsert_centres_from_courses(session, records)
     session.flush()
+    if on_rows is not None and len(records) % ROWS_STEP:
+        on_rows(len(records) % ROWS_STEP)
     return summary
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from scheduler.models import Delivery
@@ -50,3 +52,13 @@ def test_posts_flow_while_a_slow_email_channel_drains(project: Project, daemon: 
         assert count(project, "email", "pending") > 0
         assert len(server.received) < count(project, "email", "sent") + 5
         assert daemon.stop() == 0
+    # Its INFO log says what each tick did, per channel, not one line per delivery nor the
+    # scheduler library's own ticks (issue 18.3).
+    assert daemon.log_path is not None
+    log = daemon.log_path.read_text()
+    plans = re.findall(r"plan: [\d,]+ new deliveries: (.*)", log)
+    assert any(re.search(r"\bemail [\d,]+ planned", p) for p in plans), log[:2000]
+    assert any(re.search(r"\bmastodon [\d,]+ planned", p) for p in plans), log[:2000]
+    assert re.search(r"dispatch: mastodon [\d,]+ sent", log), log[:2000]
+    assert not re.search(r"delivery \d+ on", log)
+    assert "apscheduler" not in log and "Running job" not in log

@@ -104,7 +104,7 @@ def test_previous_signing_key_still_accepted(web: Web, monkeypatch: pytest.Monke
     monkeypatch.setenv("OLD_KEY", "old-key-old-key-old-key-old-key-0123")
     settings = web.project.config / "settings.yaml"
     text = settings.read_text(encoding="utf-8").replace(
-        "signing_key: ${HERALD_SIGNING_KEY}",
+        "signing_key: ${HERALD_SIGNING_KEY:-}",
         "signing_key: ${NEW_KEY}\nprevious_signing_keys: [\"${OLD_KEY}\"]")
     settings.write_text(text, encoding="utf-8")
     app = App(web.project.config, web.project.db_url, NOW)
