@@ -27,7 +27,7 @@ def axe_script(request: pytest.FixtureRequest,
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed")
-    cache = getattr(request.config, "cache", None)  # None with `-p no:cacheprovider`: install afresh
+    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
     folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
     script = folder / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
