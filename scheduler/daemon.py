@@ -33,9 +33,9 @@ from sqlalchemy import delete
 
 from scheduler.app import App, load_configured
 from scheduler.config.parse import parse_duration
-from scheduler.dispatch import DispatchFilter
 from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
+from scheduler.filter import Filter
 from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.logs import per_channel
 from scheduler.metrics import Metrics
@@ -204,7 +204,7 @@ class Daemon:
             dispatcher = self.dispatcher
         if self.gate.refresh(time.time()):
             return  # commits not durable: plan, but do not dispatch (/healthz says why)
-        for name in dispatcher.usable_channels(DispatchFilter()):
+        for name in dispatcher.usable_channels(Filter()):
             with self.draining_lock:
                 running = self.draining.get(name)
                 if running is not None and not running.done():

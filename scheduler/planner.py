@@ -39,10 +39,7 @@ from scheduler.slots import take_slot
 
 log = logging.getLogger(__name__)
 
-PlanFilter = Filter
-"""The planner's name for the one filter type (`scheduler.filter.Filter`)."""
-
-__all__ = ["PlanFilter", "PlanReport", "Planner"]
+__all__ = ["PlanReport", "Planner"]
 
 
 class Planner:

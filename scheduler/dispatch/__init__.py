@@ -13,7 +13,7 @@ Every write is the outbox's (`scheduler.outbox`).
 from __future__ import annotations
 
 from scheduler.config import HeraldConfig
-from scheduler.dispatch.dispatcher import Dispatcher, DispatchFilter
+from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.filter import Filter
 
 
@@ -22,4 +22,4 @@ def channel_config_hash(config: HeraldConfig, name: str) -> str:
     return config.channel_hash(name)
 
 
-__all__ = ["DispatchFilter", "Dispatcher", "Filter", "channel_config_hash"]
+__all__ = ["Dispatcher", "Filter", "channel_config_hash"]

@@ -179,6 +179,3 @@ class Dispatcher:
         """Build, send and record one claimed delivery (read with `batch`); its new state."""
         return self.steps.process(d, channel, batch)
 
-
-DispatchFilter = Filter
-"""The dispatcher's name for the one filter type (`scheduler.filter.Filter`)."""

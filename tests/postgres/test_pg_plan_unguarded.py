@@ -73,9 +73,9 @@ def guarded_reference(project: Project, pg_server_url: str) -> tuple[set[str], i
 
 
 def _no_filter() -> Any:
-    from scheduler.planner import PlanFilter
+    from scheduler.filter import Filter
 
-    return PlanFilter()
+    return Filter()
 
 
 def test_first_planning_inserts_plainly_and_plans_what_the_guarded_way_does(
