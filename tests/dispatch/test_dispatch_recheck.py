@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from scheduler.app import App
 from scheduler.batch import load_batch
-from scheduler.dispatch import DispatchFilter
+from scheduler.filter import Filter
 from scheduler.models import Course, Delivery, Participant, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
@@ -55,7 +55,7 @@ def test_a_change_after_the_batch_was_read_stops_the_send(
         try:
             dispatcher = app.dispatcher()
             channel = app.channels()["email"]
-            ids = dispatcher.claim("email", DispatchFilter(course="A1"), 100)
+            ids = dispatcher.claim("email", Filter(course="A1"), 100)
             with app.sessions() as s:
                 batch = load_batch(s, ids)
             ana = next(d for d in batch.deliveries
@@ -66,7 +66,7 @@ def test_a_change_after_the_batch_was_read_stops_the_send(
             assert not [m for m in server.received if "ana@example.org" in m.rcpt_tos]
             dispatcher.release_all()
             # The next run settles it through the ordinary checks, and sends the others.
-            dispatcher.run_once(DispatchFilter(course="A1"))
+            dispatcher.run_once(Filter(course="A1"))
             with app.sessions() as s:
                 state = s.scalar(select(Delivery.state).where(Delivery.id == ana.id))
             assert state == settled
