@@ -167,6 +167,15 @@ def states(project: Project) -> dict[str, int]:
     return {str(k): int(v) for k, v in rows.items()}
 
 
+def bundles(project: Project, state: str) -> set[int]:
+    """The emails (bundles: a lead row's id) that have rows in `state`."""
+    engine = project.engine()
+    with engine.connect() as c:
+        found = set(c.execute(select(Delivery.bundle).where(Delivery.state == state)).scalars())
+    engine.dispose()
+    return {int(b) for b in found if b is not None}
+
+
 def event_count(project: Project, kind: str) -> int:
     engine = project.engine()
     with engine.connect() as c:
