@@ -4,10 +4,10 @@ without JavaScript and with the CSRF cookie a real browser keeps."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,10 +17,10 @@ from werkzeug.serving import make_server
 from scheduler.app import App
 from scheduler.rendering import default_templates_dir
 from scheduler.web import interest, submission
+from tests import browser as browser_harness
 from tests.admin.helpers import NOW, emails, part, setup
 from tests.conftest import Project
 
-webdriver = pytest.importorskip("selenium.webdriver")
 By = pytest.importorskip("selenium.webdriver.common.by").By
 
 
@@ -47,20 +47,12 @@ def server(project: Project) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    if not shutil.which("chromedriver"):
-        pytest.skip("chromedriver is not installed (scripts/packages.d/i19-admin.txt)")
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
+def browser(tmp_path: Path) -> Iterator[object]:
     # JavaScript off: the pages must work without it.
-    options.add_experimental_option(
-        "prefs", {"profile.managed_default_content_settings.javascript": 2})
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    with browser_harness.chrome(
+            tmp_path / "chrome-profile",
+            prefs={"profile.managed_default_content_settings.javascript": 2}) as driver:
+        yield driver
 
 
 def test_a_contact_answers_changes_and_withdraws_in_a_browser(

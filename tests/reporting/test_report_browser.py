@@ -3,8 +3,6 @@ languages, and axe-core (4.x, installed with npm into pytest's cache) finds no v
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,47 +14,20 @@ from sqlalchemy.orm import Session
 from scheduler import events
 from scheduler.db import ensure_schema
 from scheduler.reporting.labels import LANGUAGES
+from tests import browser as browser_harness
 from tests.conftest import Project
-
-CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
-def axe_script(request: pytest.FixtureRequest,
-               tmp_path_factory: pytest.TempPathFactory) -> str:
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed")
-    cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
-    folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
-    script = folder / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix",
-                               str(folder), "axe-core@4"], capture_output=True, text=True,
-                              timeout=300)
-        if done.returncode != 0 or not script.exists():
-            pytest.skip(f"npm could not install axe-core: {done.stderr[-300:]}")
-    return script.read_text(encoding="utf-8")
+def axe_script(request: pytest.FixtureRequest) -> str:
+    return browser_harness.axe_source(request.config)
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not (CHROMIUM.exists() and DRIVER.exists()):
-        pytest.skip("chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
-    try:
+    with browser_harness.chrome(tmp_path_factory.mktemp("chromium-profile"),
+                                "--window-size=1200,1600", console_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _fill(project: Project) -> None:

@@ -2,15 +2,13 @@
 confirmation email → confirm → preferences → unsubscribe, in English and Arabic, with
 screenshots checked and axe-core 4 (from npm) finding no WCAG 2.1 A/AA violation.
 
-Skips when Chromium or chromedriver is absent, except in CI (`CI` set), where `make test`
-installs them (scripts/packages.d/i15-web.txt) and a missing browser is a failure.
+The browser and axe-core come from the shared harness in tests/browser.py (which skips
+when they are absent, except in CI).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,54 +22,24 @@ from sqlalchemy import select
 from scheduler.db import make_engine
 from scheduler.links import unsubscribe_url
 from scheduler.models import Participant
+from tests import browser
 from tests.channels.smtp_server import SmtpTestServer, free_port
-from tests.conftest import DEMO_NOW, ROOT, Project
+from tests.conftest import DEMO_NOW, Project
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def _need(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI"):
-            pytest.fail(f"{why} (CI installs it: scripts/install-system-packages.sh)")
-        pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
 def axe_source(pytestconfig: pytest.Config) -> str:
-    """axe-core 4.x from its npm package, installed once into pytest's cache folder."""
-    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
-    folder = cache.mkdir("axe-core-4") if cache else ROOT / ".cache" / "axe-core-4"
-    script = folder / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        _need(npm is not None, "npm is not installed")
-        subprocess.run([str(npm), "install", "--prefix", str(folder), "--no-audit", "--no-fund",
-                        "--silent", "axe-core@4"], check=True, timeout=300)
-    return script.read_text(encoding="utf-8")
+    return browser.axe_source(pytestconfig)
 
 
 @pytest.fixture
 def driver(tmp_path: Path) -> Iterator[Any]:
-    _need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
-          "chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-dev-shm-usage", "--window-size=1000,1400",
-                f"--user-data-dir={tmp_path / 'chrome-profile'}"):
-        options.add_argument(arg)
-    d = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    d.set_page_load_timeout(30)
-    try:
+    with browser.chrome(tmp_path / "chrome-profile", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        "--window-size=1000,1400") as d:
         yield d
-    finally:
-        d.quit()
 
 
 @pytest.fixture
