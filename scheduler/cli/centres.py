@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.app import App
-from scheduler.cli.output import dump_json, print_table
+from scheduler.cli.output import print_import_summary, show
 
 
 def register(sub: Any) -> None:
@@ -26,8 +26,7 @@ def centres_import(app: App, args: argparse.Namespace) -> int:
 
     with app.sessions() as s, s.begin():
         summary = import_centres_file(s, args.file)
-    print(f"centres: {len(summary.added)} added, {len(summary.updated)} updated, "
-          f"{len(summary.unchanged)} unchanged")
+    print_import_summary("centres", summary)
     return 0
 
 
@@ -36,9 +35,6 @@ def centres_list(app: App, args: argparse.Namespace) -> int:
 
     with app.sessions() as s:
         rows = list_centres(s)
-    if args.json:
-        dump_json(rows)
-    else:
-        print_table(rows, ["id", "name", "region", "focal_point_email", "language", "website"],
-                    width=40)
+    show(rows, ["id", "name", "region", "focal_point_email", "language", "website"],
+         as_json=args.json, width=40)
     return 0

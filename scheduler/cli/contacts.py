@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.app import App
-from scheduler.cli.output import dump_json, print_table
+from scheduler.cli.output import print_import_summary, show
 
 
 def register(sub: Any) -> None:
@@ -26,8 +26,7 @@ def contacts_import(app: App, args: argparse.Namespace) -> int:
 
     with app.sessions() as s, s.begin():
         summary = import_contacts(s, args.file, app.clock())
-    print(f"contacts: {len(summary.added)} added, {len(summary.updated)} updated, "
-          f"{len(summary.unchanged)} unchanged")
+    print_import_summary("contacts", summary)
     return 0
 
 
@@ -36,9 +35,6 @@ def contacts_list(app: App, args: argparse.Namespace) -> int:
 
     with app.sessions() as s:
         rows = list_contacts(s)
-    if args.json:
-        dump_json(rows)
-    else:
-        print_table(rows, ["id", "email", "name", "organisation", "region", "focus_areas",
-                           "language", "status"], width=40)
+    show(rows, ["id", "email", "name", "organisation", "region", "focus_areas", "language",
+                "status"], as_json=args.json, width=40)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 def _plain(value: object) -> object:
@@ -41,15 +41,33 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], width: int = 60)
 
 
 def show(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
-         total: int | None = None) -> None:
-    """`rows` as one JSON document (`--json`) or as a table of `columns`; with `total` (the
-    count before a limit), the table says "showing N of M" when rows were left out."""
+         total: int | None = None, width: int = 60) -> None:
+    """`rows` as one JSON document (`--json`) or as a table of `columns` (cells cut at
+    `width`); with `total` (the count before a limit), the table says "showing N of M" when
+    rows were left out."""
     if as_json:
         dump_json(rows)
         return
-    print_table(rows, columns)
+    print_table(rows, columns, width)
     if total is not None and total > len(rows):
         print(f"showing {len(rows):,} of {total:,} (--limit to see more)")
+
+
+class ImportSummary(Protocol):
+    """What an upserting import did: the keys it added, updated and left unchanged."""
+
+    @property
+    def added(self) -> list[str]: ...
+    @property
+    def updated(self) -> list[str]: ...
+    @property
+    def unchanged(self) -> list[str]: ...
+
+
+def print_import_summary(noun: str, summary: ImportSummary) -> None:
+    """One line: `centres: 2 added, 1 updated, 0 unchanged`."""
+    print(f"{noun}: {len(summary.added)} added, {len(summary.updated)} updated, "
+          f"{len(summary.unchanged)} unchanged")
 
 
 TROUBLE = 3
