@@ -7,7 +7,7 @@ are made here once. Parameter names start with `p_` (a SET clause may not reuse 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, func, or_, update
 from sqlalchemy.sql.dml import Insert, Update
@@ -67,18 +67,23 @@ def begin_send(*, email: bool, course: bool) -> Update:
 BEGIN_SEND = {(email, course): begin_send(email=email, course=course)
               for email in (False, True) for course in (False, True)}
 
+def _outcome() -> dict[str, Any]:
+    """The columns an outcome sets, and frees the lease of (FINISH's parameters)."""
+    return {
+        "state": _p("p_state", "state"),
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": _p("p_now", "updated_at"),
+        "last_error": _p("p_error", "last_error"),
+        # None keeps the column as it is.
+        "sent_at": func.coalesce(_p("p_sent_at", "sent_at"), _d.sent_at),
+        "provider_id": func.coalesce(_p("p_provider_id", "provider_id"), _d.provider_id),
+        "due_at": func.coalesce(_p("p_due_at", "due_at"), _d.due_at),
+    }
+
+
 FINISH: Update = update(DELIVERIES).where(_d.id == _p("p_id", "id")).values(
-    state=_p("p_state", "state"),
-    lease_owner=None,
-    lease_expires_at=None,
-    updated_at=_p("p_now", "updated_at"),
-    last_error=_p("p_error", "last_error"),
-    # None keeps the column as it is.
-    sent_at=func.coalesce(_p("p_sent_at", "sent_at"), _d.sent_at),
-    provider_id=func.coalesce(_p("p_provider_id", "provider_id"), _d.provider_id),
-    due_at=func.coalesce(_p("p_due_at", "due_at"), _d.due_at),
-    attempts=func.coalesce(_p("p_attempts", "attempts"), _d.attempts),
-)
+    **_outcome(), attempts=func.coalesce(_p("p_attempts", "attempts"), _d.attempts))
 """Record an outcome and free the lease. Parameters: p_id, p_state, p_now, p_error,
 p_sent_at, p_provider_id, p_due_at, p_attempts (the last four: None to leave unchanged)."""
 
@@ -116,16 +121,7 @@ Parameters: p_id, p_owner, p_now, p_expires."""
 
 
 FINISH_MEMBERS: Update = update(DELIVERIES).where(
-    *_members, _d.state == DeliveryState.SENDING.value).values(
-    state=_p("p_state", "state"),
-    lease_owner=None,
-    lease_expires_at=None,
-    updated_at=_p("p_now", "updated_at"),
-    last_error=_p("p_error", "last_error"),
-    sent_at=func.coalesce(_p("p_sent_at", "sent_at"), _d.sent_at),
-    provider_id=func.coalesce(_p("p_provider_id", "provider_id"), _d.provider_id),
-    due_at=func.coalesce(_p("p_due_at", "due_at"), _d.due_at),
-)
+    *_members, _d.state == DeliveryState.SENDING.value).values(**_outcome())
 """The lead's outcome on the bundle's other rows being sent (FINISH's parameters)."""
 
 SKIP_MEMBERS: Update = update(DELIVERIES).where(
