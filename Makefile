@@ -37,7 +37,8 @@ $(BENCH_STAMP): pyproject.toml
 	touch $(STAMP) $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
+	scripts/install-system-packages.sh --bench
+	scripts/with-postgres.sh --durable $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

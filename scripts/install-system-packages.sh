@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need: every name listed in scripts/packages.d/*.txt
 # (one a line, `#` comments). Installs only what is missing, with `apt-get update` first;
-# does nothing when all are present. Needs root and apt-get; otherwise it says what is
+# does nothing when all are present. `--bench` adds scripts/packages.d/bench/*.txt (what
+# `make bench` needs on top: Postfix's smtp-sink). Needs root and apt-get; otherwise it says what is
 # missing and exits 0 (the tests that need a package then skip, or fail in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t wanted < <(cat scripts/packages.d/*.txt 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' \
+lists=(scripts/packages.d/*.txt)
+[[ "${1:-}" == "--bench" ]] && lists+=(scripts/packages.d/bench/*.txt)
+mapfile -t wanted < <(cat "${lists[@]}" 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' \
     | grep -v '^$' | sort -u)
 missing=()
 for pkg in "${wanted[@]}"; do

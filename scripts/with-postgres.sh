@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Run a command with a throwaway PostgreSQL server: `scripts/with-postgres.sh CMD ARGS...`.
+# Run a command with a throwaway PostgreSQL server: `scripts/with-postgres.sh [--durable] CMD ARGS...`.
 #
-# Starts a fresh cluster in a temporary folder (fsync off: it is thrown away), exports
+# Starts a fresh cluster in a temporary folder (fsync off: it is thrown away; with
+# `--durable`, fsync, synchronous_commit and full_page_writes stay on, as production runs
+# them: the benchmarks measure with that), exports
 # its URL as HERALD_TEST_POSTGRES_URL, runs CMD, then stops the server and removes the
 # cluster even when CMD fails or is interrupted; exits with CMD's exit code.
 # If HERALD_TEST_POSTGRES_URL is already set, CMD just runs against that server.
@@ -9,8 +11,13 @@
 # root; otherwise CMD runs without a URL (the PostgreSQL tests then skip, or fail in CI).
 set -euo pipefail
 
+DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [[ "${1:-}" == "--durable" ]]; then
+    DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    shift
+fi
 if [[ $# -eq 0 ]]; then
-    echo "usage: $0 COMMAND [ARGS...]" >&2
+    echo "usage: $0 [--durable] COMMAND [ARGS...]" >&2
     exit 2
 fi
 if [[ -n "${HERALD_TEST_POSTGRES_URL:-}" ]]; then
@@ -72,12 +79,13 @@ trap 'exit 143' TERM
 "${AS[@]}" "$BINDIR/initdb" -D "$DATA" -U herald -A trust -E UTF8 --locale=C --no-sync \
     >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
 "${AS[@]}" "$BINDIR/pg_ctl" -D "$DATA" -l "$WORK/server.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off $(
-    ) -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB" >/dev/null \
+    "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK $DURABILITY $(
+    ) -c max_connections=300 -c shared_buffers=64MB" >/dev/null \
     || { cat "$WORK/server.log" >&2; exit 1; }
 "${AS[@]}" "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U herald herald
 
 export HERALD_TEST_POSTGRES_URL="postgresql://herald@127.0.0.1:$PORT/herald"
+[[ "$DURABILITY" == *"fsync=on"* ]] && export HERALD_TEST_POSTGRES_DURABLE=1
 echo "with-postgres: $("$BINDIR/postgres" --version) at" \
     "$HERALD_TEST_POSTGRES_URL" >&2
 set +e
