@@ -55,6 +55,7 @@ from bench.common import (
     smtp_channel_yaml,
     write_figures,
 )
+from bench.email_cpu import CpuParts
 from bench.email_peers import Prebuilt, apprise_send, profiled
 from bench.postfix_sink import PostfixSink
 from bench.smtp_sink import SinkProcess
@@ -279,8 +280,8 @@ class Sink(Protocol):
 SINKS = {"smtp-sink": PostfixSink, "aiosmtpd": SinkProcess}
 
 
-def herald_send(config_dir: Path, db_url: str,
-                profile: Path | None) -> tuple[float, float, float]:
+def herald_send(config_dir: Path, db_url: str, profile: Path | None,
+                parts: CpuParts | None = None) -> tuple[float, float, float]:
     """(seconds to build App and dispatcher, seconds of `run_once`, process CPU seconds of
     `run_once`) on the planned outbox."""
     t0 = time.perf_counter()
@@ -290,6 +291,11 @@ def herald_send(config_dir: Path, db_url: str,
     cpu0 = time.process_time()
     if profile is not None:
         outcome, elapsed = profiled(dispatcher.run_once, profile)
+    elif parts is not None:
+        with parts.watch():
+            t0 = time.perf_counter()
+            outcome = dispatcher.run_once()
+            elapsed = time.perf_counter() - t0
     else:
         t0 = time.perf_counter()
         outcome = dispatcher.run_once()
@@ -385,7 +391,7 @@ class Phase:
 
 
 def phase(tmp: Path, planned: Planned, sink_name: str, conns: int,
-          profile: Path | None) -> Phase:
+          profile: Path | None, cpu_parts: bool = False) -> Phase:
     """The bare loop, then Herald, each to a fresh `sink_name` over `conns` connections."""
     sink_type = SINKS[sink_name]
     label = f"{sink_name}, {conns} connections"
@@ -402,8 +408,9 @@ def phase(tmp: Path, planned: Planned, sink_name: str, conns: int,
     planned.restore()
     with sink_type(fresh(tmp / f"{sink_name}-{conns}-herald")) as sink:
         (planned.config_dir / "channels.yaml").write_text(channels_yaml(sink.port, conns))
+        parts = CpuParts() if cpu_parts else None
         _t_app, t_herald, cpu_herald = herald_send(planned.config_dir, planned.db_url,
-                                                   profile)
+                                                   profile, parts)
         settle(sink, n)
     check_count(sink, n, f"herald ({label})")
     check_outbox(planned.db_url, planned.config_dir, n)
@@ -412,6 +419,9 @@ def phase(tmp: Path, planned: Planned, sink_name: str, conns: int,
     print(f"herald ({label}): {n:,} in {t_herald:.2f}s, {result.herald_rate:,.0f}/s, "
           f"CPU {result.herald_cpu_ms:.3f} ms an email; herald/bare {result.ratio:.3f}",
           flush=True)
+    if parts is not None:
+        print(f"CPU by part (thread CPU, exclusive; {label}):\n"
+              + parts.report(cpu_herald, n), flush=True)
     if profile is not None:
         print(f"profile: {profile}\n" + "\n".join(profile.read_text().splitlines()[:60]))
     return result
@@ -455,6 +465,9 @@ def main() -> int:
                     help="messages sent through Apprise (500; quick 200; 0 skips it)")
     ap.add_argument("--profile", action="store_true",
                     help="profile Herald's headline phase; bench/results/email-profile.txt")
+    ap.add_argument("--cpu-parts", action="store_true",
+                    help="print the send thread's CPU by part in the headline phase "
+                    "(bench/email_cpu.py)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args()
     emails = args.emails or (2_000 if args.quick else 20_000)
@@ -475,7 +488,8 @@ def main() -> int:
             runs.append(("smtp-sink", also))
         runs += [(name, conns) for name in args.sinks[1:]]
         for k, (name, c) in enumerate(runs):
-            phases.append(phase(tmp, planned, name, c, profile if k == 0 else None))
+            phases.append(phase(tmp, planned, name, c, profile if k == 0 else None,
+                                args.cpu_parts and k == 0))
         if sample:
             picked = planned.messages[:: max(1, emails // sample)][:sample]
             with PostfixSink(fresh(tmp / "apprise")) as sink:
