@@ -12,14 +12,13 @@ from scheduler.models import Delivery
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
     import_participants,
     smtp_channels,
     states,
     wait_for,
 )
-from tests.test_crash import SlowSink
+from tests.smtp_project import ANNOUNCE, SlowSink
 
 
 def sending_people(project: Project) -> set[int | None]:

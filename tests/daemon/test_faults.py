@@ -10,13 +10,13 @@ from scheduler.models import Delivery, DeliveryEvent
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
     import_participants,
     smtp_channels,
     states,
     wait_for,
 )
+from tests.smtp_project import ANNOUNCE
 
 
 def lead_count(project: Project, event: str | None = None) -> int:

@@ -7,7 +7,8 @@ import time
 
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.daemon.conftest import ANNOUNCE, Daemon, smtp_channels, states, wait_for
+from tests.daemon.conftest import Daemon, smtp_channels, states, wait_for
+from tests.smtp_project import ANNOUNCE
 
 HEADER = "email,name,language,country,timezone,topics,regions,languages,modes,frequency,consent\n"
 

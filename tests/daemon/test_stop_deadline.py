@@ -58,13 +58,12 @@ def test_sigterm_during_a_send_to_a_hung_smtp_server_exits_within_10s(
 
     from tests.channels.smtp_server import free_port
     from tests.daemon.conftest import (
-        ANNOUNCE,
         bundles,
         import_participants,
         smtp_channels,
         states,
     )
-    from tests.test_crash import SlowSink
+    from tests.smtp_project import ANNOUNCE, SlowSink
 
     sink = SlowSink()
     sink.delay = 120  # the server takes the data and never answers in time

@@ -13,7 +13,6 @@ from aiosmtpd.controller import Controller
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
     bundles,
     import_participants,
@@ -23,7 +22,7 @@ from tests.daemon.conftest import (
 )
 from tests.postgres.cluster import Cluster
 from tests.postgres.conftest import NON_DURABLE_ACCEPTED, fresh_database
-from tests.test_crash import SlowSink
+from tests.smtp_project import ANNOUNCE, SlowSink
 
 
 @pytest.fixture(scope="module")
