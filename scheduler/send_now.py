@@ -94,14 +94,15 @@ def preview(app: App, scope: Scope) -> PlanReport:
 
 
 class Progress(Protocol):
-    """Told how a send-now goes: what is due per channel, then each outcome as it happens
-    (from the send threads), then the end."""
+    """Told how a send-now goes: the deliveries due per channel, then each message's outcome
+    as it happens (from the send threads; a bundled email is one message carrying several
+    deliveries), then the end with the deliveries settled per (channel, state)."""
 
     def start(self, due: dict[str, int]) -> None: ...
 
     def advance(self, channel: str, state: str) -> None: ...
 
-    def stop(self) -> None: ...
+    def stop(self, settled: Counter[tuple[str, str]]) -> None: ...
 
 
 def due_now(app: App, scope: Scope) -> dict[str, int]:
@@ -128,11 +129,14 @@ def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendRe
     if progress is not None:
         progress.start(due_now(app, scope))
         dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)
+        first_event = queries.last_event_id(app)
+    outcome: Counter[tuple[str, str]] | None = None
     try:
         outcome = dispatcher.run_once(Filter(scope.campaign, scope.course, scope.channel))
     finally:
         if progress is not None:
-            progress.stop()
+            progress.stop(Counter() if outcome is None
+                          else queries.settled_since(app, first_event, scope.channel))
     return SendReport(report.total, summary(outcome), recovered.get("unknown", 0),
                       _trouble(app, scope, outcome))
 
