@@ -39,20 +39,27 @@ class SmtpWeb:
             return s.scalar(select(Participant).where(Participant.email == email))
 
 
+def serving(project: Project, server: SmtpTestServer, retry_delays: tuple[float, ...]
+            ) -> SmtpWeb:
+    """The public pages over `project`, their emails going to `server`."""
+    configure_email(project, server.port, timeout=5)
+    app = App(project.config, project.db_url, NOW)
+    flask = create_app(app)
+    flask.config["TESTING"] = True
+    flask.extensions["herald_mailer"] = Mailer(app, retry_delays=retry_delays)
+    return SmtpWeb(Web(project, app, flask, flask.test_client()), server)
+
+
 @pytest.fixture
 def smtp_web(project: Project) -> Iterator[SmtpWeb]:
     assert project.run("courses", "import", "demo/courses.csv").code == 0
     with SmtpTestServer() as server:
-        configure_email(project, server.port, timeout=5)
-        app = App(project.config, project.db_url, NOW)
-        flask = create_app(app)
-        flask.config["TESTING"] = True
-        flask.extensions["herald_mailer"] = Mailer(app, retry_delays=(0.05, 0.05))
+        served = serving(project, server, (0.05, 0.05))
         try:
-            yield SmtpWeb(Web(project, app, flask, flask.test_client()), server)
+            yield served
         finally:
-            flask.extensions["herald_mailer"].close()
-            app.close()
+            served.web.flask.extensions["herald_mailer"].close()
+            served.web.app.close()
 
 
 def test_a_confirmation_refused_for_now_is_sent_on_a_later_attempt(smtp_web: SmtpWeb) -> None:
@@ -97,19 +104,14 @@ def test_a_permanent_refusal_is_not_retried(smtp_web: SmtpWeb) -> None:
 def test_stopping_serve_settles_a_confirmation_waiting_for_its_retry(project: Project) -> None:
     assert project.run("courses", "import", "demo/courses.csv").code == 0
     with SmtpTestServer() as server:
-        configure_email(project, server.port, timeout=5)
-        app = App(project.config, project.db_url, NOW)
-        flask = create_app(app)
-        flask.config["TESTING"] = True
-        mailer = flask.extensions["herald_mailer"] = Mailer(app, retry_delays=(60.0,))
-        web = SmtpWeb(Web(project, app, flask, flask.test_client()), server)
+        web = serving(project, server, (60.0,))
         try:
             server.fail_next(LATER)
             assert subscribe(web.web, "wei@example.org") == 200
             assert [state for _, state, _ in web.rows()] == ["sending"]  # waiting to retry
             started = time.monotonic()
-            mailer.close()
+            web.web.flask.extensions["herald_mailer"].close()
             assert time.monotonic() - started < 5  # not the minute's wait
             assert [state for _, state, _ in web.rows()] == ["failed"]
         finally:
-            app.close()
+            web.web.app.close()
