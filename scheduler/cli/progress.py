@@ -18,6 +18,7 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -60,13 +61,16 @@ def totals(messages: Counter[tuple[str, str]], settled: Counter[tuple[str, str]]
 
 
 class BarProgress:
-    """One bar per channel on stderr: sent so far of what was due, the rate and an ETA."""
+    """One bar per channel on stderr: the messages done so far, the deliveries that were due,
+    the rate and the time so far. Cadence bundles an unknown number of deliveries into each
+    email, so messages and deliveries are two counts (no ETA from one over the other)."""
 
     def __init__(self, console: Console | None = None) -> None:
         self._bars = Progress(
-            TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description:<12}"), BarColumn(),
+            TextColumn("{task.completed:,.0f} messages of {task.fields[due]:,} deliveries due"),
             TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(), console=console or Console(stderr=True), transient=False)
+            TimeElapsedColumn(), console=console or Console(stderr=True), transient=False)
         self._tasks: dict[str, TaskID] = {}
         self._done: Counter[str] = Counter()
         self._started = time.monotonic()
@@ -74,20 +78,22 @@ class BarProgress:
 
     def start(self, due: dict[str, int]) -> None:
         for channel, total in sorted(due.items()):
-            self._tasks[channel] = self._bars.add_task(channel, total=total, rate="")
+            self._tasks[channel] = self._bars.add_task(channel, total=None, rate="", due=total)
         self._bars.start()
 
     def advance(self, channel: str, state: str) -> None:
         with self._lock:
             task = self._tasks.get(channel)
             if task is None:
-                task = self._tasks[channel] = self._bars.add_task(channel, total=None, rate="")
+                task = self._tasks[channel] = self._bars.add_task(channel, total=None, rate="",
+                                                                  due=0)
             self._done[channel] += 1
             rate = self._done[channel] / max(time.monotonic() - self._started, 1e-3)
-            self._bars.update(task, advance=1, rate=f"{rate:,.0f}/s")
+            self._bars.update(task, advance=1, rate=f"{rate:,.0f} messages/s")
 
     def stop(self, settled: Counter[tuple[str, str]]) -> None:
-        # What was due and not sent (held for a window, say) is in the summary that follows.
+        # The bar fills; what each message carried and what was due and not sent (held for
+        # a window, cancelled by cadence) is in the summary that follows.
         for channel, task in self._tasks.items():
             self._bars.update(task, total=self._done[channel])
         self._bars.stop()
