@@ -164,3 +164,14 @@ def test_send_now_totals_name_what_each_number_counts() -> None:
         "email: 1 message retrying carrying 3 deliveries, 162 messages sent carrying 887 "
         "deliveries, 11 deliveries cancelled; x: 1 message sent carrying 1 delivery")
     assert totals(Counter(), Counter()) == "nothing"
+
+
+def test_send_now_summary_counts_messages_and_the_deliveries_they_carried(
+        project: Project) -> None:
+    argv = imported(project)
+    done = subprocess.run([*argv, "send-now", "--json"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    rows = {row["state"]: row for row in json.loads(done.stdout)["dispatched"]}
+    assert rows["sent"]["count"] == 162 and rows["sent"]["deliveries"] == 887
+    assert rows["cancelled"]["deliveries"] == 11
