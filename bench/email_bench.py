@@ -14,13 +14,14 @@ phase's alone) and the planned database put back before Herald's turn:
    bookkeeping included; afterwards every delivery must be `sent` after one attempt and
    the sink must have received exactly N messages.
 
-The headline sink is Postfix's `smtp-sink` (C, PIPELINING and 8BITMIME; `bench/postfix_sink.py`),
-at C (4) and C2 (2, the channel's default) connections; aiosmtpd (`bench/smtp_sink.py`, a
-Python sink that bounds the bare loop) is a second row at C, on a quarter of the emails. Apprise's `mailto://` sends a
-sample of the same subjects, HTML and List-Unsubscribe headers to smtp-sink (one connection
-per message). Each sender's process CPU per email (`time.process_time`, the sinks run in
-processes of their own) is reported beside the rates. Connection set-up is inside the
-timed region for all: Herald opens its connections lazily inside `run_once`.
+The headline sink is Postfix's `smtp-sink` (C, PIPELINING and 8BITMIME;
+`bench/postfix_sink.py`), at C (4) and C2 (2, the channel's default) connections; aiosmtpd
+(`bench/smtp_sink.py`, a Python sink that bounds the bare loop) is a second row at C, on a
+quarter of the emails. Apprise's `mailto://` sends a sample of the same subjects, HTML and
+List-Unsubscribe headers to smtp-sink (one connection per message). Each sender's process
+CPU per email (`time.process_time`, the sinks run in processes of their own) is reported
+beside the rates. Connection set-up is inside the timed region for all: Herald opens its
+connections lazily inside `run_once`.
 """
 
 from __future__ import annotations
