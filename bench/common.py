@@ -27,6 +27,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 PG_ENV = "HERALD_TEST_POSTGRES_URL"
+PG_DURABLE_ENV = "HERALD_TEST_POSTGRES_DURABLE"
+"""Set to 1 by `scripts/with-postgres.sh --durable` (what `make bench` runs): fsync and
+synchronous_commit are on, so a dispatcher needs no risk declared."""
 
 Figure = dict[str, Any]
 
@@ -99,12 +102,26 @@ channels:
 """
 
 
+def pg_server_durable() -> bool:
+    """Whether the server `scripts/with-postgres.sh` started keeps commits durable."""
+    return os.environ.get(PG_DURABLE_ENV) == "1"
+
+
+def needs_non_durable_acceptance(url: str) -> bool:
+    """Whether dispatching on `url` needs `accept_non_durable_commits`: a PostgreSQL
+    database on the throwaway server started without `--durable` (fsync and
+    synchronous_commit off). SQLite, and the durable server `make bench` starts, need
+    none: there Herald dispatches exactly as in production."""
+    return url.startswith("postgresql") and not pg_server_durable()
+
+
 def scratch_project(tmp: Path, *, campaigns: str | None = None,
                     channels: str | None = None, accept_non_durable: bool = False) -> Path:
     """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced.
 
-    `accept_non_durable`: dispatch on the throwaway PostgreSQL server of
-    scripts/with-postgres.sh, which runs with fsync and synchronous_commit off."""
+    `accept_non_durable`: declare the risk in settings.yaml, for dispatch on the
+    throwaway PostgreSQL server of `scripts/with-postgres.sh` without `--durable` (fsync
+    and synchronous_commit off); see `needs_non_durable_acceptance`."""
     shutil.copytree(ROOT / "config", tmp / "config")
     if accept_non_durable:
         with (tmp / "config" / "settings.yaml").open("a") as settings:

@@ -44,7 +44,9 @@ from bench.common import (  # noqa: E402
     ROOT,
     Figure,
     figure,
+    needs_non_durable_acceptance,
     pg_database,
+    pg_server_durable,
     pg_server_url,
     scratch_project,
     smtp_channel_yaml,
@@ -91,7 +93,7 @@ def announce_outbox(tmp: Path, url: str, port: int, deliveries: int,
     config_dir = tmp / "config"
     if not config_dir.exists():
         scratch_project(tmp, campaigns=CAMPAIGNS, channels=channels_yaml(port, connections),
-                        accept_non_durable=True)
+                        accept_non_durable=needs_non_durable_acceptance(url))
         (config_dir / "sources.yaml").write_text("sources: {}\n")
     _fmt, demo = read_source(str(ROOT / "demo" / "courses.csv"))
     courses = []
@@ -263,6 +265,21 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def efficiency_figures(bench: str, rates: dict[int, float], cores: int) -> list[Figure]:
+    """`efficiency_k` = throughput_k ÷ k ÷ throughput_1 for every k > 1 (1.0: linear).
+
+    Reported without a target: k processes, PostgreSQL and the sink share the machine's
+    cores, so on `cores` cores no k can be more efficient than min(1, cores / k), and
+    less since the sink and the database take their share."""
+    if 1 not in rates:
+        return []
+    return [figure(bench, f"efficiency_{k}", round(rate / k / rates[1], 3), "x",
+                   better="higher",
+                   note=f"throughput_{k} ÷ {k} ÷ throughput_1; at most {min(1, cores / k):.2f} "
+                        f"on {cores} cores shared with PostgreSQL and the sink")
+            for k, rate in rates.items() if k > 1]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -278,6 +295,9 @@ def main() -> int:
               "run through scripts/with-postgres.sh", file=sys.stderr)
         return 2
     cores = os.cpu_count() or 1
+    durability = ("durable commits (fsync and synchronous_commit on)" if pg_server_durable()
+                  else "commits NOT durable (fsync off; risk declared in settings.yaml)")
+    print(f"scale-out: PostgreSQL with {durability}", flush=True)
     print(f"scale-out: {n:,} deliveries, {args.processes} dispatcher processes; this machine "
           f"has {cores} cores shared by the dispatchers, PostgreSQL and the sink, so no run "
           f"can go past ~{cores}× the speed of one process", flush=True)
@@ -303,6 +323,7 @@ def main() -> int:
             figures.append(figure(bench, f"throughput_{k}", round(rates[k], 1), "msg/s",
                                   better="higher", note=note))
     print(f"  [{time.perf_counter() - started:7.1f} s] in all", flush=True)
+    figures.extend(efficiency_figures(bench, rates, cores))
     figures.append(figure(bench, "duplicates", duplicates, "msgs", target=0,
                           note="(recipient, subject) received more than once, all runs"))
     figures.append(figure(bench, "lost", lost, "msgs", target=0,
