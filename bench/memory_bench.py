@@ -2,8 +2,8 @@
 
     python bench/memory_bench.py [--quick] [--json PATH] [--deliveries N]
 
-The outbox (default 200,000 announcement emails; quick 20,000: deliveries/10
-participants × 10 courses, see `scaleout_bench.announce_outbox`) is planned into the
+The outbox (default 200,000 announcement emails; quick 20,000: as many participants,
+each matching one of 10 courses, see `scaleout_bench.announce_outbox`) is planned into the
 default store, SQLite, before the clock starts. One `herald send-now --channel email`
 child process then sends all of it over Herald's `smtp` channel (2 connections, the
 channel's default, both driven from the dispatcher's one send thread) to
