@@ -69,14 +69,14 @@ def run_one(name: str, quick: bool) -> tuple[list[Figure], float, str | None]:
 
 
 def table(figures: list[Figure]) -> str:
-    lines = [f"{'benchmark':<14} {'figure':<34} {'value':>12} {'unit':<6} {'target':>12}  result"]
+    lines = [f"{'benchmark':<16} {'figure':<34} {'value':>12} {'unit':<6} {'target':>12}  result"]
     lines.append("-" * len(lines[0]))
     for f in figures:
         target = ""
         if "target" in f:
             target = ("≤ " if f.get("better", "lower") == "lower" else "≥ ") + str(f["target"])
         result = "" if "pass" not in f else ("pass" if f["pass"] else "MISS")
-        lines.append(f"{f['bench']:<14} {f['name']:<34} {f['value']:>12} {f['unit']:<6} "
+        lines.append(f"{f['bench']:<16} {f['name']:<34} {f['value']:>12} {f['unit']:<6} "
                      f"{target:>12}  {result}")
     return "\n".join(lines)
 
