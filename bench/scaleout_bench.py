@@ -312,7 +312,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per run")
     args = ap.parse_args()
     # 20,000: each run lasts minutes at the rate durable commits allow on a shared disk
-    # (about 115 a second for one process here), and start-up stays a few per cent.
+    # (about 133 a second for one process here), and start-up stays a few per cent.
     n = args.deliveries or (2_000 if args.quick else 20_000)
     server = pg_server_url()
     if not server:
