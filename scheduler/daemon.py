@@ -33,6 +33,7 @@ from sqlalchemy import delete
 
 from scheduler.app import App, load_configured
 from scheduler.config.parse import parse_duration
+from scheduler.db_stats import after_planning
 from scheduler.durability import DispatchGate
 from scheduler.errors import InputError
 from scheduler.filter import Filter
@@ -193,6 +194,7 @@ class Daemon:
         with self.lock:
             planner = self.planner
         report = planner.plan(self.app.clock())
+        after_planning(self.app.engine, report.total)
         self.metrics.plan_skipped_courses.set(len(report.failed))
         if report.total:
             log.info("plan: %s new deliveries: %s", f"{report.total:,}",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler import queries
 from scheduler.channel_admin import check_templates
+from scheduler.db_stats import after_planning
 from scheduler.durability import dispatch_refusal
 from scheduler.filter import Filter
 
@@ -77,6 +78,8 @@ def plan(app: App, *, dry_run: bool = False) -> PlanReport:
     check_templates(app)
     now = app.clock()
     report = app.planner().plan(now, dry_run=dry_run)
+    if not dry_run:
+        after_planning(app.engine, report.total)
     with app.sessions() as s:
         cadence = held_back(s, app.config, now)
     return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
@@ -122,10 +125,12 @@ def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendRe
     refused = dispatch_refusal(app.engine, app.config.settings.accept_non_durable_commits)
     if refused is not None:  # plan, but dispatch nothing on commits that are not durable
         report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))
+        after_planning(app.engine, report.total)
         return SendReport(report.total, [], 0, [refused])
     dispatcher = app.dispatcher()
     recovered = dispatcher.recover()
     report = planner.plan(now, only=Filter(scope.campaign, scope.course, scope.channel))
+    after_planning(app.engine, report.total)
     if progress is not None:
         progress.start(due_now(app, scope))
         dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)

@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
 
 def import_(app: App, args: argparse.Namespace) -> int:
     from scheduler.cli.progress import importing
+    from scheduler.db_stats import after_import
     from scheduler.participants import import_participants, read_participants_csv
     from scheduler.topics import resolve_topics, vocabulary
 
@@ -43,6 +44,7 @@ def import_(app: App, args: argparse.Namespace) -> int:
             raise InputError(unknown)
         with importing("participants import", len(records), sys.stderr, args.json) as on_rows:
             summary = import_participants(s, records, now=app.clock(), on_rows=on_rows)
+    after_import(app.engine, len(summary.added) + len(summary.updated))
     if args.json:
         dump_json({"added": len(summary.added), "updated": len(summary.updated),
                    "unchanged": len(summary.unchanged), "skipped": len(summary.skipped),
