@@ -1,8 +1,9 @@
 """Cadence's writes: due course emails of one person put in one bundle, held, or cancelled.
 
-`apply_cadence` runs before a drain claims: it reads a channel's due, unreserved course
-emails ordered by person (one query), what those people received the last eight days,
-their announcements and clicks (a few queries per 500 people), decides per person
+`apply_cadence` runs before a drain claims: it reads who has due, unreserved course
+emails on a channel, then per batch of `PEOPLE_PER_BATCH` people (so memory stays flat
+whatever the outbox's size) their due rows (one query), what they received the last
+eight days, their announcements and clicks (a few queries per 500 people), decides per person
 (`scheduler.cadence.decide`) and writes in bulk: `bundle` = the lead row's id for what goes
 now (the lead is what the dispatcher claims; its send settles every row of the bundle),
 a later `due_at` (+ a `held` event) for what a cap or the reminder spacing holds back,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 WENT = (DeliveryState.SENT.value, DeliveryState.SENDING.value, DeliveryState.UNKNOWN.value)
 """States of a row whose email went (or may have gone) out: it counts against the caps."""
+PEOPLE_PER_BATCH = 1_000
+"""People decided together: their due rows are read, decided and written as one batch."""
 HELD = "held"
 """The event of a row cadence put off (its detail: `cadence: <cap or rule> until <when>`)."""
 
@@ -105,59 +108,77 @@ def apply_cadence(target: SessionOrFactory, config: HeraldConfig, channel: str,
     with `write` False, only say what it would do."""
     only = only or Filter()
     result = CadenceResult()
+    with within(target) as session:
+        people = [cast(int, p) for p in session.scalars(
+            select(Delivery.participant_id)
+            .where(*_due_rows(channel, now, only), Delivery.participant_id.is_not(None))
+            .distinct().order_by(Delivery.participant_id))]
+        for batch in chunks(people, PEOPLE_PER_BATCH):
+            _decide_batch(session, config, batch, channel, now, only, result, write=write)
+    return result
+
+
+def _due_rows(channel: str, now: datetime, only: Filter) -> list[Any]:
+    """`channel`'s due, unreserved course emails (within `only`)."""
+    conds = [Delivery.channel == channel, Delivery.kind == COURSE_EMAIL,
+             Delivery.state.in_(CLAIMABLE), Delivery.due_at <= now,
+             or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now)]
+    if only.campaign:
+        conds.append(Delivery.campaign == only.campaign)
+    if only.course:
+        conds.append(Delivery.course_id == only.course)
+    if only.delivery_ids is not None:
+        conds.append(Delivery.id.in_(sorted(only.delivery_ids)))
+    return conds
+
+
+def _decide_batch(session: Session, config: HeraldConfig, people: Sequence[int],
+                  channel: str, now: datetime, only: Filter, result: CadenceResult, *,
+                  write: bool) -> None:
+    """Decide (and with `write`, write) the due rows of `people`, read in one query: what
+    is held in memory is one batch's rows, whatever the outbox's size."""
     cadence = config.settings.cadence
     operator_tz = ZoneInfo(config.settings.timezone)
     reminders = reminder_campaigns(config)
-    with within(target) as session:
-        q = (select(Delivery.id, Delivery.participant_id, Delivery.course_id,
-                    Delivery.campaign, Course.registration_deadline, Participant.timezone)
-             .join(Course, Course.id == Delivery.course_id)
-             .join(Participant, Participant.id == Delivery.participant_id)
-             .where(Delivery.channel == channel, Delivery.kind == COURSE_EMAIL,
-                    Delivery.state.in_(CLAIMABLE), Delivery.due_at <= now,
-                    or_(Delivery.lease_expires_at.is_(None),
-                        Delivery.lease_expires_at < now))
-             .order_by(Delivery.participant_id, Delivery.id))
-        if only.campaign:
-            q = q.where(Delivery.campaign == only.campaign)
-        if only.course:
-            q = q.where(Delivery.course_id == only.course)
-        if only.delivery_ids is not None:
-            q = q.where(Delivery.id.in_(sorted(only.delivery_ids)))
-        due: dict[int, list[Due]] = defaultdict(list)
-        zones: dict[int, str] = {}
-        courses: set[str] = set()
-        for did, pid, cid, campaign, deadline, tz in session.execute(q):
-            reminder = campaign in reminders
-            due[cast(int, pid)].append(Due(did, str(cid), reminder, deadline))
-            zones[cast(int, pid)] = tz
-            if reminder:
-                courses.add(str(cid))
-        if not due:
-            return result
-        history = _history(session, list(due), courses, reminders, now)
-        bundle: list[dict[str, Any]] = []
-        held: list[dict[str, Any]] = []
-        cancel: dict[str, list[int]] = defaultdict(list)
-        courses_of = {d.id: d.course_id for rows in due.values() for d in rows}
-        for pid, rows in due.items():
-            decision = decide(rows, history.get(pid) or History(), now,
-                              _zone(zones.get(pid), operator_tz), operator_tz, cadence)
-            if decision.send:
-                lead = decision.send[0]
-                bundle.extend({"p_id": i, "p_bundle": lead} for i in decision.send)
-                result.bundles += 1
-                result.rows += len(decision.send)
-            for i, until, why in decision.hold:
-                held.append({"p_id": i, "p_due": until, "p_why": why})
-                result.holds.append((pid, i, courses_of[i], until, why))
-                result.held[why] += 1
-            for i, reason in decision.cancel:
-                cancel[reason].append(i)
-                result.cancelled[reason] += 1
-        if write:
-            _write(session, bundle, held, cancel, now)
-    return result
+    q = (select(Delivery.id, Delivery.participant_id, Delivery.course_id,
+                Delivery.campaign, Course.registration_deadline, Participant.timezone)
+         .join(Course, Course.id == Delivery.course_id)
+         .join(Participant, Participant.id == Delivery.participant_id)
+         .where(*_due_rows(channel, now, only), Delivery.participant_id.in_(people))
+         .order_by(Delivery.participant_id, Delivery.id))
+    due: dict[int, list[Due]] = defaultdict(list)
+    zones: dict[int, str] = {}
+    courses: set[str] = set()
+    for did, pid, cid, campaign, deadline, tz in session.execute(q):
+        reminder = campaign in reminders
+        due[cast(int, pid)].append(Due(did, str(cid), reminder, deadline))
+        zones[cast(int, pid)] = tz
+        if reminder:
+            courses.add(str(cid))
+    if not due:
+        return
+    history = _history(session, list(due), courses, reminders, now)
+    bundle: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    cancel: dict[str, list[int]] = defaultdict(list)
+    courses_of = {d.id: d.course_id for rows in due.values() for d in rows}
+    for pid, rows in due.items():
+        decision = decide(rows, history.get(pid) or History(), now,
+                          _zone(zones.get(pid), operator_tz), operator_tz, cadence)
+        if decision.send:
+            lead = decision.send[0]
+            bundle.extend({"p_id": i, "p_bundle": lead} for i in decision.send)
+            result.bundles += 1
+            result.rows += len(decision.send)
+        for i, until, why in decision.hold:
+            held.append({"p_id": i, "p_due": until, "p_why": why})
+            result.holds.append((pid, i, courses_of[i], until, why))
+            result.held[why] += 1
+        for i, reason in decision.cancel:
+            cancel[reason].append(i)
+            result.cancelled[reason] += 1
+    if write:
+        _write(session, bundle, held, cancel, now)
 
 
 def _write(session: Session, bundle: list[dict[str, Any]], held: list[dict[str, Any]],
