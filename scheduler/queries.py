@@ -118,7 +118,7 @@ def failing_channels(app: App) -> dict[str, int]:
     """Channels whose latest send attempt was left retrying, with their retrying count.
 
     A channel is failing when it holds `retrying` deliveries and its most recent attempt
-    (a `sent` or `retry` event) was a `retry`: what was due could not be sent.
+    (a `sent`, `posted` or `retry` event) was a `retry`: what was due could not be sent.
     """
     with app.sessions() as s:
         retrying = {channel: n for channel, n in s.execute(
@@ -129,7 +129,8 @@ def failing_channels(app: App) -> dict[str, int]:
             last = s.execute(
                 select(DeliveryEvent.type)
                 .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
-                .where(Delivery.channel == channel, DeliveryEvent.type.in_(["sent", "retry"]))
+                .where(Delivery.channel == channel,
+                       DeliveryEvent.type.in_(["sent", "posted", "retry"]))
                 .order_by(DeliveryEvent.at.desc(), DeliveryEvent.id.desc()).limit(1)
             ).scalar()
             if last == "retry":
