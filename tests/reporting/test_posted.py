@@ -1,0 +1,102 @@
+"""Social posts are `posted` events, and the report counts them per network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from scheduler.models import DeliveryEvent
+from tests.conftest import Project
+from tests.dispatch.test_dispatch_smtp import COURSES, NOW
+
+MASTODON = "https://mastodon.test"
+BLUESKY = "https://pds.test"
+DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
+CHANNELS = f"""
+channels:
+  mastodon:
+    type: mastodon
+    base_url: {MASTODON}
+    token: ${{MASTODON_TOKEN}}
+  bluesky:
+    type: bluesky
+    base_url: {BLUESKY}
+    identifier: itu-academy.bsky.social
+    app_password: ${{BLUESKY_APP_PASSWORD}}
+"""
+CAMPAIGNS = """
+campaigns:
+  social_announce:
+    kind: course_post
+    channels: [mastodon, bluesky]
+    template: social/announce
+    timing: on_publish
+"""
+
+
+def fake_networks(rsps: responses.RequestsMock) -> dict[str, list[str]]:
+    """Mastodon and Bluesky as their APIs answer a post; the ids each gave, by network."""
+    given: dict[str, list[str]] = {"mastodon": [], "bluesky": []}
+
+    def status(request: Any) -> tuple[int, dict[str, str], str]:
+        given["mastodon"].append(str(110_000 + len(given["mastodon"])))
+        sid = given["mastodon"][-1]
+        return 200, {}, json.dumps({"id": sid, "url": f"{MASTODON}/@itu/{sid}",
+                                    "uri": f"{MASTODON}/users/itu/statuses/{sid}",
+                                    "content": "<p>…</p>", "created_at": NOW})
+
+    def record(request: Any) -> tuple[int, dict[str, str], str]:
+        given["bluesky"].append(f"at://{DID}/app.bsky.feed.post/3l6ove{len(given['bluesky'])}")
+        return 200, {}, json.dumps({"uri": given["bluesky"][-1], "cid": "bafyrei"})
+
+    rsps.add_callback(responses.POST, f"{MASTODON}/api/v1/statuses", callback=status)
+    rsps.add(responses.POST, f"{BLUESKY}/xrpc/com.atproto.server.createSession",
+             json={"did": DID, "handle": "itu-academy.bsky.social",
+                   "accessJwt": "eyJ.access", "refreshJwt": "eyJ.refresh"})
+    rsps.add_callback(responses.POST, f"{BLUESKY}/xrpc/com.atproto.repo.createRecord",
+                      callback=record)
+    return given
+
+
+@pytest.fixture
+def social(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("MASTODON_TOKEN", "mastodon-token")
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
+    project.write_config("channels.yaml", CHANNELS)
+    project.write_config("campaigns.yaml", CAMPAIGNS)
+    (tmp_path / "c.csv").write_text(COURSES)
+    assert project.run("courses", "import", "c.csv", now=NOW).code == 0
+    return project
+
+
+def test_posts_are_posted_events_counted_per_network(social: Project) -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        given = fake_networks(rsps)
+        r = social.run("send-now", now=NOW)
+        assert r.code == 0, r.err
+    assert (len(given["mastodon"]), len(given["bluesky"])) == (2, 2)  # courses A1 and A2
+    engine = social.engine()
+    with engine.connect() as c:
+        kinds = c.execute(select(DeliveryEvent.type, DeliveryEvent.channel,
+                                 DeliveryEvent.message)).all()
+    engine.dispose()
+    assert sorted(kinds) == sorted(
+        [("posted", "mastodon", i) for i in given["mastodon"]]
+        + [("posted", "bluesky", i) for i in given["bluesky"]])
+
+    doc = social.run("report", "--json", "--by", "channel", now=NOW).json()
+    assert isinstance(doc, dict)
+    per_network = {r["channel"]: (r["posts"], r["sent"], r["emails"]) for r in doc["rows"]}
+    assert per_network == {"mastodon": (2, 2, 0), "bluesky": (2, 2, 0)}
+    assert (doc["totals"]["posts"], doc["totals"]["sent"], doc["totals"]["emails"]) == (4, 4, 0)
+
+    out = social.run("report", "--html", "r.html", now=NOW)
+    assert out.code == 0, out.err
+    page = (social.root / "r.html").read_text(encoding="utf-8")
+    social_section = page.split('id="s-social"')[1].split("</section>")[0]
+    assert ">mastodon<" in social_section and ">bluesky<" in social_section
