@@ -55,7 +55,7 @@ _P = cast(Table, Participant.__table__)
 _SOURCE = _D.outerjoin(_C, _C.c.id == _D.c.course_id).outerjoin(_P, _P.c.id == _D.c.participant_id)
 
 REPORTED = frozenset({"sent", "failed", "bounced", "complained", "clicked", "unsubscribed",
-                      "interest", "posted"})
+                      "interest", "posted", "engagement"})
 """The outcomes the report counts; the outbox also logs its own (retry, unknown, cancelled…)."""
 TAGS = frozenset({"channel", "campaign", "region", "centre", "course", "language", "person",
                   "medium", "message", "category", "amount"})
@@ -183,6 +183,8 @@ def _counts(session: Session, v: Mapping[str, Any]) -> dict[str, int]:
         return {"unit": 1, "messages": int(first), "amount": 0}
     if kind == "interest":
         return _interest_counts(session, v)
+    if kind == "engagement":  # a post's likes, reposts or replies: the change, in `amount`
+        return {"unit": 0, "messages": 0, "amount": int(v.get("amount") or 0)}
     if v["bot"]:
         return {"unit": 0, "messages": 0, "amount": 0}
     if kind == "unsubscribed" and v.get("person"):

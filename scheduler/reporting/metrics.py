@@ -75,9 +75,14 @@ COUNTS: dict[str, Callable[[Part], ColumnElement[Any]]] = {
     "unsubscribed": _sum_of("unsubscribed", "unit"),
     "interest": _sum_of("interest", "unit"),
     "interest_participants": _sum_of("interest", "amount"),
+    "likes": _sum_of("engagement", "amount", _is("category", "likes")),
+    "reposts": _sum_of("engagement", "amount", _is("category", "reposts")),
+    "replies": _sum_of("engagement", "amount", _is("category", "replies")),
 }
 """Counted in deliveries, except `unsubscribed` (people), `emails` (messages: a bundle is
-one), `bot_clicks` (requests) and `interest_participants` (people named in answers).
+one), `bot_clicks` (requests), `interest_participants` (people named in answers) and
+`likes`, `reposts`, `replies` (what Mastodon and Bluesky show on the posts: see
+scheduler.engagement).
 
 `sent` is every delivery that went out: emails the server accepted and social posts
 published (`posts`). `bounced` is every delivery that bounced: `refused` at send time by
