@@ -38,7 +38,7 @@ def _count_refusals(server: SmtpTestServer) -> list[str]:
             refused.append(address)
         return reply
 
-    handler.handle_RCPT = handle_rcpt  # type: ignore[method-assign]
+    handler.handle_RCPT = handle_rcpt  # type: ignore[method-assign,assignment]
     return refused
 
 
