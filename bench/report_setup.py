@@ -138,7 +138,7 @@ def load(engine: Any, n: int, phase: Phase) -> None:
         if dialect == "sqlite":
             cur.execute("ANALYZE")
         else:
-            raw.autocommit = True
+            raw.driver_connection.autocommit = True  # VACUUM runs outside a transaction
             cur.execute("VACUUM ANALYZE delivery_events")  # as a loaded database would be
         raw.commit()
         phase("analyze", time.perf_counter() - t0)
