@@ -87,8 +87,8 @@ def _event_from_delivery(*where: ColumnElement[bool]) -> Insert:
 
     Parameters: p_delivery_id, p_type, p_at, p_detail (as the dispatcher always gave).
     A send-time `bounced` (the server refused the address) is `refused`; a post's `sent`
-    is `posted`. `where`
-    replaces the choice of delivery (cadence: a bundle's other rows, `p_delivery_id` unused).
+    is `posted`. `where` replaces the choice of delivery (cadence: a bundle's other rows,
+    `p_delivery_id` unused).
     """
     tags = tag_columns()
     kind = bindparam("p_type", type_=String(30))
