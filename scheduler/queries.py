@@ -168,6 +168,9 @@ def queue(app: App, now: datetime) -> list[dict[str, Any]]:
 SETTLED = tuple(st.value for st in DeliveryState
                 if st not in (DeliveryState.PENDING, DeliveryState.SENDING))
 """The states a dispatch leaves a delivery in once it is done with it."""
+EVENT_STATES = {"posted": DeliveryState.SENT.value, "bounced": DeliveryState.FAILED.value}
+"""Events named otherwise than the state they leave: a post sent is `posted`, an address
+refused at send time `bounced` (scheduler.events)."""
 
 
 def last_event_id(app: App) -> int:
@@ -181,12 +184,16 @@ def settled_since(app: App, event_id: int, channel: str | None = None) -> Counte
     (channel, state): a bundled email counts every delivery it carried."""
     query = (select(Delivery.channel, DeliveryEvent.type, func.count())
              .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
-             .where(DeliveryEvent.id > event_id, DeliveryEvent.type.in_(SETTLED))
+             .where(DeliveryEvent.id > event_id,
+                    DeliveryEvent.type.in_((*SETTLED, *EVENT_STATES)))
              .group_by(Delivery.channel, DeliveryEvent.type))
     if channel is not None:
         query = query.where(Delivery.channel == channel)
+    settled: Counter[tuple[str, str]] = Counter()
     with app.sessions() as s:
-        return Counter({(ch, state): int(n) for ch, state, n in s.execute(query)})
+        for ch, kind, n in s.execute(query):
+            settled[(ch, EVENT_STATES.get(kind, kind))] += int(n)
+    return settled
 
 
 def check_state(state: str) -> str:

@@ -77,9 +77,15 @@ def social(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_posts_are_posted_events_counted_per_network(social: Project) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         given = fake_networks(rsps)
-        r = social.run("send-now", now=NOW)
+        r = social.run("send-now", "--json", now=NOW)
         assert r.code == 0, r.err
     assert (len(given["mastodon"]), len(given["bluesky"])) == (2, 2)  # courses A1 and A2
+    # send-now's summary counts the posts' deliveries from their `posted` events.
+    summary = r.json()
+    assert isinstance(summary, dict)
+    assert sorted((row["channel"], row["state"], row["count"], row.get("deliveries"))
+                  for row in summary["dispatched"]) == [("bluesky", "sent", 2, 2),
+                                                  ("mastodon", "sent", 2, 2)]
     engine = social.engine()
     with engine.connect() as c:
         kinds = c.execute(select(DeliveryEvent.type, DeliveryEvent.channel,
