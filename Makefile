@@ -36,9 +36,13 @@ $(BENCH_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP) $(BENCH_STAMP)
 
+# BENCH_T0: when make started (before the installs), for run.py's make_bench_minutes.
+BENCH_T0 := $(shell date +%s)
+
 bench: $(BENCH_STAMP)
 	scripts/install-system-packages.sh --bench
-	scripts/with-postgres.sh --durable $(BIN)/python bench/run.py $(BENCH_ARGS)
+	HERALD_BENCH_T0=$(BENCH_T0) scripts/with-postgres.sh --durable \
+		$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

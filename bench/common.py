@@ -27,6 +27,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 PG_ENV = "HERALD_TEST_POSTGRES_URL"
+PG_DURABLE_ENV = "HERALD_TEST_POSTGRES_DURABLE"
+"""Set to 1 by `scripts/with-postgres.sh --durable` (what `make bench` runs): fsync and
+synchronous_commit are on, so a dispatcher needs no risk declared."""
 
 Figure = dict[str, Any]
 
@@ -99,12 +102,26 @@ channels:
 """
 
 
+def pg_server_durable() -> bool:
+    """Whether the server `scripts/with-postgres.sh` started keeps commits durable."""
+    return os.environ.get(PG_DURABLE_ENV) == "1"
+
+
+def needs_non_durable_acceptance(url: str) -> bool:
+    """Whether dispatching on `url` needs `accept_non_durable_commits`: a PostgreSQL
+    database on the throwaway server started without `--durable` (fsync and
+    synchronous_commit off). SQLite, and the durable server `make bench` starts, need
+    none: there Herald dispatches exactly as in production."""
+    return url.startswith("postgresql") and not pg_server_durable()
+
+
 def scratch_project(tmp: Path, *, campaigns: str | None = None,
                     channels: str | None = None, accept_non_durable: bool = False) -> Path:
     """A copy of the shipped config/ (and demo courses) in `tmp`, with files replaced.
 
-    `accept_non_durable`: dispatch on the throwaway PostgreSQL server of
-    scripts/with-postgres.sh, which runs with fsync and synchronous_commit off."""
+    `accept_non_durable`: declare the risk in settings.yaml, for dispatch on the
+    throwaway PostgreSQL server of `scripts/with-postgres.sh` without `--durable` (fsync
+    and synchronous_commit off); see `needs_non_durable_acceptance`."""
     shutil.copytree(ROOT / "config", tmp / "config")
     if accept_non_durable:
         with (tmp / "config" / "settings.yaml").open("a") as settings:
@@ -130,15 +147,19 @@ def _driver_url(url: str) -> str:
 
 
 @contextmanager
-def pg_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server for one benchmark; dropped afterwards."""
+def pg_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A new empty database on the server for one benchmark; dropped afterwards.
+
+    With `template` (the URL of another database here, with no connection open), the new
+    database starts as a copy of it: one benchmark's setup, made once, for several runs."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     name = f"herald_bench_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     admin = create_engine(_driver_url(server_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(_driver_url(server_url)).set(database=name).render_as_string(
             hide_password=False)

@@ -2,15 +2,15 @@
 
     python bench/memory_bench.py [--quick] [--json PATH] [--deliveries N]
 
-The outbox (default 200,000 announcement emails; quick 20,000: deliveries/10
-participants × 10 courses, see `scaleout_bench.announce_outbox`) is planned into the
+The outbox (default 200,000 announcement emails; quick 20,000: as many participants,
+each matching one of 10 courses, see `scaleout_bench.announce_outbox`) is planned into the
 default store, SQLite, before the clock starts. One `herald send-now --channel email`
 child process then sends all of it over Herald's `smtp` channel (2 connections, the
 channel's default, both driven from the dispatcher's one send thread) to
 `bench/raw_sink.py`. The peak memory hardly depends on the number of connections.
 
-Figure: the child's peak resident memory (target < 300 MiB: dispatch streams the
-outbox, it never loads it whole). The peak is the child's VmHWM, read from /proc every
+Figure: the child's peak resident memory (target ≤ 300 MiB, issue 22: dispatch streams
+the outbox, it never loads it whole). The peak is the child's VmHWM, read from /proc every
 50 ms while it runs (a high-water mark, so the last reading is its peak barring growth
 in its last 50 ms); not ru_maxrss, which Linux seeds in a child with the parent's peak
 at fork. Also throughput (start-up included), and that every delivery was received
@@ -40,7 +40,7 @@ from bench.scaleout_bench import (  # noqa: E402
     tally,
 )
 
-TARGET_MIB = 300
+TARGET_MIB = 300  # the peak may reach it, not pass it: send_now_peak_memory ≤ 300 MiB
 POLL = 0.05  # seconds between reads of the child's VmHWM
 
 
@@ -112,14 +112,15 @@ def main() -> int:
             result = tally(outbox, sink.lines())
         print(f"  received {result.received:,}, duplicates {result.duplicates}, "
               f"lost {result.lost}, states {result.states}")
-        if peak >= TARGET_MIB:
+        if peak > TARGET_MIB:
             log_tail = (tmp / "send-now.log").read_text(errors="replace")[-2000:]
             print(f"  send-now output (tail):\n{log_tail}")
     print(f"  [{time.perf_counter() - started:7.1f} s] in all "
           f"({os.cpu_count()} cores, shared with the sink)", flush=True)
     figures: list[Figure] = [
         figure(bench, "send_now_peak_memory", round(peak, 1), "MiB", target=TARGET_MIB,
-               note=f"VmHWM of one herald send-now sending {n:,} emails"),
+               note=f"VmHWM of one herald send-now sending {n:,} emails; "
+                    f"target ≤ {TARGET_MIB} MiB"),
         figure(bench, "send_now_throughput", round(n / elapsed, 1), "msg/s",
                better="higher", note=f"{n:,} in {elapsed:.1f} s, start-up included"),
         figure(bench, "duplicates", result.duplicates, "msgs", target=0),

@@ -158,14 +158,17 @@ def compose_email(
     ]
     text, eight = _part("plain", message.text, eight_bit)
     if message.html is None:
-        wire = "\r\n".join([*head, text])
+        body = [text]
     else:
         html, html_eight = _part("html", message.html, eight_bit)
         eight = eight or html_eight
         b = _boundary(text, html)
-        wire = "\r\n".join([*head, f'Content-Type: multipart/alternative; boundary="{b}"', "",
-                             f"--{b}", text, f"--{b}", html, f"--{b}--", ""])
-    return ComposedEmail(wire.encode("utf-8" if eight else "ascii"), message_id, eight)
+        head.append(f'Content-Type: multipart/alternative; boundary="{b}"')
+        body = [b"", f"--{b}".encode("ascii"), text, f"--{b}".encode("ascii"), html,
+                f"--{b}--".encode("ascii"), b""]
+    # The headers are ASCII (encoded words); bytes are joined as they are.
+    wire = b"\r\n".join([*(line.encode("ascii") for line in head), *body])
+    return ComposedEmail(wire, message_id, eight)
 
 
 def envelope_sender(sender: str) -> str:
@@ -236,42 +239,44 @@ def _encode_non_ascii(value: str) -> str:
     return " ".join(out)
 
 
-def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[str, bool]:
-    """One text part: its headers, a blank line and its body, CRLF line ends; is it 8bit?"""
+def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[bytes, bool]:
+    """One text part: its headers, a blank line and its body, CRLF line ends; is it 8bit?
+
+    Measured on the UTF-8 bytes, in C: a line's bytes bound its characters (at most four
+    bytes each), so "every line within 998 bytes" is the 8-bit form's whole condition.
+    """
     text = _body(body)
-    lines = text.split("\n")
-    ascii_text = text.isascii()
-    plain = "\x00" not in text  # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7)
-    longest = max(map(len, lines))
+    raw = text.encode("utf-8")
+    ascii_text = len(raw) == len(text)
+    plain = b"\x00" not in raw  # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7)
+    longest = max(map(len, raw.split(b"\n")))
+    encoded: bytes
     if plain and ascii_text and longest <= _SOFT_LIMIT:
-        cte, encoded = "7bit", text
-    elif plain and eight_bit and (longest <= _HARD_LIMIT // 4 or max(
-            len(line.encode()) for line in lines if len(line) > _HARD_LIMIT // 4)
-            <= _HARD_LIMIT):
-        cte, encoded = ("7bit" if ascii_text else "8bit"), text
+        cte, encoded = "7bit", raw
+    elif plain and eight_bit and longest <= _HARD_LIMIT:
+        cte, encoded = ("7bit" if ascii_text else "8bit"), raw
+    # Mostly non-Latin text (Arabic, Chinese, Russian) is shorter in base64.
+    elif len(raw.translate(None, _ASCII)) * 3 > len(raw):
+        # Text is encoded in its canonical form, with CRLF line ends (RFC 2049); the
+        # encoder's last line end goes (the one before the boundary is the boundary's).
+        crlf = raw.replace(b"\n", b"\r\n")
+        cte, encoded = "base64", base64.encodebytes(crlf)[:-1]
     else:
-        raw = text.encode("utf-8")
-        # Mostly non-Latin text (Arabic, Chinese, Russian) is shorter in base64.
-        if len(raw.translate(None, _ASCII)) * 3 > len(raw):
-            # Text is encoded in its canonical form, with CRLF line ends (RFC 2049); the
-            # encoder's last line end goes (the one before the boundary is the boundary's).
-            crlf = raw.replace(b"\n", b"\r\n")
-            cte, encoded = "base64", base64.encodebytes(crlf).decode("ascii")[:-1]
-        else:
-            qp = binascii.b2a_qp(raw, quotetabs=False, istext=True, header=False)
-            cte, encoded = "quoted-printable", qp.decode("ascii")
+        cte, encoded = "quoted-printable", binascii.b2a_qp(raw, quotetabs=False, istext=True,
+                                                          header=False)
     # A text's last line end stays in the part (it ends the text's last line); the line
     # end before a boundary belongs to the boundary.
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-            f"Content-Transfer-Encoding: {cte}\r\n\r\n"
-            + encoded.replace("\n", "\r\n")), cte == "8bit"
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii")
+            + encoded.replace(b"\n", b"\r\n")), cte == "8bit"
 
 
-def _boundary(*parts: str) -> str:
+def _boundary(*parts: bytes) -> str:
     """A boundary that no part holds."""
     while True:
         boundary = f"=_herald_{_random.getrandbits(96):024x}"
-        if not any(f"--{boundary}" in part for part in parts):
+        mark = f"--{boundary}".encode("ascii")
+        if not any(mark in part for part in parts):
             return boundary
 
 

@@ -53,12 +53,13 @@ def load_batch(session: Session, ids: Sequence[int]) -> Batch:
             select(Suppression.email).where(Suppression.email.in_(emails))))
     leads = [d.id for d in deliveries if d.bundle == d.id]
     if leads:
+        # Only the bundle's index in SQL: with the state in the WHERE clause too, SQLite
+        # (no statistics) walked every pending row by `ix_deliveries_due` for each batch.
         for m in session.scalars(
-                select(Delivery).where(Delivery.bundle.in_(leads), Delivery.id.not_in(leads),
-                                       Delivery.lease_owner.is_not(None),
-                                       Delivery.state.in_(("pending", "retrying")))
+                select(Delivery).where(Delivery.bundle.in_(leads), Delivery.id.not_in(leads))
                 .order_by(Delivery.id)):
-            batch.members.setdefault(m.bundle or 0, []).append(m)
+            if m.lease_owner is not None and m.state in ("pending", "retrying"):
+                batch.members.setdefault(m.bundle or 0, []).append(m)
         owners = {d.id: d.lease_owner for d in deliveries}
         for lead, rows in list(batch.members.items()):
             rows[:] = [m for m in rows if m.lease_owner == owners.get(lead)]

@@ -22,6 +22,12 @@ PEOPLE = [
     ("<b>Bold</b> & \"quoted\" O'Neil", "x@example.org", "zh", "javascript:alert(1)"),
     ("\ue000deadbeef:0:e\ue001 {{ 7*7 }}", "y@example.org", "ar", "https://h.example.org/u/c"),
     ("Алексей Иванов", "alexei@example.org", "ru-RU", "mailto:optout@example.org"),
+    # Values that tidying the filled text treats apart (trailing spaces, line breaks, the
+    # `-- ` signature line): the tidied shared text must not be used for them.
+    ("Trailing Space ", " lead@example.org", "en", "https://h.example.org/u/t "),
+    ("--", "-", "en", "https://h.example.org/u/dash"),
+    ("Two\nLines\r\n\n\n", "z@example.org", "fr", "https://h.example.org/u/nl\n"),
+    ("\u3000wide space\u3000", "w@example.org", "zh", "https://h.example.org/u/w"),
 ]
 
 

@@ -10,6 +10,7 @@ really went out (`scheduler.slots`). A held delivery keeps its state and gets a 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -34,12 +35,21 @@ def window_opening(config: HeraldConfig, d: Delivery, batch: Batch, now: datetim
     campaign = config.campaigns.get(d.campaign)
     if campaign is None or campaign.local_window is None:
         return None
-    try:
-        tz = ZoneInfo(p.timezone) if p else default_tz
-    except (ValueError, KeyError):  # an unknown zone in old data: the operator's zone
-        tz = default_tz
+    tz = (_zone(p.timezone) if p is not None and p.timezone else None) or default_tz
     opening = next_window_start(now, campaign.local_window, tz)
     return opening if opening > now else None
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo | None:
+    """The zone `name`, or None when unknown (old data: the operator's zone is used).
+
+    Cached: `ZoneInfo` keeps only a few zones loaded, and a send to people in hundreds of
+    zones would otherwise read a zone file per email."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return None
 
 
 def send_time_hold(config: HeraldConfig, session: Session, channel: str, delivery_id: int,

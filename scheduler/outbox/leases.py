@@ -119,16 +119,22 @@ class Leases:
                     .where(Delivery.id.in_(ids))
                     .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
                 )
-                # The other rows of the bundles claimed (due, not reserved by another).
-                s.execute(
-                    update(Delivery)
-                    .where(Delivery.bundle.in_(ids), Delivery.id.not_in(ids),
-                           Delivery.kind == COURSE_EMAIL, Delivery.state.in_(CLAIMABLE),
-                           Delivery.due_at <= now,
-                           or_(Delivery.lease_expires_at.is_(None),
-                               Delivery.lease_expires_at < now))
-                    .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
-                )
+                # The other rows of the bundles claimed (due, not reserved by another),
+                # found by the bundle's index and checked here: in the UPDATE's WHERE
+                # clause, SQLite (no statistics) walked every pending row by
+                # `ix_deliveries_due` instead, whatever else the clause said.
+                found = (select(Delivery.id, Delivery.kind, Delivery.state, Delivery.due_at,
+                                Delivery.lease_expires_at)
+                         .where(Delivery.bundle.in_(ids), Delivery.id.not_in(ids)))
+                if s.get_bind().dialect.name == "postgresql":
+                    found = found.with_for_update()
+                members = [m.id for m in s.execute(found)
+                           if m.kind == COURSE_EMAIL and m.state in CLAIMABLE
+                           and m.due_at <= now
+                           and (m.lease_expires_at is None or m.lease_expires_at < now)]
+                if members:
+                    s.execute(update(Delivery).where(Delivery.id.in_(members)).values(
+                        lease_owner=self.owner, lease_expires_at=now + self.lease))
         return ids
 
     def release(self, ids: Iterable[int]) -> None:

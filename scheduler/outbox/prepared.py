@@ -10,6 +10,7 @@ DBAPI cursor.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -44,7 +45,7 @@ class Prepared:
             raise KeyError(f"missing parameter(s) {sorted(missing)} for {self.sql!r}")
         params = {name: values.get(name, default) for name, default in self.defaults.items()}
         for name, process in self.processors:
-            params[name] = process(params[name])
+            params[name] = _converted(process, params[name])
         if self.order is not None:
             return tuple([params[name] for name in self.order])
         return params
@@ -53,6 +54,24 @@ class Prepared:
         """Execute on a DBAPI cursor (inside the caller's transaction); the row count."""
         cursor.execute(self.sql, self.parameters(values))
         return int(cursor.rowcount)
+
+
+_DATETIMES: dict[tuple[Callable[[Any], Any], datetime], Any] = {}
+"""Datetimes already converted, by conversion: a message's moment goes into several
+parameters (its outcome's `updated_at`, `sent_at` and event time) and statements."""
+
+
+def _converted(process: Callable[[Any], Any], value: Any) -> Any:
+    """`process(value)`; a datetime's conversion (about 5 us) is remembered a while."""
+    if type(value) is not datetime:
+        return process(value)
+    key = (process, value)
+    found = _DATETIMES.get(key, _DATETIMES)
+    if found is _DATETIMES:
+        if len(_DATETIMES) >= 64:
+            _DATETIMES.clear()
+        found = _DATETIMES[key] = process(value)
+    return found
 
 
 class PreparedCache:

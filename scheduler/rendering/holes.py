@@ -97,3 +97,27 @@ def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
                 value = href(value)
             out.append(str(escape(value)) if piece.escaped else value)
     return "".join(out)
+
+
+def fill_tidy(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str | None:
+    """`fill` of pieces split from a tidied output (the renderer's `_tidy`, holes in), or
+    None when a value could make tidying the filled text differ from filling the tidied.
+
+    Equal when every value printed is non-empty, has no line break and no space at either
+    end (its line keeps its ends and its blank-or-not status, `.strip()` at the ends
+    included), and is not `-` or `--` (its line cannot become the `-- ` signature line).
+    """
+    out: list[str] = []
+    for piece in pieces:
+        out.append(piece.text)
+        if piece.hole is not None:
+            value = values[piece.hole]
+            if piece.href:
+                value = href(value)
+            if piece.escaped:
+                value = str(escape(value))
+            if (not value or value.strip() != value or "\n" in value or "\r" in value
+                    or value in ("-", "--")):
+                return None
+            out.append(value)
+    return "".join(out)

@@ -30,6 +30,7 @@ from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
 from scheduler.rendering.holes import Hole, Piece, Uncacheable
 from scheduler.rendering.holes import fill as holes_fill
+from scheduler.rendering.holes import fill_tidy as holes_fill_tidy
 from scheduler.rendering.holes import split as holes_split
 from scheduler.rendering.labels import FALLBACK, LabelError, Labels
 from scheduler.rendering.samples import sample_context
@@ -192,8 +193,10 @@ class Renderer:
             marked = _with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
             ctx = self._context(lang, marked)
             try:
-                pieces = tuple(holes_split(self._render(f"{template}/{lang}.{part}", ctx))
-                               for part in EMAIL_PARTS)
+                outputs = [self._render(f"{template}/{lang}.{part}", ctx) for part in EMAIL_PARTS]
+                # The text part is also kept tidied with its holes in: filled with values
+                # that cannot change what `_tidy` does (`holes.fill_tidy`), it is final.
+                pieces = (*(holes_split(o) for o in outputs), holes_split(_tidy(outputs[1])))
             except (Uncacheable, RenderError) as exc:
                 if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
                     raise
@@ -202,10 +205,13 @@ class Renderer:
             if len(self._shared) >= _SHARED_MAX:
                 self._shared.clear()
             self._shared[key] = pieces
-        subject, text, html = (holes_fill(p, values, formatting.safe_href) for p in pieces)
+        href = formatting.safe_href
+        subject, html = holes_fill(pieces[0], values, href), holes_fill(pieces[2], values, href)
+        text = holes_fill_tidy(pieces[3], values, href)
+        if text is None:
+            text = _tidy(holes_fill(pieces[1], values, href))
         direction = formatting.direction(lang)
-        return RenderedEmail(formatting.one_line(subject), _tidy(text) + "\n", html, lang,
-                             direction)
+        return RenderedEmail(formatting.one_line(subject), text + "\n", html, lang, direction)
 
     def _check_generation(self) -> None:
         """Forget shared renders and language listings when a template or label file was
