@@ -70,6 +70,7 @@ def plan_child(config_dir: Path, url: str) -> None:
     from scheduler.app import App  # first: scheduler.cadence imports through the config
 
     import scheduler.cadence.view as cadence_view  # isort: skip
+    import scheduler.calendar  # noqa: F401  imports are start-up, not planning
     from scheduler import send_now
     from scheduler.clock import Clock
     from scheduler.planner import Planner

@@ -125,11 +125,33 @@ def _due(d: Any, channel: str, now: datetime, only: Filter) -> list[ColumnElemen
     return conds
 
 
-def _one_by_one(channel: str, now: datetime, only: Filter, reminders: set[str]) -> Any:
-    """The people whose due rows need a decision of their own: a reminder among them, or
-    a course email sent (or sending) to them the last eight days. Anyone else's due rows
-    all go now, in one bundle (what `decide` says for an empty history and no reminder)."""
-    d, went = aliased(Delivery), aliased(Delivery)
+def _anyone_emailed_lately(session: Session, now: datetime) -> bool:
+    """Whether any course email was sent (or is sending) the last eight days: one short
+    backward walk of the (state, due_at) index per state, newest due first (an email
+    sent lately was nearly always due lately)."""
+    for state in WENT:
+        found = session.scalar(
+            select(Delivery.id).where(
+                Delivery.state == state, Delivery.kind == COURSE_EMAIL,
+                func.coalesce(Delivery.send_started_at, Delivery.sent_at) >= now - HISTORY)
+            .order_by(Delivery.due_at.desc()).limit(1))
+        if found is not None:
+            return True
+    return False
+
+
+def _one_by_one(session: Session, channel: str, now: datetime, only: Filter,
+                reminders: set[str]) -> Any | None:
+    """The people whose due rows need a decision of their own (None: nobody): a reminder
+    among them, or a course email sent (or sending) to them the last eight days. Anyone
+    else's due rows all go now, in one bundle (what `decide` says for an empty history
+    and no reminder)."""
+    d, went, r = aliased(Delivery), aliased(Delivery), aliased(Delivery)
+    reminded = (select(r.participant_id).where(*_due(r, channel, now, only),
+                                               r.campaign.in_(reminders))
+                if reminders else None)
+    if not _anyone_emailed_lately(session, now):
+        return reminded
     # Each due person once (DISTINCT first), then their history probed once.
     people = select(d.participant_id.label("pid")).where(
         *_due(d, channel, now, only)).distinct().subquery("due_people")
@@ -137,11 +159,7 @@ def _one_by_one(channel: str, now: datetime, only: Filter, reminders: set[str]) 
         went.participant_id == people.c.pid, went.kind == COURSE_EMAIL,
         went.state.in_(WENT),
         func.coalesce(went.send_started_at, went.sent_at) >= now - HISTORY))
-    if not reminders:
-        return recent
-    r = aliased(Delivery)
-    return recent.union(select(r.participant_id).where(*_due(r, channel, now, only),
-                                                       r.campaign.in_(reminders)))
+    return recent if reminded is None else recent.union(reminded)
 
 
 def _sendable(d: Any) -> list[ColumnElement[bool]]:
@@ -151,14 +169,15 @@ def _sendable(d: Any) -> list[ColumnElement[bool]]:
 
 
 def _bundle_each_person(session: Session, channel: str, now: datetime, only: Filter,
-                        decided: Any, result: CadenceResult) -> None:
-    """One statement: every due row of a person outside `decided` joins that person's
-    bundle, led by their smallest due id (a window over the due rows, joined back by id)."""
+                        decided: Any | None, result: CadenceResult) -> None:
+    """One statement: every due row of a person outside `decided` (None: nobody) joins
+    that person's bundle, led by their smallest due id (a window over the due rows,
+    joined back by id)."""
     d = aliased(Delivery)
     lead = func.min(d.id).over(partition_by=d.participant_id)
     leads = (select(d.id.label("row_id"), lead.label("lead"))
              .where(*_due(d, channel, now, only), *_sendable(d),
-                    d.participant_id.not_in(decided))
+                    *([] if decided is None else [d.participant_id.not_in(decided)]))
              .subquery("leads"))
     table = DELIVERIES
     moved = session.execute(
@@ -183,11 +202,11 @@ def apply_cadence(target: SessionOrFactory, config: HeraldConfig, channel: str,
     operator_tz = ZoneInfo(config.settings.timezone)
     reminders = reminder_campaigns(config)
     with within(target) as session:
-        decided = _one_by_one(channel, now, only, reminders)
-        people = [cast(int, pid) for pid in session.scalars(decided)]
+        decided = _one_by_one(session, channel, now, only, reminders)
+        people = [] if decided is None else [cast(int, p) for p in session.scalars(decided)]
         if write:
             _bundle_each_person(session, channel, now, only, decided, result)
-        if not people:
+        if decided is None or not people:
             return result
         q = (select(Delivery.id, Delivery.participant_id, Delivery.course_id,
                     Delivery.campaign, Course.registration_deadline, Participant.timezone)
