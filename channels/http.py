@@ -341,7 +341,8 @@ def _maybe_sent(exc: requests.RequestException) -> bool:
     ) or (isinstance(exc, requests.ConnectionError) and not _never_connected(exc))
 
 
-def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+def _in_chain(exc: BaseException,
+              kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
     """Whether `exc`, its causes, contexts, reasons or arguments include a `kind`."""
     seen: set[int] = set()
     stack: list[Any] = [exc]
@@ -363,19 +364,7 @@ def _never_connected(exc: BaseException) -> bool:
     request never left."""
     from urllib3.exceptions import NewConnectionError, ProxyError
 
-    seen: set[int] = set()
-    stack: list[Any] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, (NewConnectionError, ProxyError, requests.exceptions.ProxyError)):
-            return True
-        if isinstance(item, BaseException):
-            stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
-            stack.extend(a for a in item.args if isinstance(a, BaseException))
-    return False
+    return _in_chain(exc, (NewConnectionError, ProxyError, requests.exceptions.ProxyError))
 
 
 def _find_message(body: Any) -> str | None:

@@ -8,7 +8,6 @@ region, `language` empty: English.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,9 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import InputError
 from scheduler.ingest import fields as f
-from scheduler.ingest.csvfile import CsvRows, utf8_lines
+from scheduler.ingest.csvfile import file_rows
 from scheduler.ingest.records import Problems
 from scheduler.models import Contact
 
@@ -51,12 +49,8 @@ def read_contacts_csv(path: str | Path) -> list[dict[str, Any]]:
     """The contacts of a CSV file as Contact attribute dicts; `InputError` naming every bad
     row as `file:line: field: reason`."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
     problems = Problems()
-    rows = CsvRows(utf8_lines(io.BytesIO(data), name), name, CONTACT_COLUMNS, problems)
+    rows = file_rows(path, CONTACT_COLUMNS, problems)
     records: list[dict[str, Any]] = []
     first: dict[str, int] = {}
     parsers = _parsers()

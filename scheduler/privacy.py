@@ -28,6 +28,7 @@ from scheduler.models import (
     Suppression,
 )
 from scheduler.outbox import privacy as outbox_privacy
+from scheduler.participants.profiles import INTEREST_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def export(session: Session, email: str) -> dict[str, Any]:
     """Everything held on the person, as one JSON-ready document."""
     p = _person(session, email)
     profile = {c.name: _iso(getattr(p, c.key)) for c in Participant.__table__.columns}
-    interests: dict[str, list[str]] = {k: [] for k in subscriptions.INTEREST_KINDS}
+    interests: dict[str, list[str]] = {k: [] for k in INTEREST_KINDS}
     for row in session.scalars(select(ParticipantInterest)
                                .where(ParticipantInterest.participant_id == p.id)):
         interests.setdefault(row.kind, []).append(row.value)

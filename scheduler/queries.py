@@ -164,6 +164,30 @@ def queue(app: App, now: datetime) -> list[dict[str, Any]]:
             for c, ch, st, n, due in rows]
 
 
+SETTLED = tuple(st.value for st in DeliveryState
+                if st not in (DeliveryState.PENDING, DeliveryState.SENDING))
+"""The states a dispatch leaves a delivery in once it is done with it."""
+
+
+def last_event_id(app: App) -> int:
+    """The newest delivery event's id (0: none yet): where a run's own events begin."""
+    with app.sessions() as s:
+        return int(s.scalar(select(func.max(DeliveryEvent.id))) or 0)
+
+
+def settled_since(app: App, event_id: int, channel: str | None = None) -> Counter[tuple[str, str]]:
+    """Deliveries settled (sent, failed, cancelled…) by events after `event_id`, by
+    (channel, state): a bundled email counts every delivery it carried."""
+    query = (select(Delivery.channel, DeliveryEvent.type, func.count())
+             .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+             .where(DeliveryEvent.id > event_id, DeliveryEvent.type.in_(SETTLED))
+             .group_by(Delivery.channel, DeliveryEvent.type))
+    if channel is not None:
+        query = query.where(Delivery.channel == channel)
+    with app.sessions() as s:
+        return Counter({(ch, state): int(n) for ch, state, n in s.execute(query)})
+
+
 def check_state(state: str) -> str:
     """`state` when it is a delivery state; InputError naming the known ones otherwise."""
     known = [st.value for st in DeliveryState]

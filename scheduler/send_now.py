@@ -94,14 +94,15 @@ def preview(app: App, scope: Scope) -> PlanReport:
 
 
 class Progress(Protocol):
-    """Told how a send-now goes: what is due per channel, then each outcome as it happens
-    (from the send threads), then the end."""
+    """Told how a send-now goes: the deliveries due per channel, then each message's outcome
+    as it happens (from the send threads; a bundled email is one message carrying several
+    deliveries), then the end with the deliveries settled per (channel, state)."""
 
     def start(self, due: dict[str, int]) -> None: ...
 
     def advance(self, channel: str, state: str) -> None: ...
 
-    def stop(self) -> None: ...
+    def stop(self, settled: Counter[tuple[str, str]]) -> None: ...
 
 
 def due_now(app: App, scope: Scope) -> dict[str, int]:
@@ -128,22 +129,30 @@ def send_now(app: App, scope: Scope, progress: Progress | None = None) -> SendRe
     if progress is not None:
         progress.start(due_now(app, scope))
         dispatcher.on_outcome = lambda channel, state, _seconds: progress.advance(channel, state)
+    first_event = queries.last_event_id(app)
+    settled: Counter[tuple[str, str]] = Counter()
     try:
         outcome = dispatcher.run_once(Filter(scope.campaign, scope.course, scope.channel))
+        settled = queries.settled_since(app, first_event, scope.channel)
     finally:
         if progress is not None:
-            progress.stop()
-    return SendReport(report.total, summary(outcome), recovered.get("unknown", 0),
+            progress.stop(settled)
+    return SendReport(report.total, summary(outcome, settled), recovered.get("unknown", 0),
                       _trouble(app, scope, outcome))
 
 
-def summary(outcome: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Dispatch outcomes as rows of channel, delivery state, reason (or none) and count."""
+def summary(outcome: Counter[tuple[str, str]],
+            settled: Counter[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Dispatch outcomes as rows of channel, delivery state, reason (or none) and count (of
+    messages: one bundled email is one), with the `deliveries` settled in that state (from
+    `settled`, by channel and state) where the row is a state this run left deliveries in."""
     rows: Counter[tuple[str, str, str]] = Counter()
     for (channel, label), n in outcome.items():
         state, reason = OUTCOME_REASONS.get(label, (label, ""))
         rows[(channel, state, reason)] += n
-    return [{"channel": ch, "state": st, **({"reason": why} if why else {}), "count": n}
+    settled = settled or Counter()
+    return [{"channel": ch, "state": st, **({"reason": why} if why else {}), "count": n,
+             **({} if why or not settled[(ch, st)] else {"deliveries": settled[(ch, st)]})}
             for (ch, st, why), n in sorted(rows.items())]
 
 

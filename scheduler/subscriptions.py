@@ -25,7 +25,6 @@ from scheduler.outbox import privacy as outbox_privacy
 
 FORM_VERSION = "web-1"
 """The sign-up form's version, recorded with each consent given through it."""
-INTEREST_KINDS = ("topic", "region", "language", "mode")
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
-"""Shared fixtures: a throwaway project folder (config/, demo/, var/) and a CLI runner."""
+"""Shared fixtures: a throwaway project folder (config/, demo/, var/) and a CLI runner; a bare
+SQLite database with the schema (`engine`, `session`) for tests below the CLI."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from scheduler.cli import main
-from scheduler.db import make_engine
+from scheduler.db import ensure_schema, make_engine, session_factory
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_NOW = "2027-01-11T09:30:00Z"
@@ -75,3 +77,18 @@ def project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         return CliResult(code, captured.out, captured.err)
 
     return Project(tmp_path, run, project_db_url)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite database with the schema."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'herald.db'}")
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as s:
+        yield s

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import Counter
-from email import message_from_bytes
-from email.policy import default as default_policy
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,26 +13,8 @@ from sqlalchemy import func, select
 
 from scheduler.models import Delivery
 from tests.channels.smtp_server import free_port
-from tests.conftest import DEMO_NOW, ROOT, Project
-
-
-class SlowSink:
-    """An SMTP sink that takes `delay` seconds per message and remembers each one."""
-
-    def __init__(self) -> None:
-        self.delay = 0.2
-        self.received: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        import asyncio
-
-        await asyncio.sleep(self.delay)
-        msg = message_from_bytes(envelope.content, policy=default_policy)
-        with self.lock:
-            for rcpt in envelope.rcpt_tos:
-                self.received.append((rcpt, str(msg["Subject"])))
-        return "250 OK"
+from tests.conftest import DEMO_NOW, Project
+from tests.smtp_project import SlowSink, configure_email, send_now_subprocess
 
 
 @pytest.mark.slow
@@ -48,29 +24,10 @@ def test_sigkill_mid_dispatch_sends_nothing_twice(project: Project) -> None:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        project.write_config("channels.yaml", f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    connections: 1
-""")
-        project.write_config("campaigns.yaml", """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-""")
+        configure_email(project, port, connections=1)
         assert project.run("courses", "import", "demo/courses.csv").code == 0
         assert project.run("participants", "import", "demo/participants.csv").code == 0
-        cmd = [sys.executable, "-m", "scheduler.cli", "--config-dir", str(project.config),
-               "--db", project.db_url, "--now", DEMO_NOW, "send-now"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd, env = send_now_subprocess(project, DEMO_NOW)
         proc = subprocess.Popen(cmd, cwd=project.root, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60

@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from demo.generate_participants import COUNTRIES, course_topics, generate
-from scheduler.db import ensure_schema, make_engine, session_factory
 from scheduler.errors import InputError
 from scheduler.models import Participant, ParticipantInterest
 from scheduler.participants import (
@@ -38,20 +37,6 @@ GOOD = {"email": "Amina.Diallo@Example.ORG", "name": "Amina Diallo", "language":
         "topics": "Spectrum Management; cybersecurity", "regions": "africa;Europe",
         "languages": "fr;en", "modes": "online_instructor", "frequency": "weekly",
         "consent": "2026-05-01"}
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with session_factory(engine)() as s:
-        yield s
 
 
 def row(**overrides: str) -> str:

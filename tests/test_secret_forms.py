@@ -21,6 +21,7 @@ from channels.secrets import scrub
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
 from tests.dispatch.test_dispatch_smtp import COURSES, NOW, PEOPLE
+from tests.smtp_project import configure_email
 
 USER = "herald-mailer@example.org"
 PASSWORD = "s3cr3t p@ss/w0rd+=!"  # URL-encoding and base64 both differ from the value
@@ -78,26 +79,8 @@ def test_refused_login_echoed_in_base64_leaks_nowhere(
         echoing_server: SmtpTestServer) -> None:
     monkeypatch.setenv("SMTP_USER", USER)
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    project.write_config("channels.yaml", f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {echoing_server.port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    username: ${{SMTP_USER}}
-    password: ${{SMTP_PASSWORD}}
-    max_attempts: 3
-""")
-    project.write_config("campaigns.yaml", """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-""")
+    configure_email(project, echoing_server.port, username="${SMTP_USER}",
+                    password="${SMTP_PASSWORD}", max_attempts=3)
     (tmp_path / "c.csv").write_text(COURSES)
     (tmp_path / "p.csv").write_text(PEOPLE)
     assert project.run("courses", "import", "c.csv", now=NOW).code == 0

@@ -12,7 +12,8 @@ import pytest
 
 from tests.channels.smtp_server import SmtpTestServer, make_certificate
 from tests.conftest import Project
-from tests.daemon.conftest import ANNOUNCE, import_participants, states
+from tests.daemon.conftest import import_participants, states
+from tests.smtp_project import ANNOUNCE
 
 
 def channels_yaml(server: SmtpTestServer, security: str, extra: str = "") -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import InputError
 from scheduler.ingest import fields
+from scheduler.ingest.records import CourseRecord
 from scheduler.models import Centre, Course
 
 ONLINE_MODES = ("online_instructor", "online_self_paced")
@@ -31,34 +32,11 @@ class CentreEntry:
 
 
 @dataclass(frozen=True)
-class CourseEntry:
-    id: str
-    title: str
-    centre: str
-    country: str
-    region: str
-    topics: tuple[str, ...]
-    languages: tuple[str, ...]
-    mode: str
-    location: str
-    start_date: date
-    end_date: date
-    registration_deadline: date
-    fee_usd: float | None
-    url: str
-
-    @property
-    def open_to_all(self) -> bool:
-        """Online: listed in every region's brochure."""
-        return self.mode in ONLINE_MODES
-
-
-@dataclass(frozen=True)
 class BrochureContent:
     region: str
     year: int
     centres: tuple[CentreEntry, ...]
-    courses: tuple[CourseEntry, ...]  # by start date, then title
+    courses: tuple[CourseRecord, ...]  # by start date, then title
 
 
 def canonical_region(region: str) -> str:
@@ -91,7 +69,7 @@ def load_content(session: Session, region: str, year: int) -> BrochureContent:
         region=region,
         year=year,
         centres=tuple(_centre(c) for c in centres),
-        courses=tuple(_course(c) for c in rows),
+        courses=tuple(CourseRecord.of_stored(c) for c in rows),
     )
 
 
@@ -101,12 +79,3 @@ def _centre(c: Centre) -> CentreEntry:
     website = getattr(c, "website", None)
     return CentreEntry(name=c.name, country=c.country or "", topics=tuple(c.topics or ()),
                        website=str(website) if website else None)
-
-
-def _course(c: Course) -> CourseEntry:
-    return CourseEntry(
-        id=c.id, title=c.title, centre=c.coe, country=c.country or "", region=c.region,
-        topics=tuple(c.topics or ()), languages=tuple(c.languages or ()), mode=c.mode,
-        location=c.location or "", start_date=c.start_date, end_date=c.end_date,
-        registration_deadline=c.registration_deadline, fee_usd=c.fee_usd, url=c.url,
-    )

@@ -15,8 +15,9 @@ from typing import Any
 import segno
 from babel.dates import format_skeleton
 
-from scheduler.brochure.content import BrochureContent, CourseEntry
+from scheduler.brochure.content import ONLINE_MODES, BrochureContent
 from scheduler.brochure.labels import BROCHURE_LABELS, region_name
+from scheduler.ingest.records import CourseRecord
 from scheduler.rendering import formatting
 from scheduler.rendering.labels import Labels
 
@@ -38,9 +39,14 @@ DEFAULT_FONT_STACK = f"{_LATIN}, {_ARABIC}, {_CJK}"
 class Listed:
     """A course as the brochure lists it: its anchor and, for print, its QR code."""
 
-    course: CourseEntry
+    course: CourseRecord
     anchor: str
     qr: str | None
+
+    @property
+    def open_to_all(self) -> bool:
+        """Online: listed in every region's brochure."""
+        return self.course.mode in ONLINE_MODES
 
 
 @dataclass(frozen=True)

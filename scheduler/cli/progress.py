@@ -18,10 +18,9 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
-
-from scheduler.logs import per_channel
 
 log = logging.getLogger("herald")
 
@@ -33,14 +32,45 @@ def _words(counts: Counter[str]) -> str:
     return ", ".join(f"{n:,} {state}" for state, n in sorted(counts.items())) or "nothing"
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 message`, `162 messages`, `1 delivery`, `887 deliveries`."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n:,} {noun if n == 1 else plural}"
+
+
+def totals(messages: Counter[tuple[str, str]], settled: Counter[tuple[str, str]]) -> str:
+    """Per channel, the messages sent (or not) and the deliveries they carried, each number
+    naming what it counts: `email: 162 messages sent carrying 887 deliveries, 11 deliveries
+    cancelled` (cadence bundles a person's due course emails into one message; deliveries
+    cancelled or held without a send are counted alone)."""
+    channels = sorted({ch for ch, _ in messages} | {ch for ch, _ in settled})
+    parts = []
+    for channel in channels:
+        states = sorted({st for ch, st in (*messages, *settled) if ch == channel},
+                        key=lambda st: (not messages[(channel, st)], st))  # messages first
+        words = []
+        for state in states:
+            sent, carried = messages[(channel, state)], settled[(channel, state)]
+            if sent:
+                words.append(f"{_count(sent, 'message')} {state}"
+                             + (f" carrying {_count(carried, 'delivery')}" if carried else ""))
+            elif carried:
+                words.append(f"{_count(carried, 'delivery')} {state}")
+        parts.append(f"{channel}: " + ", ".join(words))
+    return "; ".join(parts) or "nothing"
+
+
 class BarProgress:
-    """One bar per channel on stderr: sent so far of what was due, the rate and an ETA."""
+    """One bar per channel on stderr: the messages done so far, the deliveries that were due,
+    the rate and the time so far. Cadence bundles an unknown number of deliveries into each
+    email, so messages and deliveries are two counts (no ETA from one over the other)."""
 
     def __init__(self, console: Console | None = None) -> None:
         self._bars = Progress(
-            TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description:<12}"), BarColumn(),
+            TextColumn("{task.completed:,.0f} messages of {task.fields[due]:,} deliveries due"),
             TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(), console=console or Console(stderr=True), transient=False)
+            TimeElapsedColumn(), console=console or Console(stderr=True), transient=False)
         self._tasks: dict[str, TaskID] = {}
         self._done: Counter[str] = Counter()
         self._started = time.monotonic()
@@ -48,28 +78,31 @@ class BarProgress:
 
     def start(self, due: dict[str, int]) -> None:
         for channel, total in sorted(due.items()):
-            self._tasks[channel] = self._bars.add_task(channel, total=total, rate="")
+            self._tasks[channel] = self._bars.add_task(channel, total=None, rate="", due=total)
         self._bars.start()
 
     def advance(self, channel: str, state: str) -> None:
         with self._lock:
             task = self._tasks.get(channel)
             if task is None:
-                task = self._tasks[channel] = self._bars.add_task(channel, total=None, rate="")
+                task = self._tasks[channel] = self._bars.add_task(channel, total=None, rate="",
+                                                                  due=0)
             self._done[channel] += 1
             rate = self._done[channel] / max(time.monotonic() - self._started, 1e-3)
-            self._bars.update(task, advance=1, rate=f"{rate:,.0f}/s")
+            self._bars.update(task, advance=1, rate=f"{rate:,.0f} messages/s")
 
-    def stop(self) -> None:
-        # What was due and not sent (held for a window, say) is in the summary that follows.
+    def stop(self, settled: Counter[tuple[str, str]]) -> None:
+        # The bar fills; what each message carried and what was due and not sent (held for
+        # a window, cancelled by cadence) is in the summary that follows.
         for channel, task in self._tasks.items():
             self._bars.update(task, total=self._done[channel])
         self._bars.stop()
 
 
 class LogProgress:
-    """Not on a terminal: one INFO line a minute with the outcomes so far, and the totals of
-    each channel (one line per delivery is DEBUG, in the dispatcher)."""
+    """Not on a terminal: the deliveries due, one INFO line a minute with the messages sent
+    so far, and the totals of each channel, messages and the deliveries they carried (one
+    line per delivery is DEBUG, in the dispatcher)."""
 
     def __init__(self, every: float = LOG_EVERY) -> None:
         self.every = every
@@ -80,7 +113,7 @@ class LogProgress:
 
     def start(self, due: dict[str, int]) -> None:
         self._due = sum(due.values())
-        log.info("send-now: %s due on %d channel(s)", f"{self._due:,}", len(due))
+        log.info("send-now: %s due on %d channel(s)", _count(self._due, "delivery"), len(due))
 
     def advance(self, channel: str, state: str) -> None:
         with self._lock:
@@ -93,12 +126,13 @@ class LogProgress:
             for (_channel, each), n in self._counts.items():
                 counts[each] += n
         done = sum(counts.values())
-        log.info("send-now: %s of %s done (%s), %.0f/s", f"{done:,}", f"{self._due:,}",
-                 _words(counts), done / max(now - self._started, 1e-3))
+        log.info("send-now: %s done so far (%s) of %s due, %.0f messages/s",
+                 _count(done, "message"), _words(counts), _count(self._due, "delivery"),
+                 done / max(now - self._started, 1e-3))
 
-    def stop(self) -> None:
+    def stop(self, settled: Counter[tuple[str, str]]) -> None:
         elapsed = time.monotonic() - self._started
-        log.info("send-now: done in %.1fs: %s", elapsed, per_channel(self._counts))
+        log.info("send-now: done in %.1fs: %s", elapsed, totals(self._counts, settled))
 
 
 class RowBar:

@@ -94,7 +94,7 @@ def send_now(app: App, args: argparse.Namespace) -> int:
     print(f"planned {report.planned} new deliveries")
     print(f"dispatched {report.total}:")
     reasons = ["reason"] if any("reason" in row for row in report.dispatched) else []
-    print_table(report.dispatched, ["channel", "state", "count", *reasons])
+    print_table(report.dispatched, ["channel", "state", "count", "deliveries", *reasons])
     return checked(report.trouble)
 
 

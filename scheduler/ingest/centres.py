@@ -5,7 +5,6 @@ Centre topics are stored as matching keys (trimmed, lower case).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import InputError
 from scheduler.ingest import fields as f
-from scheduler.ingest.csvfile import CsvRows, utf8_lines
+from scheduler.ingest.csvfile import file_rows
 from scheduler.ingest.records import Problems
 from scheduler.models import Centre
 
@@ -61,12 +59,8 @@ def read_centres_csv(path: str | Path) -> list[CentreRecord]:
     focal_point_email,language` (`focal_email` is read as `focal_point_email`); raise
     `InputError` with every bad row."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
     problems = Problems()
-    rows = CsvRows(utf8_lines(io.BytesIO(data), name), name, CENTRE_COLUMNS, problems)
+    rows = file_rows(path, CENTRE_COLUMNS, problems)
     focal_col = next((c for c in ("focal_point_email", "focal_email") if c in rows.columns), None)
     records: list[CentreRecord] = []
     first: dict[str, int] = {}

@@ -8,7 +8,9 @@ line where the row starts.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from scheduler.errors import InputError
 from scheduler.ingest.records import Problems
@@ -148,3 +150,14 @@ class CsvRows:
         if "field limit" in str(exc):
             return f"longer than {csv.field_size_limit():,} characters (the CSV field size limit)"
         return f"malformed CSV: {exc}"
+
+
+def file_rows(path: str | Path, required: Sequence[str], problems: Problems) -> CsvRows:
+    """The `CsvRows` of the file at `path`, read whole (messages name it as given);
+    `InputError` (`NAME: cannot read: reason`) when it cannot be read."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError([f"{name}: cannot read: {exc.strerror or exc}"]) from None
+    return CsvRows(utf8_lines(io.BytesIO(data), name), name, required, problems)

@@ -52,6 +52,19 @@ class CourseRecord:
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
+    @classmethod
+    def of_stored(cls, course: Any) -> CourseRecord:
+        """The record of a stored course (a `models.Course` row), its columns as stored."""
+        return cls(
+            id=course.id, title=course.title, coe=course.coe, country=course.country or "",
+            region=course.region, topics=tuple(course.topics or ()),
+            languages=tuple(course.languages or ()), mode=course.mode,
+            location=course.location or "", start_date=course.start_date,
+            end_date=course.end_date, registration_deadline=course.registration_deadline,
+            fee_usd=course.fee_usd, url=course.url, status=course.status,
+            description=course.description or "",
+        )
+
     @property
     def topic_keys(self) -> tuple[str, ...]:
         """The topics as matching compares them."""

@@ -36,11 +36,11 @@ _SQLITE_WRITES = threading.Lock()
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction(app: App | None = None) -> Iterator[Session]:
     """A session in one transaction, committed at the end. On SQLite (one writer at a
     time) this process's request threads queue here rather than in SQLite's busy handler,
-    which sleeps in steps of up to 100 ms."""
-    app = herald()
+    which sleeps in steps of up to 100 ms. `app`: outside a request (a background thread)."""
+    app = app or herald()
     lock = _SQLITE_WRITES if app.engine.dialect.name == "sqlite" else nullcontext()
     with lock, app.sessions() as session, session.begin():
         yield session

@@ -11,15 +11,9 @@ from sqlalchemy import func, select
 
 from scheduler.models import Delivery
 from tests.conftest import Project
+from tests.smtp_project import ANNOUNCE
 
-CAMPAIGNS = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-  reminder:
+CAMPAIGNS = ANNOUNCE + """  reminder:
     kind: course_email
     channel: email
     template: email/reminder

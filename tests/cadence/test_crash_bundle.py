@@ -3,10 +3,8 @@ and nothing is sent twice when `herald send-now` runs again."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +15,8 @@ from sqlalchemy import select
 from scheduler.models import Delivery
 from tests.cadence.helpers import CAMPAIGNS, HEADER, course_line
 from tests.channels.smtp_server import free_port
-from tests.conftest import ROOT, Project
-from tests.test_crash import SlowSink
+from tests.conftest import Project
+from tests.smtp_project import SlowSink, configure_email, send_now_subprocess
 
 PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,"
           "consent\n"
@@ -48,26 +46,14 @@ def test_sigkill_mid_bundle_leaves_all_its_rows_unknown(project: Project,
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        project.write_config("channels.yaml", f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    connections: 1
-""")
-        project.write_config("campaigns.yaml", CAMPAIGNS)
+        configure_email(project, port, CAMPAIGNS, connections=1)
         (tmp_path / "c.csv").write_text(HEADER + "".join(course_line(f"K{n}")
                                                          for n in range(8)))
         (tmp_path / "p.csv").write_text(PEOPLE)
         assert project.run("courses", "import", str(tmp_path / "c.csv"), now=NOW).code == 0
         assert project.run("participants", "import", str(tmp_path / "p.csv"),
                            now=NOW).code == 0
-        cmd = [sys.executable, "-m", "scheduler.cli", "--config-dir", str(project.config),
-               "--db", project.db_url, "--now", NOW, "send-now"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd, env = send_now_subprocess(project, NOW)
         proc = subprocess.Popen(cmd, cwd=project.root, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60

@@ -59,8 +59,10 @@ def test_bars_on_a_terminal(project: Project) -> None:
     code, out, screen = on_terminal([*argv, "send-now"])
     assert code == 0
     assert "email" in screen and "━" in screen  # a bar per channel, drawn on the terminal
-    # Cadence (issue 16): 162 emails carry the 887 rows sent (the bar counts emails).
-    assert re.search(r"162/\d+", screen)  # sent of due, as it went
+    # Cadence (issue 16): 162 emails carry the 887 rows sent; the bar counts messages and
+    # names the deliveries that were due apart, never one over the other.
+    assert "162 messages of 898 deliveries due" in screen
+    assert not re.search(r"\b\d+/\d+\b", screen)
     assert "━" not in out  # stdout keeps the summary only
 
 
@@ -70,9 +72,12 @@ def test_plain_logs_and_json(project: Project) -> None:
                             check=False)
     assert logged.returncode == 0
     lines = [line for line in logged.stderr.splitlines() if "send-now:" in line]
-    assert any("due on" in line for line in lines)
-    # Cadence bundles a person's courses: the 887 rows go in 162 emails, counted as sent.
-    assert any("done in" in line and "email 162 sent" in line for line in lines)
+    # Each number says what it counts: deliveries (outbox rows) or messages (emails sent).
+    assert any("send-now: 898 deliveries due on 1 channel(s)" in line for line in lines)
+    # Cadence bundles a person's courses: the 887 rows sent go in 162 emails; 11 rows it
+    # cancelled were never sent (898 due in all).
+    assert any(line.endswith("email: 162 messages sent carrying 887 deliveries, "
+                             "11 deliveries cancelled") and "done in" in line for line in lines)
     assert not re.search(r"delivery \d+ on", logged.stderr)  # totals, not a line per delivery
     assert "alembic" not in logged.stderr  # nor the libraries' own chatter
     assert "━" not in logged.stderr
@@ -145,3 +150,28 @@ def test_totals_per_channel() -> None:
     planned = {("announce", "email"): 10, ("digest", "email"): 2, ("social", "x"): 1}
     assert per_channel(planned, channel_first=False) == "email 12 planned; x 1 planned"
     assert per_channel({}) == "nothing"
+
+
+def test_send_now_totals_name_what_each_number_counts() -> None:
+    from collections import Counter
+
+    from scheduler.cli.progress import totals
+
+    messages = Counter({("email", "sent"): 162, ("email", "retrying"): 1, ("x", "sent"): 1})
+    settled = Counter({("email", "sent"): 887, ("email", "retrying"): 3,
+                       ("email", "cancelled"): 11, ("x", "sent"): 1})
+    assert totals(messages, settled) == (
+        "email: 1 message retrying carrying 3 deliveries, 162 messages sent carrying 887 "
+        "deliveries, 11 deliveries cancelled; x: 1 message sent carrying 1 delivery")
+    assert totals(Counter(), Counter()) == "nothing"
+
+
+def test_send_now_summary_counts_messages_and_the_deliveries_they_carried(
+        project: Project) -> None:
+    argv = imported(project)
+    done = subprocess.run([*argv, "send-now", "--json"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    rows = {row["state"]: row for row in json.loads(done.stdout)["dispatched"]}
+    assert rows["sent"]["count"] == 162 and rows["sent"]["deliveries"] == 887
+    assert rows["cancelled"]["deliveries"] == 11

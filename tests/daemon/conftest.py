@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from scheduler.models import Delivery, DeliveryEvent
 from tests.channels.smtp_server import free_port
 from tests.conftest import DEMO_NOW, ROOT, Project
+from tests.smtp_project import ANNOUNCE
+from tests.smtp_project import smtp_channels as shared_smtp_channels
 
 FAST = {
     "HERALD_PLAN_EVERY": "1",
@@ -33,20 +35,16 @@ FAST = {
 
 
 def smtp_channels(port: int, **extra: object) -> str:
-    lines = "".join(f"    {k}: {v}\n" for k, v in extra.items())
-    return (f"channels:\n  email:\n    type: smtp\n    host: 127.0.0.1\n    port: {port}\n"
-            f"    security: none\n    from: \"ITU Academy <academy@example.org>\"\n"
-            f"    connections: 1\n    timeout: 5\n{lines}")
+    """The shared SMTP channel, one connection and a short timeout for a quick daemon."""
+    return shared_smtp_channels(port, **{"connections": 1, "timeout": 5, **extra})
 
 
-ANNOUNCE = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-"""
+def announce_demo_courses(project: Project, port: int, **extra: object) -> None:
+    """The demo courses imported, to be announced by email through the SMTP server at
+    `port` (`smtp_channels` with `extra`)."""
+    project.write_config("channels.yaml", smtp_channels(port, **extra))
+    project.write_config("campaigns.yaml", ANNOUNCE)
+    assert project.run("courses", "import", "demo/courses.csv").code == 0
 
 
 def import_participants(project: Project, count: int = 40) -> None:

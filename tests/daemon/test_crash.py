@@ -12,14 +12,13 @@ from scheduler.models import Delivery
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
+    announce_demo_courses,
     import_participants,
-    smtp_channels,
     states,
     wait_for,
 )
-from tests.test_crash import SlowSink
+from tests.smtp_project import SlowSink
 
 
 def sending_people(project: Project) -> set[int | None]:
@@ -49,9 +48,7 @@ def test_sigkill_mid_dispatch_then_restart(project: Project, daemon: Daemon) -> 
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        project.write_config("channels.yaml", smtp_channels(port))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, port)
         import_participants(project)
         daemon.start()
         wait_for(lambda: len(sink.received) >= 10, 20, "ten slow sends")

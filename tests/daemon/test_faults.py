@@ -10,10 +10,9 @@ from scheduler.models import Delivery, DeliveryEvent
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
+    announce_demo_courses,
     import_participants,
-    smtp_channels,
     states,
     wait_for,
 )
@@ -39,9 +38,7 @@ def lead_count(project: Project, event: str | None = None) -> int:
 def test_flaky_smtp_then_recovery_delivers_everything_once_and_metrics_tell(
         project: Project, daemon: Daemon) -> None:
     with SmtpTestServer() as server:
-        project.write_config("channels.yaml", smtp_channels(server.port, max_attempts=20))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, server.port, max_attempts=20)
         import_participants(project)
         # The server is unwell from the start: refusals at each stage, dropped connections.
         server.fail_next("421 4.3.2 Service shutting down", count=2, stage="mail")

@@ -18,7 +18,7 @@ from scheduler.health import HealthServer, JobTicks, database_check
 from scheduler.metrics import Metrics
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
-from tests.daemon.conftest import ANNOUNCE
+from tests.smtp_project import ANNOUNCE
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, object] | str]:

@@ -7,7 +7,7 @@ import time
 
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.daemon.conftest import ANNOUNCE, Daemon, smtp_channels, states, wait_for
+from tests.daemon.conftest import Daemon, announce_demo_courses, smtp_channels, states, wait_for
 
 HEADER = "email,name,language,country,timezone,topics,regions,languages,modes,frequency,consent\n"
 
@@ -31,9 +31,7 @@ def all_sent(project: Project) -> bool:
 def test_edited_config_takes_effect_and_a_bad_one_is_refused(
         project: Project, daemon: Daemon) -> None:
     with SmtpTestServer() as first, SmtpTestServer() as second:
-        project.write_config("channels.yaml", smtp_channels(first.port))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, first.port)
         daemon.start()
         add_person(project, daemon, "one@example.org")
         wait_for(lambda: all_sent(project) and bool(first.received), 15, "one@ mailed")
@@ -68,9 +66,7 @@ def test_edited_config_takes_effect_and_a_bad_one_is_refused(
 def test_sighup_reloads_without_a_file_watch(project: Project, daemon: Daemon) -> None:
     daemon.env["HERALD_WATCH_EVERY"] = "3600"  # only the signal can trigger the reload
     with SmtpTestServer() as first, SmtpTestServer() as second:
-        project.write_config("channels.yaml", smtp_channels(first.port))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, first.port)
         daemon.start()
         time.sleep(0.5)  # the watch job's first tick has read the files as they were
         project.write_config("channels.yaml", smtp_channels(second.port))

@@ -58,13 +58,12 @@ def test_sigterm_during_a_send_to_a_hung_smtp_server_exits_within_10s(
 
     from tests.channels.smtp_server import free_port
     from tests.daemon.conftest import (
-        ANNOUNCE,
+        announce_demo_courses,
         bundles,
         import_participants,
-        smtp_channels,
         states,
     )
-    from tests.test_crash import SlowSink
+    from tests.smtp_project import SlowSink
 
     sink = SlowSink()
     sink.delay = 120  # the server takes the data and never answers in time
@@ -72,10 +71,7 @@ def test_sigterm_during_a_send_to_a_hung_smtp_server_exits_within_10s(
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        project.write_config("channels.yaml", smtp_channels(port).replace("timeout: 5",
-                                                                          "timeout: 90"))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, port, timeout=90)
         import_participants(project, 5)
         daemon.start()
         wait_for(lambda: states(project).get("sending", 0) >= 1, 20, "a send under way")

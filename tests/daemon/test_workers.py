@@ -10,15 +10,9 @@ from scheduler.models import Delivery
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
 from tests.daemon.conftest import Daemon, import_participants, smtp_channels, wait_for
+from tests.smtp_project import ANNOUNCE
 
-CAMPAIGNS = """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-  social_announce:
+CAMPAIGNS = ANNOUNCE + """  social_announce:
     kind: course_post
     channels: [mastodon]
     template: social/announce

@@ -13,6 +13,7 @@ from channels.smtp import SmtpChannel
 from scheduler.models import Delivery, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
+from tests.smtp_project import configure_email
 
 PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,"
           "consent\n"
@@ -30,25 +31,7 @@ NOW = "2027-01-11T09:00:00Z"
 
 def configure(project: Project, server: SmtpTestServer, tmp: Path, connections: int = 1,
               people: str = PEOPLE) -> None:
-    project.write_config("channels.yaml", f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {server.port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    connections: {connections}
-    max_attempts: 3
-""")
-    project.write_config("campaigns.yaml", """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-""")
+    configure_email(project, server.port, connections=connections, max_attempts=3)
     (tmp / "c.csv").write_text(COURSES)
     (tmp / "p.csv").write_text(people)
     assert project.run("courses", "import", "c.csv", now=NOW).code == 0

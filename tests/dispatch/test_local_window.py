@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from scheduler.models import Delivery
 from tests.conftest import Project
+from tests.smtp_project import ANNOUNCE
 
 PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,"
           "consent\n"
@@ -22,15 +23,7 @@ COURSE = ("id,title,coe,country,region,topics,languages,mode,location,start_date
 
 
 def test_email_is_held_until_the_recipients_window(project: Project, tmp_path: Path) -> None:
-    project.write_config("campaigns.yaml", """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-    local_window: "08:00-20:00"
-""")
+    project.write_config("campaigns.yaml", ANNOUNCE + '    local_window: "08:00-20:00"\n')
     (tmp_path / "c.csv").write_text(COURSE)
     (tmp_path / "p.csv").write_text(PEOPLE)
     now = "2027-01-11T14:00:00Z"  # 23:00 in Tokyo (closed), 09:00 in Lima (open)

@@ -13,17 +13,16 @@ from aiosmtpd.controller import Controller
 from tests.channels.smtp_server import free_port
 from tests.conftest import Project
 from tests.daemon.conftest import (
-    ANNOUNCE,
     Daemon,
+    announce_demo_courses,
     bundles,
     import_participants,
-    smtp_channels,
     states,
     wait_for,
 )
 from tests.postgres.cluster import Cluster
 from tests.postgres.conftest import NON_DURABLE_ACCEPTED, fresh_database
-from tests.test_crash import SlowSink
+from tests.smtp_project import SlowSink
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +76,7 @@ def test_server_stopped_immediately_mid_send_then_restarted_sends_nothing_twice(
     controller.start()
     daemon = Daemon(project)
     try:
-        project.write_config("channels.yaml", smtp_channels(port))
-        project.write_config("campaigns.yaml", ANNOUNCE)
-        assert project.run("courses", "import", "demo/courses.csv").code == 0
+        announce_demo_courses(project, port)
         import_participants(project)
         daemon.start()
         wait_for(lambda: len(sink.received) >= 15, 30, "fifteen sends")

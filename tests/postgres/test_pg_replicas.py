@@ -25,6 +25,7 @@ from scheduler.db import make_engine
 from scheduler.models import Delivery
 from tests.channels.smtp_server import SmtpTestServer, free_port
 from tests.conftest import DEMO_NOW, ROOT, Project
+from tests.smtp_project import configure_email
 
 PEOPLE = 20_000
 REPLICAS = 3
@@ -58,24 +59,7 @@ def test_three_replicas_send_every_message_exactly_once(project: Project, tmp_pa
     sink = SmtpTestServer().start()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        project.write_config("channels.yaml", f"""
-channels:
-  email:
-    type: smtp
-    host: 127.0.0.1
-    port: {sink.port}
-    security: none
-    from: "ITU Academy <academy@example.org>"
-    connections: 2
-""")
-        project.write_config("campaigns.yaml", """
-campaigns:
-  announce:
-    kind: course_email
-    channel: email
-    template: email/announcement
-    timing: on_publish
-""")
+        configure_email(project, sink.port, connections=2)
         project.write_config("sources.yaml", "sources: {}\n")
         (tmp_path / "scale.csv").write_text(COURSES)
         write_people(tmp_path / "people.csv", PEOPLE)
