@@ -42,19 +42,18 @@ def test_cadence_reads_and_decides_one_batch_of_people_at_a_time(
             batches.append(len(people))
             return real(session, people, *args)
 
-        monkeypatch.setattr(cadence, "PEOPLE_PER_BATCH", 40)
+        monkeypatch.setattr(cadence, "PEOPLE_PER_BATCH", 10)
         monkeypatch.setattr(cadence, "_history", history)
         with app.sessions() as s, s.begin():
             result = cadence.apply_cadence(s, app.config, "email", now)
         # Each batch's rows read, decided and written before the next batch is read.
-        assert batches and max(batches) <= 40
-        assert sum(batches) == people
+        assert max(batches) <= 10 and len(batches) >= 3  # those with a reminder due
         with app.sessions() as s:
             unbundled = s.scalar(select(func.count()).where(
                 Delivery.channel == "email", Delivery.kind == "course_email",
                 Delivery.state.in_(CLAIMABLE), Delivery.due_at <= now,
                 Delivery.bundle.is_(None)))
         assert unbundled == 0  # every due row of every batch was decided
-        assert result.rows > 0 and result.bundles == people
+        assert result.rows > 0
     finally:
         app.close()
