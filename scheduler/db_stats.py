@@ -50,6 +50,23 @@ def analyzed_rows(conn: Connection, table: str) -> int:
     return 0
 
 
+FILLED_LATER = {"deliveries": ("ix_deliveries_bundle",)}
+"""Indexes on a column a planning pass leaves NULL and cadence fills right after (a
+bundle's lead id): analyzed then, SQLite counts every row as one value and scans the
+whole outbox for a bundle's rows (claim and batch load); without a statistic of its own
+it assumes an equality matches a few rows, which is what a bundle holds."""
+
+
+def _forget_filled_later(conn: Connection, table: str) -> None:
+    """Drop SQLite's statistics of `table`'s FILLED_LATER indexes, and reload the rest."""
+    names = FILLED_LATER.get(table, ())
+    if not names:
+        return
+    conn.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = :t AND idx IN ("
+                      + ", ".join(f"'{n}'" for n in names) + ")"), {"t": table})
+    conn.exec_driver_sql("ANALYZE sqlite_schema")
+
+
 def stale(written: int, analyzed: int) -> bool:
     """Whether `written` new rows make statistics of `analyzed` rows worth refreshing."""
     return written >= MIN_ROWS and written > GROWTH * analyzed
@@ -71,6 +88,8 @@ def refresh_statistics(engine: Engine, written: Mapping[str, int]) -> list[str]:
             if not stale(n, analyzed):
                 continue
             conn.exec_driver_sql(f'ANALYZE "{table}"')
+            if conn.dialect.name == "sqlite":
+                _forget_filled_later(conn, table)
             conn.commit()
             done.append(table)
     if done:
