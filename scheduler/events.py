@@ -10,12 +10,19 @@ Counting is decided here, once: `unit` is 1 for an outcome that counts, 0 for a 
 (a second human click of a delivery, a second bounce, a second unsubscribe of a person,
 any bot click), and an interest answer that replaces an earlier one carries the change
 (unit 0, `amount` the difference in participants); a withdrawn answer carries -1.
-`messages` is 1 on the first `sent` row of an email message: a bundle is one email.
+`messages` is 1 on the first `sent` row of an email message (a bundle is one email), and
+on the first row of a bounce or complaint report (`record_message`: one report about a
+bundle is one row per delivery it carried, and one message).
+
+A social post that went out is `posted`, an email `sent` (the send path says `sent` for
+both; the type is decided here). A bounce at send time (the server refused the address,
+so nothing was sent) is `bounced` with category `refused`; a bounce reported later by a
+delivery status notification carries its class (hard, soft, policy).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -48,11 +55,13 @@ _P = cast(Table, Participant.__table__)
 _SOURCE = _D.outerjoin(_C, _C.c.id == _D.c.course_id).outerjoin(_P, _P.c.id == _D.c.participant_id)
 
 REPORTED = frozenset({"sent", "failed", "bounced", "complained", "clicked", "unsubscribed",
-                      "interest", "posted"})
+                      "interest", "posted", "engagement"})
 """The outcomes the report counts; the outbox also logs its own (retry, unknown, cancelled…)."""
 TAGS = frozenset({"channel", "campaign", "region", "centre", "course", "language", "person",
                   "medium", "message", "category", "amount"})
 _ONCE_PER_DELIVERY = frozenset({"bounced", "complained", "clicked"})
+REFUSED = "refused"
+"""The category of a send-time bounce: refused by the receiving server, never sent."""
 
 
 def tag_columns() -> dict[str, ColumnElement[Any]]:
@@ -77,24 +86,27 @@ def _event_from_delivery(*where: ColumnElement[bool]) -> Insert:
     """INSERT … SELECT: one event of delivery `p_delivery_id`, tagged from its rows.
 
     Parameters: p_delivery_id, p_type, p_at, p_detail (as the dispatcher always gave).
-    A send-time `bounced` (the server refused the address) is a hard bounce. `where`
-    replaces the choice of delivery (cadence: a bundle's other rows, `p_delivery_id` unused).
+    A send-time `bounced` (the server refused the address) is `refused`; a post's `sent`
+    is `posted`. `where` replaces the choice of delivery (cadence: a bundle's other rows,
+    `p_delivery_id` unused).
     """
     tags = tag_columns()
     kind = bindparam("p_type", type_=String(30))
+    post = _D.c.kind.like("%post")
     earlier = EVENTS.alias("earlier")
     first_of_message = ~exists().where(earlier.c.message == _D.c.provider_id,
                                        earlier.c.type == "sent")
     columns: dict[str, ColumnElement[Any]] = {
         "delivery_id": _D.c.id,
-        "type": kind,
+        "type": case((and_(kind == "sent", post), literal("posted", String)), else_=kind),
         "at": bindparam("p_at", type_=EVENTS.c.at.type),
         "detail": bindparam("p_detail", type_=EVENTS.c.detail.type),
         **tags,
-        "category": case((kind == "bounced", literal("hard", String)), else_=literal("", String)),
+        "category": case((kind == "bounced", literal(REFUSED, String)),
+                         else_=literal("", String)),
         "bot": literal(False, Boolean),
         "unit": literal(1, SmallInteger),
-        "messages": case((and_(kind == "sent", ~_D.c.kind.like("%post"), first_of_message),
+        "messages": case((and_(kind == "sent", ~post, first_of_message),
                           literal(1, SmallInteger)), else_=literal(0, SmallInteger)),
         "amount": literal(0, Integer),
     }
@@ -116,12 +128,14 @@ def delivery_tags(session: Session, delivery_id: int) -> dict[str, Any]:
 
 
 def record(session: Session, type: str, *, delivery_id: int | None = None, at: datetime,
-           bot: bool = False, detail: str = "", **tags: Any) -> int:
+           bot: bool = False, detail: str = "", messages: int | None = None,
+           **tags: Any) -> int:
     """Append one event inside the caller's transaction; what it added to its count.
 
     `tags` override what is read from the delivery: any of TAGS (`amount` is an interest
     answer's participants; `category` a bounce's class or a complaint's type). An
-    `interest` with `category="withdrawn"` withdraws the earlier answer.
+    `interest` with `category="withdrawn"` withdraws the earlier answer. `messages`
+    overrides what the row counts as messages (see `record_message`).
     """
     unknown = set(tags) - TAGS
     if unknown:
@@ -131,9 +145,24 @@ def record(session: Session, type: str, *, delivery_id: int | None = None, at: d
     if delivery_id is not None:
         values.update(delivery_tags(session, delivery_id))
     values.update(tags)
+    if type == "sent" and values.get("medium") == "social":
+        values["type"] = "posted"
     values.update(_counts(session, values))
+    if messages is not None:
+        values["messages"] = messages
     session.execute(insert(EVENTS).values(**values))
     return int(values["unit"])
+
+
+def record_message(session: Session, type: str, delivery_ids: Sequence[int], *,
+                   at: datetime, category: str = "", detail: str = "") -> int:
+    """One report about one message (a bounce, a complaint): an event for each delivery it
+    carried (a bundle's rows), `messages` 1 on the first; the units added."""
+    added = 0
+    for n, delivery_id in enumerate(delivery_ids):
+        added += record(session, type, delivery_id=delivery_id, at=at, category=category,
+                        detail=detail, messages=int(n == 0))
+    return added
 
 
 def record_bulk(session: Session, type: str, delivery_ids: Iterable[int], *, at: datetime,
@@ -154,12 +183,17 @@ def _counts(session: Session, v: Mapping[str, Any]) -> dict[str, int]:
         return {"unit": 1, "messages": int(first), "amount": 0}
     if kind == "interest":
         return _interest_counts(session, v)
+    if kind == "engagement":  # a post's likes, reposts or replies: the change, in `amount`
+        return {"unit": 0, "messages": 0, "amount": int(v.get("amount") or 0)}
     if v["bot"]:
         return {"unit": 0, "messages": 0, "amount": 0}
     if kind == "unsubscribed" and v.get("person"):
         key = e.person == v["person"]
     elif kind in _ONCE_PER_DELIVERY | {"unsubscribed"} and v["delivery_id"] is not None:
         key = e.delivery_id == v["delivery_id"]
+        if kind == "bounced":  # a reported bounce counts once beside a send-time refusal
+            refused = v.get("category") == REFUSED
+            key = and_(key, (e.category == REFUSED) if refused else (e.category != REFUSED))
     else:
         return {"unit": 1, "messages": 0, "amount": 0}
     seen = session.scalar(select(exists().where(key, e.type == kind, e.unit == 1,

@@ -74,6 +74,9 @@ class Planner:
                 # Each planning statement is run once: JIT compiling it costs about a
                 # second and gains nothing (this transaction only).
                 session.execute(text("SET LOCAL jit = off"))
+                # The participants' interest masks are grouped in memory, not spilled to
+                # disk in batches (a million people: ~100 MB for this one statement).
+                session.execute(text("SET LOCAL work_mem = '256MB'"))
             else:
                 unguarded = False  # SQLite checks the unique index either way
             for campaign in self.config.campaigns.values():

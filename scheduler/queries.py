@@ -118,7 +118,7 @@ def failing_channels(app: App) -> dict[str, int]:
     """Channels whose latest send attempt was left retrying, with their retrying count.
 
     A channel is failing when it holds `retrying` deliveries and its most recent attempt
-    (a `sent` or `retry` event) was a `retry`: what was due could not be sent.
+    (a `sent`, `posted` or `retry` event) was a `retry`: what was due could not be sent.
     """
     with app.sessions() as s:
         retrying = {channel: n for channel, n in s.execute(
@@ -129,7 +129,8 @@ def failing_channels(app: App) -> dict[str, int]:
             last = s.execute(
                 select(DeliveryEvent.type)
                 .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
-                .where(Delivery.channel == channel, DeliveryEvent.type.in_(["sent", "retry"]))
+                .where(Delivery.channel == channel,
+                       DeliveryEvent.type.in_(["sent", "posted", "retry"]))
                 .order_by(DeliveryEvent.at.desc(), DeliveryEvent.id.desc()).limit(1)
             ).scalar()
             if last == "retry":
@@ -167,6 +168,9 @@ def queue(app: App, now: datetime) -> list[dict[str, Any]]:
 SETTLED = tuple(st.value for st in DeliveryState
                 if st not in (DeliveryState.PENDING, DeliveryState.SENDING))
 """The states a dispatch leaves a delivery in once it is done with it."""
+EVENT_STATES = {"posted": DeliveryState.SENT.value, "bounced": DeliveryState.FAILED.value}
+"""Events named otherwise than the state they leave: a post sent is `posted`, an address
+refused at send time `bounced` (scheduler.events)."""
 
 
 def last_event_id(app: App) -> int:
@@ -180,12 +184,16 @@ def settled_since(app: App, event_id: int, channel: str | None = None) -> Counte
     (channel, state): a bundled email counts every delivery it carried."""
     query = (select(Delivery.channel, DeliveryEvent.type, func.count())
              .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
-             .where(DeliveryEvent.id > event_id, DeliveryEvent.type.in_(SETTLED))
+             .where(DeliveryEvent.id > event_id,
+                    DeliveryEvent.type.in_((*SETTLED, *EVENT_STATES)))
              .group_by(Delivery.channel, DeliveryEvent.type))
     if channel is not None:
         query = query.where(Delivery.channel == channel)
+    settled: Counter[tuple[str, str]] = Counter()
     with app.sessions() as s:
-        return Counter({(ch, state): int(n) for ch, state, n in s.execute(query)})
+        for ch, kind, n in s.execute(query):
+            settled[(ch, EVENT_STATES.get(kind, kind))] += int(n)
+    return settled
 
 
 def check_state(state: str) -> str:

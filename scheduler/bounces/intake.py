@@ -1,6 +1,8 @@
 """Acting on bounces and complaints, and `herald bounces fetch`: the IMAP mailbox read once.
 
-A hard bounce suppresses the address; soft bounces suppress after SOFT_LIMIT within
+A report (DSN or ARF) is about one message: every delivery it carried (a cadence bundle's
+rows: its VERP token names the lead) gets the event, and the person is acted on once. A
+hard bounce suppresses the address; soft bounces suppress after SOFT_LIMIT reports within
 SOFT_WINDOW; a policy bounce (5.7.x) is recorded only (a sender problem); a complaint
 suppresses and cancels what is pending. Each mail is moved, never deleted: to the
 processed folder once its outcome is committed, or to the unparsed folder.
@@ -35,15 +37,16 @@ def apply(session: Session, notice: Notice, now: datetime) -> str:
         return "unparsed"
     person = session.get(Participant, delivery.participant_id) \
         if delivery.participant_id is not None else None
+    carried = carried_by_message(session, delivery)
     if notice.kind == "complaint":
-        events.record(session, "complained", delivery_id=delivery.id, at=now,
-                      category=notice.category, detail=notice.detail)
+        events.record_message(session, "complained", carried, at=now,
+                              category=notice.category, detail=notice.detail)
         if person is not None:
             _suppress(session, person.email, "complaint", notice.detail, now)
             outbox.cancel_for_participant(session, person.id, now=now, reason="complaint")
         return "complaint"
-    events.record(session, "bounced", delivery_id=delivery.id, at=now,
-                  category=notice.category, detail=notice.detail)
+    events.record_message(session, "bounced", carried, at=now, category=notice.category,
+                          detail=notice.detail)
     if person is None or notice.category == "policy":
         return f"bounce_{notice.category}"
     if notice.category == "hard" or _soft_count(session, f"p{person.id}", now) >= SOFT_LIMIT:
@@ -51,9 +54,23 @@ def apply(session: Session, notice: Notice, now: datetime) -> str:
     return f"bounce_{notice.category}"
 
 
+def carried_by_message(session: Session, delivery: Delivery) -> list[int]:
+    """The deliveries the email of `delivery` carried: its bundle's rows sent in the same
+    message (the same provider id), `delivery` first; only itself outside a bundle."""
+    if delivery.bundle is None:
+        return [delivery.id]
+    same = (Delivery.provider_id == delivery.provider_id if delivery.provider_id is not None
+            else Delivery.state == delivery.state)
+    others = session.scalars(select(Delivery.id).where(
+        Delivery.bundle == delivery.bundle, Delivery.id != delivery.id, same)
+        .order_by(Delivery.id))
+    return [delivery.id, *others]
+
+
 def _soft_count(session: Session, person: str, now: datetime) -> int:
+    """Soft bounce reports of the person within SOFT_WINDOW (one per report, not per row)."""
     e = DeliveryEvent
-    return int(session.scalar(select(func.count()).where(
+    return int(session.scalar(select(func.coalesce(func.sum(e.messages), 0)).where(
         e.person == person, e.type == "bounced", e.category == "soft",
         e.at > now - SOFT_WINDOW)) or 0)
 

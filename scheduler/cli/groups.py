@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scheduler.cli import articles, bounces, brochure, centres, contacts, interest, report, serve
+from scheduler.cli import (
+    articles,
+    bounces,
+    brochure,
+    centres,
+    contacts,
+    engagement,
+    interest,
+    report,
+    serve,
+)
 
 GROUPS: list[ModuleType] = [contacts, centres, interest, articles, brochure, serve, report,
-                            bounces]
+                            bounces, engagement]

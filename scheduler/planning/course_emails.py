@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, column, func, literal, select, values
+from sqlalchemy import String, column, func, literal, select, true, values
 from sqlalchemy.orm import Session
 
 from scheduler import outbox
 from scheduler.config import CampaignConfig
 from scheduler.filter import Filter
 from scheduler.matching import BATCH_COURSES, batch_audience, match_condition
+from scheduler.matching_masks import batches, course_keys, mask_audience
 from scheduler.models import Course, Delivery, Participant
 from scheduler.planning.common import (
     PlanReport,
@@ -71,9 +72,14 @@ def plan_course_emails(session: Session, campaign: CampaignConfig, channel: str,
     new skip ON CONFLICT (PostgreSQL only)."""
     today = today_in(now, tz)
     new: list[tuple[Course, datetime]] = []
+    first: list[tuple[Course, datetime]] = []  # SQLite: never planned, all in one pass
+    sqlite = session.get_bind().dialect.name == "sqlite"
     locked = False
     for course, due_at in due_courses(session, campaign, now, only, tz, report):
         mark = get_mark(session, campaign.name, course.id)
+        if sqlite and mark is None:
+            first.append((course, due_at))
+            continue
         if unguarded and mark is None:
             if not locked:
                 lock_new_courses(session, campaign.name)
@@ -106,6 +112,8 @@ def plan_course_emails(session: Session, campaign: CampaignConfig, channel: str,
     for start in range(0, len(new), BATCH_COURSES):
         _plan_new_courses(session, campaign, channel, now, new[start:start + BATCH_COURSES],
                           report, tz)
+    if first:
+        _plan_first_sqlite(session, campaign, channel, now, first, report, tz)
 
 
 def _plan_new_courses(session: Session, campaign: CampaignConfig, channel: str,
@@ -128,3 +136,43 @@ def _plan_new_courses(session: Session, campaign: CampaignConfig, channel: str,
         set_mark(session, campaign.name, course.id, now)
     if n:
         report.planned[(campaign.name, channel)] += n
+
+
+def _plan_first_sqlite(session: Session, campaign: CampaignConfig, channel: str,
+                       now: datetime, courses: list[tuple[Course, datetime]],
+                       report: PlanReport, tz: ZoneInfo) -> None:
+    """SQLite: courses never planned (no plan mark), in batches of one statement each
+    (`mask_audience`: the participants read once per batch, not once per course), with
+    ON CONFLICT DO NOTHING as ever. A course whose keys need more bits than a batch
+    holds is planned alone by the per-course path."""
+    today = today_in(now, tz)
+    due_at = dict((c.id, when) for c, when in courses)
+    keys = course_keys(session, [c for c, _ in courses])
+    groups, alone = batches([c for c, _ in courses], keys)
+    for course in alone:
+        sel = (select(*outbox_row(
+                   campaign, channel, course_key_prefix(campaign.name, Course.id), now,
+                   course_id=Course.id, due_at=literal(due_at[course.id], Delivery.due_at.type)))
+               .select_from(Course).join(Participant, literal(True))
+               .where(match_condition(today, course), Course.id == course.id,
+                      Participant.frequency == "immediate"))
+        n = outbox.insert_planned(session, sel)
+        set_mark(session, campaign.name, course.id, now)
+        if n:
+            report.planned[(campaign.name, channel)] += n
+    for group in groups:
+        open_now = [c for c in group if c.status == "open" and c.registration_deadline >= today]
+        n = 0
+        if open_now:
+            pairs = mask_audience(today, open_now, keys, due_at,
+                                  [Participant.frequency == "immediate"]).subquery("pairs")
+            sel = select(*outbox_row(
+                campaign, channel, course_key_prefix(campaign.name, pairs.c.course_id),
+                now, pairs.c.participant_id, course_id=pairs.c.course_id,
+                due_at=pairs.c.due_at)).select_from(pairs).where(true())  # SQLite: a WHERE
+            # must part `… FROM pairs` from the upsert's ON CONFLICT
+            n = outbox.insert_planned(session, sel)
+        for course in group:
+            set_mark(session, campaign.name, course.id, now)
+        if n:
+            report.planned[(campaign.name, channel)] += n

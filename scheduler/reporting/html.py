@@ -25,7 +25,7 @@ from scheduler.reporting.service import fmt
 
 TOP_COURSES = 10
 SUMMARY = ("sent", "delivered", "emails", "posts", "clicked", "click_rate", "interest",
-           "interest_participants", "failed", "bounced", "bounce_rate", "complained",
+           "interest_participants", "failed", "bounced", "refused", "bounce_rate", "complained",
            "complaint_rate", "unsubscribed")
 
 TEMPLATE = """<!DOCTYPE html>
@@ -81,7 +81,8 @@ def render(session: Session, now: datetime, *, since: datetime | None,
                  ["month"], ["sent", "clicked", "interest"], t),
         _section("social", t["social"],
                  build(session, by=["channel"], where=[E.medium == "social"], **span).rows,
-                 ["channel"], ["posts", "clicked"], t, head={"channel": t["network"]}),
+                 ["channel"], ["posts", "likes", "reposts", "replies", "clicked"], t,
+                 head={"channel": t["network"]}),
         _section("courses", t["top_courses"], sorted(
             (r for r in build(session, by=["course"], **span).rows if r["interest"] > 0),
             key=lambda r: (-r["interest"], -r["interest_participants"], r["course"]))[

@@ -24,12 +24,14 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from scheduler.errors import InputError
+from scheduler.events import REFUSED
 from scheduler.models import DeliveryEvent
 
 E = cast(Table, DeliveryEvent.__table__).c
@@ -43,10 +45,12 @@ few partial rows."""
 Part = Mapping[str, ColumnElement[Any]]
 
 
-def _sum_of(kind: str, value: str, *also: Callable[[Part], ColumnElement[bool]]
-            ) -> Callable[[Part], ColumnElement[Any]]:
+def _sum_of(kind: str | tuple[str, ...], value: str,
+            *also: Callable[[Part], ColumnElement[bool]]) -> Callable[[Part], ColumnElement[Any]]:
+    kinds = (kind,) if isinstance(kind, str) else kind
+
     def count(p: Part) -> ColumnElement[Any]:
-        match = and_(p["type"] == kind, *(f(p) for f in also))
+        match = and_(or_(*(p["type"] == k for k in kinds)), *(f(p) for f in also))
         return func.coalesce(func.sum(case((match, p[value]), else_=0)), 0)
     return count
 
@@ -56,11 +60,12 @@ def _is(column: str, value: object) -> Callable[[Part], ColumnElement[bool]]:
 
 
 COUNTS: dict[str, Callable[[Part], ColumnElement[Any]]] = {
-    "sent": _sum_of("sent", "unit"),
+    "sent": _sum_of(("sent", "posted"), "unit"),
     "emails": _sum_of("sent", "messages"),
-    "posts": _sum_of("sent", "unit", _is("medium", "social")),
+    "posts": _sum_of("posted", "unit"),
     "failed": _sum_of("failed", "unit"),
     "bounced": _sum_of("bounced", "unit"),
+    "refused": _sum_of("bounced", "unit", _is("category", REFUSED)),
     "bounced_hard": _sum_of("bounced", "unit", _is("category", "hard")),
     "bounced_soft": _sum_of("bounced", "unit", _is("category", "soft")),
     "bounced_policy": _sum_of("bounced", "unit", _is("category", "policy")),
@@ -70,25 +75,51 @@ COUNTS: dict[str, Callable[[Part], ColumnElement[Any]]] = {
     "unsubscribed": _sum_of("unsubscribed", "unit"),
     "interest": _sum_of("interest", "unit"),
     "interest_participants": _sum_of("interest", "amount"),
+    "likes": _sum_of("engagement", "amount", _is("category", "likes")),
+    "reposts": _sum_of("engagement", "amount", _is("category", "reposts")),
+    "replies": _sum_of("engagement", "amount", _is("category", "replies")),
 }
 """Counted in deliveries, except `unsubscribed` (people), `emails` (messages: a bundle is
-one), `bot_clicks` (requests) and `interest_participants` (people named in answers)."""
+one), `bot_clicks` (requests), `interest_participants` (people named in answers) and
+`likes`, `reposts`, `replies` (what Mastodon and Bluesky show on the posts: see
+scheduler.engagement).
+
+`sent` is every delivery that went out: emails the server accepted and social posts
+published (`posts`). `bounced` is every delivery that bounced: `refused` at send time by
+the receiving server (an SMTP 5xx: it never counted as sent) and those of sent emails that
+a delivery status notification reported later (`bounced_hard`, `_soft`, `_policy`)."""
 
 Expr = Callable[[Mapping[str, ColumnElement[Any]]], ColumnElement[Any]]
 
 
-def _rate(part: str, whole: str) -> Expr:
-    return lambda c: case((c[whole] > 0, sql_cast(c[part], Float) / c[whole]), else_=None)
+def _attempted(c: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    return c["sent"] + c["refused"]
+
+
+def _sent(c: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    return c["sent"]
+
+
+def _delivered(c: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    return c["sent"] - (c["bounced"] - c["refused"])
+
+
+def _rate(part: str, whole: Expr) -> Expr:
+    return lambda c: case((whole(c) > 0, sql_cast(c[part], Float) / whole(c)), else_=None)
 
 
 DERIVED: dict[str, Expr] = {
-    "delivered": lambda c: c["sent"] - c["bounced"],
-    "bounce_rate": _rate("bounced", "sent"),
-    "complaint_rate": _rate("complained", "sent"),
-    "click_rate": _rate("clicked", "sent"),
-    "unsubscribe_rate": _rate("unsubscribed", "sent"),
-    "interest_rate": _rate("interest", "sent"),
+    "attempted": _attempted,
+    "delivered": _delivered,
+    "bounce_rate": _rate("bounced", _attempted),
+    "complaint_rate": _rate("complained", _sent),
+    "click_rate": _rate("clicked", _sent),
+    "unsubscribe_rate": _rate("unsubscribed", _sent),
+    "interest_rate": _rate("interest", _sent),
 }
+"""`attempted`: deliveries handed to a server or network (sent, or refused at send time);
+`delivered`: sent and not reported bounced later. The bounce rate is over `attempted` (its
+refusals are in both parts); the other rates are over `sent` (what went out)."""
 METRICS = (*COUNTS, *DERIVED)
 
 

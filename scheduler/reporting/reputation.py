@@ -39,7 +39,7 @@ class Reputation:
         if self.level == "ok":
             return None
         return (f"complaint rate over the last 7 days is {self.rate:.2%} "
-                f"({self.complained} of {self.sent} emails; warn above {WARN:.1%}, "
+                f"({self.complained} of {self.sent} sent; warn above {WARN:.1%}, "
                 f"email channels pause at {PAUSE:.1%})")
 
 

@@ -39,8 +39,9 @@ def _fill(project: Project) -> None:
         for month in (1, 2, 3):
             at = datetime(2027, month, 10, tzinfo=UTC)
             for n, (region, centre, course) in enumerate(tags):
-                common = {"channel": "email", "campaign": "announce", "region": region,
-                          "centre": centre, "course": course, "medium": "email"}
+                common: dict[str, Any] = {
+                    "channel": "email", "campaign": "announce", "region": region,
+                    "centre": centre, "course": course, "medium": "email"}
                 for i in range(10 * (n + 1) * month):
                     events.record(s, "sent", at=at, person=f"p{i}", **common)
                     if i % 3 == 0:
@@ -49,6 +50,9 @@ def _fill(project: Project) -> None:
             for network in ("mastodon", "bluesky"):
                 events.record(s, "sent", at=at, channel=network, medium="social",
                               course="A1", region="Africa", centre="AFRALTI")
+                for kind in ("likes", "reposts", "replies"):  # `herald engagement fetch`
+                    events.record(s, "engagement", at=at, channel=network, medium="social",
+                                  course="A1", category=kind, amount=month)
     engine.dispose()
 
 
@@ -68,6 +72,8 @@ def test_report_page_renders_cleanly_and_passes_axe(
     assert len(browser.find_elements("css selector", "svg[role=img] title")) == 4
     # The escaped centre name is shown as text, never as markup.
     assert "Centre <b>&</b> Co" in browser.find_element("tag name", "body").text
+    social = browser.find_element("id", "s-social").find_element("xpath", "..").text
+    assert "mastodon" in social and "bluesky" in social and "6" in social  # likes: 1+2+3
     browser.save_screenshot(str(tmp_path / f"report-{lang}.png"))
     assert (tmp_path / f"report-{lang}.png").stat().st_size > 10_000
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
