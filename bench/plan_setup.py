@@ -50,7 +50,7 @@ INTEREST_COLUMNS = ("participant_id", "kind", "value")
 SLICE_COLUMNS = PEOPLE_COLUMNS[:-2]  # a slice's table p; the load adds the two stamps
 # What shapes the cached profiles: a change to any of these makes a new cache.
 CACHE_INPUTS = ("demo/generate_participants.py", "demo/courses.csv",
-                "scheduler/participants.py", "scheduler/ingest/fields.py",
+                "scheduler/participants", "scheduler/ingest/fields.py",
                 "scheduler/models.py")  # models: SQLite's stored forms in the slices
 # What shapes a loaded SQLite database besides the profiles: a change to any of these (or
 # to this file, or to SQLite or SQLAlchemy) makes a new cached database.
@@ -332,12 +332,18 @@ def _digest(parts: Iterable[bytes]) -> str:
     return hashlib.sha256(b"".join(parts)).hexdigest()[:16]
 
 
+def _files(path: Path) -> list[Path]:
+    """`path`'s Python files, in order, when it is a folder (a package); else `path`."""
+    return sorted(path.rglob("*.py")) if path.is_dir() else [path]
+
+
 def population_key() -> str:
     """What the cached profiles depend on: the generator, the validator, the stored forms,
     the code here that writes them."""
     import sqlalchemy
 
-    inputs = [(ROOT / p).read_bytes() for p in CACHE_INPUTS] + [sqlalchemy.__version__.encode()]
+    inputs = [f.read_bytes() for p in CACHE_INPUTS for f in _files(ROOT / p)]
+    inputs.append(sqlalchemy.__version__.encode())
     code = (_slice, _write_people_sqlite, _copy_field, _people_copy, _interests_copy, _renames)
     return _digest([*inputs, *(inspect.getsource(f).encode() for f in code)])
 
@@ -647,8 +653,7 @@ def write_profiles_sqlite(engine: Any, pop: Population, phase: Phases, seed: int
               sqlite3.sqlite_version.encode(), sqlalchemy.__version__.encode()]
     for name in SCHEMA_INPUTS:
         path = ROOT / name
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        inputs += [f.read_bytes() for f in files]
+        inputs += [f.read_bytes() for f in _files(path)]
     n = pop.people
     cache = CACHE / f"sqlite-{n}-{seed}-{_digest(inputs)}.db"
     database = Path(engine.url.database)

@@ -82,6 +82,9 @@ class Multiplexer(Generic[T]):
         self._clock = clock
         self._selector = selectors.DefaultSelector()
         self._entries: dict[int, _Entry[T]] = {}
+        # Sockets stay registered between their transactions (a session sends one message
+        # after another): registering and unregistering each time cost a system call each.
+        self._watched: dict[int, object] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -94,7 +97,10 @@ class Multiplexer(Generic[T]):
         sock = smtp.sock
         assert sock is not None
         entry = _Entry(tag, smtp, steps, step, sock.fileno(), self._clock() + self._timeout)
-        self._selector.register(entry.fd, selectors.EVENT_READ, entry)
+        if self._watched.get(entry.fd) is not sock:
+            self._unwatch(entry.fd)  # a closed session's number, now another socket's
+            self._selector.register(entry.fd, selectors.EVENT_READ)
+            self._watched[entry.fd] = sock
         self._entries[entry.fd] = entry
 
     def wait(self, idle: Callable[[], object] | None = None) -> list[Done[T]]:
@@ -114,7 +120,7 @@ class Multiplexer(Generic[T]):
                         idle = None
                     delay = min(e.deadline for e in self._entries.values()) - self._clock()
                     events = self._selector.select(max(delay, 0.0))
-                ready = [key.data for key, _ in events]
+                ready = self._in_flight(events)
             for entry in ready:
                 outcome = self._receive(entry)
                 if outcome is not None:
@@ -127,14 +133,31 @@ class Multiplexer(Generic[T]):
     def abandon(self) -> list[T]:
         """Stop watching every transaction still in flight; their tags (sessions untouched)."""
         tags = [entry.tag for entry in self._entries.values()]
-        for fd in list(self._entries):
-            self._selector.unregister(fd)
+        for fd in list(self._watched):
+            self._unwatch(fd)
         self._entries.clear()
         return tags
 
     def close(self) -> None:
         self.abandon()
         self._selector.close()
+
+    def _in_flight(self, events: list[tuple[selectors.SelectorKey, int]]) -> list[_Entry[T]]:
+        """The entries of the sockets `events` name; an idle session's socket that has
+        something to say (the server closed it) is no longer watched, so it cannot keep
+        waking the loop: the next transaction on it registers it again, or fails."""
+        ready = []
+        for key, _ in events:
+            entry = self._entries.get(key.fd)
+            if entry is None:
+                self._unwatch(key.fd)
+            else:
+                ready.append(entry)
+        return ready
+
+    def _unwatch(self, fd: int) -> None:
+        if self._watched.pop(fd, None) is not None:
+            self._selector.unregister(fd)
 
     def _receive(self, entry: _Entry[T]) -> str | Exception | None:
         """Read what came; the transaction's end, or None while it still waits."""
@@ -178,8 +201,9 @@ class Multiplexer(Generic[T]):
         return self._fail(entry, exc)
 
     def _end(self, entry: _Entry[T], outcome: str | Exception) -> Done[T]:
-        self._selector.unregister(entry.fd)
         del self._entries[entry.fd]
+        if entry.smtp.sock is None:  # closed: its number may come back as another socket
+            self._unwatch(entry.fd)
         return entry.tag, outcome
 
 

@@ -22,6 +22,7 @@ changes since the plan mark) and SQLite plan course by course with ON CONFLICT.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -51,21 +52,26 @@ class Planner:
         self.tz = ZoneInfo(config.settings.timezone)
 
     def plan(
-        self, now: datetime, *, only: Filter | None = None, dry_run: bool = False
+        self, now: datetime, *, only: Filter | None = None, dry_run: bool = False,
+        before_commit: Callable[[], object] | None = None,
     ) -> PlanReport:
-        """Plan everything due at `now`; with `dry_run`, count it and write nothing."""
+        """Plan everything due at `now`; with `dry_run`, count it and write nothing.
+
+        `before_commit` is called once the rows are written, before the commit (or the
+        dry run's rollback); what it raises rolls the pass back and propagates."""
         only = only or Filter()
         try:
-            return self._plan(now, only, dry_run, unguarded=True)
+            return self._plan(now, only, dry_run, unguarded=True, before_commit=before_commit)
         except outbox.Unguarded:
             # Nothing was written (the transaction rolled back): a replica that plans
             # without the lock (an older version) is at work; share its way.
             log.warning("planning met a delivery planned without the campaign's lock; "
                         "planning again with ON CONFLICT DO NOTHING for every row")
-            return self._plan(now, only, dry_run, unguarded=False)
+            return self._plan(now, only, dry_run, unguarded=False,
+                              before_commit=before_commit)
 
-    def _plan(self, now: datetime, only: Filter, dry_run: bool, *,
-              unguarded: bool) -> PlanReport:
+    def _plan(self, now: datetime, only: Filter, dry_run: bool, *, unguarded: bool,
+              before_commit: Callable[[], object] | None = None) -> PlanReport:
         """One planning transaction; `unguarded` lets a course planned for the first
         time under its campaign's lock skip ON CONFLICT (PostgreSQL only)."""
         report = PlanReport()
@@ -106,6 +112,8 @@ class Planner:
                     log.debug(
                         "campaign %s: kind %s is not planned here", campaign.name, campaign.kind
                     )
+            if before_commit is not None:
+                before_commit()
             if dry_run:
                 session.rollback()
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from scheduler.app import App
+    from scheduler.planning.common import PlanReport as Planned
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,30 @@ def plan(app: App, *, dry_run: bool = False) -> PlanReport:
     from scheduler.cadence.view import held_back
     from scheduler.calendar import upcoming_posts
 
-    check_templates(app)
     now = app.clock()
-    report = app.planner().plan(now, dry_run=dry_run)
+    report = _plan_checking_templates(app, now, dry_run)
     if not dry_run:
         after_planning(app.engine, report.total)
     with app.sessions() as s:
         cadence = held_back(s, app.config, now)
     return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
                       queries.queue(app, now), upcoming_posts(app, now), cadence)
+
+
+def _plan_checking_templates(app: App, now: datetime, dry_run: bool) -> Planned:
+    """The Planner pass at `now`, the templates checked meanwhile on a thread of their own
+    (Python work while the pass waits on the database); a broken template raises its
+    InputError before the pass commits, so nothing is written, as when checked first."""
+    planner = app.planner()  # the configuration loaded here, once, for both
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="herald-templates") as pool:
+        checked = pool.submit(check_templates, app)
+        try:
+            return planner.plan(now, dry_run=dry_run, before_commit=checked.result)
+        except Exception:
+            problem = checked.exception()
+            if problem is not None:  # what checking first would have said
+                raise problem from None
+            raise
 
 
 def preview(app: App, scope: Scope) -> PlanReport:

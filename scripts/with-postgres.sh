@@ -6,6 +6,8 @@
 # them: the benchmarks measure with that), exports
 # its URL as HERALD_TEST_POSTGRES_URL, runs CMD, then stops the server and removes the
 # cluster even when CMD fails or is interrupted; exits with CMD's exit code.
+# HERALD_PG_SHARED_BUFFERS sets the server's shared_buffers (default 64MB; the benchmarks
+# run with a production-like 256MB, see bench/README.md).
 # If HERALD_TEST_POSTGRES_URL is already set, CMD just runs against that server.
 # Missing server binaries are installed from Debian's `postgresql` package when we are
 # root; otherwise CMD runs without a URL (the PostgreSQL tests then skip, or fail in CI).
@@ -80,7 +82,7 @@ trap 'exit 143' TERM
     >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
 "${AS[@]}" "$BINDIR/pg_ctl" -D "$DATA" -l "$WORK/server.log" -w -t 60 start -o \
     "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK $DURABILITY $(
-    ) -c max_connections=300 -c shared_buffers=64MB" >/dev/null \
+    ) -c max_connections=300 -c shared_buffers=${HERALD_PG_SHARED_BUFFERS:-64MB}" >/dev/null \
     || { cat "$WORK/server.log" >&2; exit 1; }
 "${AS[@]}" "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U herald herald
 

@@ -37,12 +37,24 @@ class Prepared:
         self.processors: tuple[tuple[str, Callable[[Any], Any]], ...] = tuple(
             (name, process) for name, process in compiled._bind_processors.items()
             if callable(process))
+        # Positional drivers (SQLite): each position's name, default and conversion, so
+        # the tuple is built in one pass (a name used twice is converted twice: a
+        # datetime's second conversion is remembered, see `_converted`).
+        convert = dict(self.processors)
+        self.slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] | None = (
+            tuple((name, self.defaults.get(name), convert.get(name)) for name in self.order)
+            if self.order is not None else None)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for `values` (every required parameter must be given)."""
-        missing = self.required.difference(values)
-        if missing:
-            raise KeyError(f"missing parameter(s) {sorted(missing)} for {self.sql!r}")
+        if not self.required <= values.keys():
+            missing = sorted(self.required.difference(values))
+            raise KeyError(f"missing parameter(s) {missing} for {self.sql!r}")
+        if self.slots is not None:
+            get = values.get
+            return tuple([get(name, default) if process is None
+                          else _converted(process, get(name, default))
+                          for name, default, process in self.slots])
         params = {name: values.get(name, default) for name, default in self.defaults.items()}
         for name, process in self.processors:
             params[name] = _converted(process, params[name])

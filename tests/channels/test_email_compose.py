@@ -118,6 +118,22 @@ def test_8bit_body_lines_over_998_bytes_fall_back_to_7bit(long_line: str, encodi
     assert content(parsed(composed.data), "plain") == long_line + "\n"
 
 
+@pytest.mark.parametrize("before", [0, 1, 250, 498, 499, 500, 997, 5000])
+@pytest.mark.parametrize(("length", "eight_bit"), [(998, True), (999, False)])
+def test_an_8bit_body_line_of_998_bytes_goes_as_it_is_wherever_it_starts(
+    before: int, length: int, eight_bit: bool,
+) -> None:
+    # Short lines first (`before` bytes of them), so the long line starts at any offset.
+    lead = "".join("ü" * (n // 2 - 1) + "\n" for n in [80] * (before // 80)) + "x" * (before % 80)
+    lead = lead + "\n" if lead and not lead.endswith("\n") else lead
+    text = lead + "é" * (length // 2) + "x" * (length % 2) + "\nend\n"
+    composed = compose_email(message("s", "n", text, None), SENDER, domain="example.org",
+                             now=NOW, eight_bit=True)
+    check_wire(composed.data, eight_bit=True)
+    assert composed.eight_bit is eight_bit
+    assert content(parsed(composed.data), "plain") == text
+
+
 def test_text_only_message_is_a_single_part() -> None:
     msg = message("Hello", "Ana", "Plain text only.\n", None)
     ours = parsed(compose_email(msg, SENDER, domain="example.org", now=NOW).data)

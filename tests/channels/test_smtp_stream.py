@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selectors
 import socket
 import threading
 from collections.abc import Iterator
@@ -144,6 +145,28 @@ def test_sessions_closed_while_idle_are_replaced_without_a_failure(
     assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
     assert len(smtp_server.received) == 8
     assert smtp_server.connections == 4
+
+
+def test_each_session_is_registered_with_the_selector_once_not_once_a_message(
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registered: list[int] = []
+    register = selectors.DefaultSelector.register
+    sender = threading.get_ident()  # the test server's event loop registers in its own
+
+    def counting(self: Any, fileobj: Any, events: int, data: Any = None) -> Any:
+        if threading.get_ident() == sender:
+            registered.append(fileobj)
+        return register(self, fileobj, events, data)
+
+    monkeypatch.setattr(selectors.DefaultSelector, "register", counting)
+    smtp_server.drop_next("rcpt")  # one session dies mid-stream: its successor registers
+    with channel(smtp_server, connections=2) as ch:
+        results = stream(ch, [email(n) for n in range(30)])
+    assert sorted(s.result.status.value for s in results.values()).count("sent") == 29
+    assert len(smtp_server.received) == 29
+    assert smtp_server.connections == 3
+    assert len(registered) == 3
 
 
 def test_a_silent_server_times_out_and_the_stream_goes_on() -> None:
