@@ -169,6 +169,17 @@ def pg_database(server_url: str, template: str | None = None) -> Iterator[str]:
         admin.dispose()
 
 
+def stop_child(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a child still running, give it 10 s to finish, then kill it."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ChildSink:
     """A sink script run as a child process: `.port` once it listens; SIGTERM stops it.
 
@@ -202,13 +213,7 @@ class ChildSink:
 
     def stop(self) -> None:
         """Stop the sink (it finishes its record first); what `__exit__` does."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc)
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()

@@ -17,13 +17,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from bench.common import stop_child
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 _MESG = re.compile(rb"mesg=(\d+)")
@@ -86,13 +87,7 @@ class PostfixSink:
         return n
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc)
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
