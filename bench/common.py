@@ -14,9 +14,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -167,6 +168,17 @@ def pg_database(server_url: str, template: str | None = None) -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def run_threads(target: Callable[[], object], count: int) -> float:
+    """Run `target` on `count` threads at once; the wall seconds until the last ends."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def stop_child(proc: subprocess.Popen[bytes] | None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlencode
 
-from bench.common import SENDER
+from bench.common import SENDER, run_threads
 from channels.email_message import envelope_sender
 
 Prebuilt = tuple[str, bytes, bool]
@@ -65,13 +65,7 @@ def apprise_send(port: int, messages: list[Prebuilt],
                                                  body_format=apprise.NotifyFormat.HTML):
                 failures.append(url)
 
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = run_threads(worker, connections)
     if failures:
         raise RuntimeError(f"Apprise failed {len(failures)} sends, e.g. to {failures[0]}")
     return elapsed, str(apprise.__version__)

@@ -30,7 +30,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.common import Figure, figure, scratch_project, write_figures  # noqa: E402
+from bench.common import (  # noqa: E402
+    Figure,
+    figure,
+    run_threads,
+    scratch_project,
+    write_figures,
+)
 
 BENCH = "web"
 WARM_UP = 20  # unsubscribes of other people before the measured ones
@@ -159,13 +165,7 @@ def rate(port: int, requests: list[tuple[str, str, str | None]], clients: int = 
                 failures.append(f"{method} {path}: {r.status}")
         c.close()
 
-    threads = [threading.Thread(target=work) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = run_threads(work, clients)
     if failures:
         raise SystemExit(failures[0])
     return len(requests) / elapsed
