@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel
 from scheduler import outbox
-from scheduler.batch import Batch
+from scheduler.batch import Batch, DeliveryRow
 from scheduler.config import HeraldConfig
 from scheduler.dispatch.feed import Feed
 from scheduler.dispatch.steps import RunState, Steps
 from scheduler.dispatch.workers import FeedItems, StreamWorker, work
 from scheduler.filter import Filter
 from scheduler.messages import MessageBuilder
-from scheduler.models import ChannelHealth, Delivery
+from scheduler.models import ChannelHealth
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Dispatcher:
         finally:
             session.close()
 
-    def process(self, d: Delivery, channel: Channel, batch: Batch) -> str:
+    def process(self, d: DeliveryRow, channel: Channel, batch: Batch) -> str:
         """Build, send and record one claimed delivery (read with `batch`); its new state."""
         return self.steps.process(d, channel, batch)
 

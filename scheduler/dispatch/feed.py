@@ -8,8 +8,7 @@ from itertools import repeat
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.batch import Batch, load_batch
-from scheduler.models import Delivery
+from scheduler.batch import Batch, DeliveryRow, load_batch
 
 
 class Feed:
@@ -26,13 +25,13 @@ class Feed:
         self._sessions = sessions
         self._should_stop = should_stop
         self._lock = threading.Lock()
-        self._items: Iterator[tuple[Delivery, Batch]] = iter(())
+        self._items: Iterator[tuple[DeliveryRow, Batch]] = iter(())
         self._done = False
 
     def __iter__(self) -> Feed:
         return self
 
-    def __next__(self) -> tuple[Delivery, Batch]:
+    def __next__(self) -> tuple[DeliveryRow, Batch]:
         with self._lock:
             while True:
                 item = next(self._items, None)
