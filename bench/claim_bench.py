@@ -5,10 +5,12 @@
 A scratch outbox of N due course emails (default 200,000; a tenth of them `retrying`,
 interleaved with the `pending` ones by due time, which is not id order), each the lead of
 its own cadence bundle, to N participants and 10 courses, written with bulk inserts and
-analyzed (as a planning pass leaves them). Then K claims of B rows
-(`Leases.claim`, as the dispatcher's feed makes them) and `load_batch` of each, timed one
-by one: the median wall and thread CPU of each, per batch and per email. A claim that
-sorts every due row grows with N; one that reads the due index in order does not.
+analyzed (as a planning pass leaves them). Then K claims of B rows (`Leases.claim`, as
+the dispatcher's feed makes them) and `load_batch` of each, timed one by one, each batch
+then marked `sent` as a drain leaves it: the median wall and thread CPU of each, per
+batch and per email. A claim that sorts every due row grows with N; one that reads the
+due index in order does not. `--due-seconds 1`: every row due at the same time, as a
+planned campaign's emails are.
 Not part of `make bench` (no target): a tool for the feed's costs, run alone, on SQLite
 or (`--postgres`, under `scripts/with-postgres.sh`) on a fresh PostgreSQL database.
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from sqlalchemy import Engine, insert, text  # noqa: E402
+from sqlalchemy import Engine, insert, text, update  # noqa: E402
 
 from bench.common import pg_database, pg_server_url  # noqa: E402
 from scheduler.batch import load_batch  # noqa: E402
@@ -73,6 +75,13 @@ def fill(engine: Engine, n: int, spread: int) -> None:
 def due_offset(i: int, spread: int) -> int:
     """Seconds before NOW delivery `i` fell due: not in id order, in `spread` seconds."""
     return (i * 7919) % max(1, spread)
+
+
+def sent(engine: Engine, ids: list[int]) -> None:
+    """Settle a batch as its drain would (`sent`), so the next claim starts past it."""
+    with engine.begin() as c:
+        c.execute(update(Delivery).where(Delivery.id.in_(ids))
+                  .values(state="sent", lease_owner=None, lease_expires_at=None))
 
 
 @contextmanager
@@ -121,6 +130,7 @@ def main() -> None:
             loads.append((time.perf_counter() - w, time.thread_time() - c))
             assert [d.id for d in batch.deliveries] == ids, "load_batch lost the claim order"
             claimed += ids
+            sent(engine, ids)
         expected = sorted(range(1, args.deliveries + 1),
                           key=lambda i: (-due_offset(i, spread), i))
         assert claimed == expected[:len(claimed)], "claims out of (due_at, id) order"

@@ -7,10 +7,11 @@ The rows are read in one short transaction and then used detached: what may chan
 meantime (an unsubscribe, a bounce, a cancelled course) is checked again in the statement
 that marks each delivery `sending` (see `Dispatcher._begin_send`).
 
-The rows are plain read-only records (`DeliveryRow`, `ParticipantRow`, `CourseRow`), not
-ORM entities: building an entity (identity map, instance state) cost more than the
-query itself. Each has the ORM class's attribute names for the columns a message is built
-from, so the builders take either (`AnyDelivery`, `AnyParticipant`, `AnyCourse`).
+The rows are plain records (`DeliveryRow`, `ParticipantRow`, `CourseRow`; slotted, not
+frozen: a frozen dataclass took 4 µs to build), not ORM entities: building an entity
+(identity map, instance state) cost more than the query itself. Each has the ORM class's
+attribute names for the columns a message is built from, so the builders take either
+(`AnyDelivery`, `AnyParticipant`, `AnyCourse`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Connection, Select, Table, bindparam, or_, select
+from sqlalchemy import Connection, Select, Table, or_, select
 from sqlalchemy.orm import Session
 
+from scheduler.id_lists import in_list, list_param
 from scheduler.models import Course, Delivery, Participant, ParticipantInterest, Suppression
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class DeliveryRow:
     """The columns of a `Delivery` its message is built and its send checked from."""
 
@@ -50,7 +52,7 @@ class DeliveryRow:
     bundle: int | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ParticipantRow:
     """The columns of a `Participant` an email to them is built from."""
 
@@ -63,7 +65,7 @@ class ParticipantRow:
     paused_until: date | None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class CourseRow:
     """The columns of a `Course` a message shows or checks (`course_context`)."""
 
@@ -127,39 +129,39 @@ _I = cast(Table, ParticipantInterest.__table__).c
 _NO_PERSON = (None,) * len(_PARTICIPANT)
 
 
-@lru_cache(maxsize=1)
-def _rows_statement() -> Select[Any]:
+@lru_cache(maxsize=2)
+def _rows_statement(postgres: bool) -> Select[Any]:
     """The claimed rows `p_ids` and their bundles' other rows (a course email's lead has
     `bundle = id`), each with its participant and whether the address is suppressed."""
-    ids: BindParameter[list[int]] = bindparam("p_ids", expanding=True)
     return (select(*_DELIVERY, *_PARTICIPANT, _S.email.is_not(None))
             .outerjoin(Participant, _P.id == _D.participant_id)
             .outerjoin(Suppression, _S.email == _P.email)
-            .where(or_(_D.id.in_(ids), _D.bundle.in_(bindparam("p_leads", expanding=True)))))
+            .where(or_(in_list(_D.id, "p_ids", postgres),
+                       in_list(_D.bundle, "p_ids", postgres))))
 
 
-@lru_cache(maxsize=1)
-def _courses_statement() -> Select[Any]:
-    return select(*_columns(CourseRow, Course)).where(
-        _C.id.in_(bindparam("p_ids", expanding=True)))
+@lru_cache(maxsize=2)
+def _courses_statement(postgres: bool) -> Select[Any]:
+    return select(*_columns(CourseRow, Course)).where(in_list(_C.id, "p_ids", postgres))
 
 
-@lru_cache(maxsize=1)
-def _interests_statement() -> Select[Any]:
+@lru_cache(maxsize=2)
+def _interests_statement(postgres: bool) -> Select[Any]:
     return select(_I.participant_id, _I.value).where(
-        _I.participant_id.in_(bindparam("p_ids", expanding=True)), _I.kind == "topic")
+        in_list(_I.participant_id, "p_ids", postgres), _I.kind == "topic")
 
 
 def load_batch(session: Session, ids: Sequence[int]) -> Batch:
     """The deliveries `ids` (claimed: in claim order) with their bundles' other rows,
     participants, suppressions and courses."""
     c = session.connection()
+    postgres = c.dialect.name == "postgresql"
     claimed = set(ids)
     width = len(_DELIVERY)
     found: dict[int, DeliveryRow] = {}
     others: list[DeliveryRow] = []
     batch = Batch()
-    for row in c.execute(_rows_statement(), {"p_ids": list(ids), "p_leads": list(ids)}):
+    for row in c.execute(_rows_statement(postgres), {"p_ids": list_param(ids, postgres)}):
         d = DeliveryRow(*row[:width])
         if d.id in claimed:
             found[d.id] = d
@@ -172,16 +174,18 @@ def load_batch(session: Session, ids: Sequence[int]) -> Batch:
             if row[-1]:
                 batch.suppressed.add(p.email)
     batch.deliveries = [found[i] for i in ids if i in found]
-    _add_members(c, batch, others)
+    _add_members(c, postgres, batch, others)
     cids = {d.course_id for d in batch.deliveries if d.course_id is not None}
     cids.update(m.course_id for rows in batch.members.values() for m in rows if m.course_id)
     if cids:
         batch.courses = {course.id: course for course in (
-            CourseRow(*row) for row in c.execute(_courses_statement(), {"p_ids": list(cids)}))}
+            CourseRow(*row) for row in c.execute(_courses_statement(postgres),
+                                                    {"p_ids": list_param(cids, postgres)}))}
     return batch
 
 
-def _add_members(c: Connection, batch: Batch, others: list[DeliveryRow]) -> None:
+def _add_members(c: Connection, postgres: bool, batch: Batch, others: list[DeliveryRow]
+                 ) -> None:
     """A bundle's other rows reserved with its lead (same owner, still claimable), in id
     order; and the topic interests of the people who get a bundle (its order)."""
     leads = {d.id: d for d in batch.deliveries if d.bundle == d.id}
@@ -193,5 +197,6 @@ def _add_members(c: Connection, batch: Batch, others: list[DeliveryRow]) -> None
     people = [pid for lead in batch.members
               if (pid := leads[lead].participant_id) is not None]
     if people:
-        for pid, value in c.execute(_interests_statement(), {"p_ids": people}):
+        for pid, value in c.execute(_interests_statement(postgres),
+                                    {"p_ids": list_param(people, postgres)}):
             batch.interests.setdefault(pid, set()).add(value)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import BindParameter, Select, bindparam, false, func, or_, select, union_all, update
+from sqlalchemy import Select, bindparam, false, func, or_, select, union_all, update
 from sqlalchemy.sql.dml import Update
 
 from scheduler.filter import Filter
+from scheduler.id_lists import in_list
 from scheduler.outbox.statements import CLAIMABLE, DELIVERIES
 
 COURSE_EMAIL = "course_email"
@@ -94,18 +95,17 @@ def bundle_rows(postgres: bool) -> Select[int, str, str, datetime, datetime | No
     """The other rows of the bundles led by `p_ids`, to be checked and reserved too
     (found by the bundle's index: in the UPDATE's WHERE clause, SQLite without statistics
     walked every pending row by `ix_deliveries_due` instead)."""
-    ids: BindParameter[list[int]] = bindparam("p_ids", expanding=True)
     q = (select(_d.id, _d.kind, _d.state, _d.due_at, _d.lease_expires_at)
-         .where(_d.bundle.in_(ids), _d.id.not_in(bindparam("p_leads", expanding=True))))
+         .where(in_list(_d.bundle, "p_ids", postgres), ~in_list(_d.id, "p_ids", postgres)))
     return q.with_for_update() if postgres else q
 
 
-RESERVE: Update = (update(DELIVERIES)
-                   .where(_d.id.in_(bindparam("p_ids", expanding=True)))
-                   .values(lease_owner=bindparam("p_owner"),
-                           lease_expires_at=bindparam("p_expires",
-                                                      type_=_d.lease_expires_at.type)))
-"""Reserve the rows `p_ids` for `p_owner` until `p_expires` (their state unchanged)."""
+@lru_cache(maxsize=2)
+def reserve(postgres: bool) -> Update:
+    """Reserve the rows `p_ids` for `p_owner` until `p_expires` (their state unchanged)."""
+    return (update(DELIVERIES).where(in_list(_d.id, "p_ids", postgres))
+            .values(lease_owner=bindparam("p_owner"),
+                    lease_expires_at=bindparam("p_expires", type_=_d.lease_expires_at.type)))
 
 
 def claimable_member(kind: str, state: str, due_at: datetime,

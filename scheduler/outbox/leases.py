@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.filter import Filter
+from scheduler.id_lists import list_param
 from scheduler.models import Delivery, DeliveryEvent, DeliveryState
 from scheduler.outbox import claims
 from scheduler.outbox.statements import CLAIMABLE
@@ -100,14 +101,16 @@ class Leases:
             ids = list(c.execute(claims.due_ids(shape),
                                  claims.parameters(only, channel, now, limit)).scalars())
             if ids:
+                listed = list_param(ids, postgres)
                 reserve = {"p_owner": self.owner, "p_expires": expires}
-                c.execute(claims.RESERVE, {"p_ids": ids, **reserve})
+                c.execute(claims.reserve(postgres), {"p_ids": listed, **reserve})
                 members = [m.id for m in c.execute(claims.bundle_rows(postgres),
-                                                   {"p_ids": ids, "p_leads": ids})
+                                                   {"p_ids": listed})
                            if claims.claimable_member(m.kind, m.state, m.due_at,
                                                       m.lease_expires_at, now)]
                 if members:
-                    c.execute(claims.RESERVE, {"p_ids": members, **reserve})
+                    c.execute(claims.reserve(postgres),
+                              {"p_ids": list_param(members, postgres), **reserve})
         return ids
 
     def _engine(self) -> Engine:
