@@ -1,11 +1,12 @@
 """What a claimed batch of deliveries needs to be built, read in a few queries.
 
-A dispatcher claims up to a hundred deliveries at a time. Reading each one's delivery,
-participant, suppression and course row by row cost more than rendering and sending the
-email; one query per table for the whole batch costs a fraction of a millisecond per email.
-The rows are read in one short transaction and then used detached: what may change in the
-meantime (an unsubscribe, a bounce, a cancelled course) is checked again in the statement
-that marks each delivery `sending` (see `Dispatcher._begin_send`).
+A dispatcher claims a hundred to five hundred deliveries at a time. Reading each one's
+delivery, participant, suppression and course row by row cost more than rendering and
+sending the email; here one query reads the claimed rows, their bundles' other rows, their
+participants and suppressions, and one more the courses (a third, the interests, only for
+bundles). The rows are read in one short transaction and then used detached: what may
+change in the meantime (an unsubscribe, a bounce, a cancelled course) is checked again in
+the statement that marks each delivery `sending` (`SendPath.begin_send`).
 
 The rows are plain records (`DeliveryRow`, `ParticipantRow`, `CourseRow`; slotted, not
 frozen: a frozen dataclass took 4 µs to build), not ORM entities: building an entity
