@@ -34,7 +34,8 @@ SAMPLES: tuple[datetime, ...] = (
 
 
 def utc_text(value: datetime) -> str:
-    """SQLite: an aware datetime as the UTC text SQLAlchemy stores (`YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    """SQLite: an aware datetime as the UTC text SQLAlchemy stores (`YYYY-MM-DD HH:MM:SS.ffffff`).
+    """
     zone = value.tzinfo
     if zone is not UTC:
         if zone is None or type(value) is not datetime:

@@ -34,7 +34,7 @@ def test_sqlite_text_is_byte_identical(value: datetime) -> None:
 
 @pytest.mark.parametrize("value", VALUES, ids=str)
 def test_postgresql_value_is_the_same_utc_datetime(value: datetime) -> None:
-    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    dialect = postgresql.psycopg.dialect()
     process = sqlalchemy_process(dialect)
     got, expected = utc_datetime(value), process(value)  # type: ignore[operator]
     assert (got, got.tzinfo, got.utcoffset()) == (expected, expected.tzinfo,

@@ -62,7 +62,7 @@ def test_none_for_a_datetime_stays_none() -> None:
 
 
 def test_named_parameters_match_sqlalchemys_on_postgresql() -> None:
-    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    dialect = postgresql.psycopg.dialect()
     for _name, statement, values in CASES:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
