@@ -282,10 +282,9 @@ class Delivery(Base):
     email settles every row of its bundle); None until cadence puts it in one."""
 
     __table_args__ = (
-        # One index on the state (each state change moves an entry of every index on it):
-        # the claim walks (state, due_at) and checks the channel in the index (0008).
-        Index("ix_deliveries_due", "state", "due_at", "channel"),
+        Index("ix_deliveries_due", "state", "due_at"),
         Index("ix_deliveries_bundle", "bundle"),
+        Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),
         Index("ix_deliveries_participant", "participant_id"),
         Index("ix_deliveries_contact", "contact_id"),
