@@ -282,7 +282,7 @@ class Delivery(Base):
     email settles every row of its bundle); None until cadence puts it in one."""
 
     __table_args__ = (
-        Index("ix_deliveries_due", "state", "due_at"),
+        Index("ix_deliveries_due", "state", "due_at", "id"),
         Index("ix_deliveries_bundle", "bundle"),
         Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),

@@ -1,7 +1,7 @@
 """The statements of a claim, built once per filter shape and run with parameters.
 
 The due rows come in (due_at, id) order, oldest first. A claimable row is `pending` or
-`retrying`, and the index `ix_deliveries_due (state, due_at)` gives that order only
+`retrying`, and the index `ix_deliveries_due (state, due_at, id)` gives that order only
 within one state: `state IN (…) ORDER BY due_at, id` made PostgreSQL read and sort every
 due row for each batch (O(N) a claim, O(N²) a drain; 0.1 s a claim at 200,000 due). So
 each state gets its own ordered `LIMIT` subquery, read in index order, and the two short

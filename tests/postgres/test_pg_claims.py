@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 
 from scheduler.db import ensure_schema, make_engine, session_factory
 from scheduler.filter import Filter
+from scheduler.models import Delivery
 from scheduler.outbox import Leases
-from tests.outbox.claim_cases import NOW, explain, fill, statements
+from tests.outbox.claim_cases import NOW, explain, fill, row, statements
 
 
 @pytest.fixture
@@ -85,3 +86,21 @@ def test_the_claim_reads_each_state_in_index_order(engine: Engine) -> None:
     for path in paths:
         below_limit = path[len(path) - path[::-1].index("Limit"):]
         assert "Sort" not in below_limit, plan
+
+
+def test_a_campaign_due_at_one_moment_is_read_in_id_order(engine: Engine) -> None:
+    """Every row of a planned campaign shares one due time: the due index must give the
+    id order within it too (`(state, due_at, id)`, migration 0008), or each claim sorted
+    the whole campaign."""
+    with engine.begin() as c:
+        c.execute(insert(Delivery), [row(i, minutes_ago=5) for i in range(1, 5001)])
+        c.execute(text("ANALYZE"))
+    leases = Leases(session_factory(engine), lambda: NOW)
+    with statements(engine) as seen:
+        assert leases.claim("email", Filter(), 100) == list(range(1, 101))
+    claim_sql, params = next((s, p) for s, p in seen if "ORDER BY" in s)
+    plan = explain(engine, "EXPLAIN (FORMAT JSON) ", claim_sql, params,
+                   rows=lambda rows: rows[0][0][0]["Plan"])
+    for path in paths_to_scans(plan):
+        below_limit = path[len(path) - path[::-1].index("Limit"):]
+        assert "Sort" not in below_limit and "Incremental Sort" not in below_limit, plan
