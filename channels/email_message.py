@@ -26,6 +26,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 
 from channels.base import Message
+from channels.email_segments import SegmentedText, wire_body
 from channels.untrusted import strip_bidi
 
 
@@ -251,10 +252,16 @@ def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[bytes, bool
     Measured on the UTF-8 bytes, in C: a line's bytes bound its characters (at most four
     bytes each), so "every line within 998 bytes" is the 8-bit form's whole condition.
     """
+    if isinstance(body, SegmentedText):
+        wire = wire_body(body, _SOFT_LIMIT, _HARD_LIMIT, eight_bit)
+        if wire is not None:
+            return _part_head(subtype, wire[0]) + wire[1], wire[0] == "8bit"
     text = _body(body)
     raw = text.encode("utf-8")
     ascii_text = len(raw) == len(text)
-    plain = b"\x00" not in raw  # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7)
+    # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7). Looked for with `find`: `in`
+    # on bytes first tries the operand as an int, and formats the error it drops.
+    plain = raw.find(b"\x00") < 0
     encoded: bytes
     if plain and ascii_text and _longest(raw) <= _SOFT_LIMIT:
         cte, encoded = "7bit", raw
@@ -271,9 +278,13 @@ def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[bytes, bool
                                                           header=False)
     # A text's last line end stays in the part (it ends the text's last line); the line
     # end before a boundary belongs to the boundary.
+    return _part_head(subtype, cte) + encoded.replace(b"\n", b"\r\n"), cte == "8bit"
+
+
+@lru_cache(maxsize=16)
+def _part_head(subtype: str, cte: str) -> bytes:
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-            f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii")
-            + encoded.replace(b"\n", b"\r\n")), cte == "8bit"
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii"))
 
 
 def _longest(raw: bytes) -> int:
@@ -301,7 +312,7 @@ def _boundary(*parts: bytes) -> str:
     while True:
         boundary = f"=_herald_{_random.getrandbits(96):024x}"
         mark = f"--{boundary}".encode("ascii")
-        if not any(mark in part for part in parts):
+        if all(part.find(mark) < 0 for part in parts):  # (`in` tries an int first)
             return boundary
 
 

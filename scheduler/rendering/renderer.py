@@ -26,6 +26,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 import scheduler
+from channels.email_segments import with_tail
 from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
 from scheduler.rendering.holes import Hole, Piece, Uncacheable
@@ -211,7 +212,8 @@ class Renderer:
         if text is None:
             text = _tidy(holes_fill(pieces[1], values, href))
         direction = formatting.direction(lang)
-        return RenderedEmail(formatting.one_line(subject), text + "\n", html, lang, direction)
+        return RenderedEmail(formatting.one_line(subject), with_tail(text, "\n"), html, lang,
+                             direction)
 
     def _check_generation(self) -> None:
         """Forget shared renders and language listings when a template or label file was

@@ -1,10 +1,15 @@
 """The composer's shortcuts change no byte: every email is held to the composer as it was
-before them (`compose_before.py`), the same Message-ID, Date and boundary given to both."""
+before them (`compose_before.py`), the same Message-ID, Date and boundary given to both;
+bodies given as `SegmentedText` (shared segments encoded once) to the same bytes as the
+plain text."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +18,7 @@ from hypothesis import strategies as st
 from channels import email_message
 from channels.base import Message
 from channels.email_message import InvalidEmail, compose_email
+from channels.email_segments import SegmentedText, with_tail
 from tests.channels import compose_before
 
 SENDER = "ITU Academy <academy@example.org>"
@@ -47,9 +53,10 @@ HEADERS = [
 ]
 
 
-def both(message: Message, eight_bit: bool, sender: str = SENDER) -> tuple[object, object]:
+def both(message: Message, eight_bit: bool,
+         sender: str = SENDER) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """What the composer and its reference give: bytes and 8bit flag, or the error."""
-    results = []
+    results: list[tuple[Any, ...]] = []
     for module in (email_message, compose_before):
         module._random.seed(7)
         try:
@@ -104,7 +111,7 @@ def test_senders_are_byte_identical(sender: str) -> None:
     assert new == old
 
 
-text_st = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+text_st = st.text(st.characters(codec="utf-8"), max_size=300)
 
 
 @settings(max_examples=300, deadline=None)
@@ -116,3 +123,41 @@ def test_any_message_is_byte_identical(name: str, text: str, html: str | None, s
     msg = message(name, body, html, subject, {"X-Value": value, "List-Unsubscribe": f"<{URL}>"})
     new, old = both(msg, eight_bit)
     assert new == old
+
+
+def segmented(text: str, cuts: list[int]) -> SegmentedText:
+    """`text` cut at `cuts` into shared segments and values, alternately."""
+    points = sorted({min(max(c, 0), len(text)) for c in cuts})
+    bounds = [0, *points, len(text)]
+    return SegmentedText([text[a:b] for a, b in pairwise(bounds)])
+
+
+@pytest.mark.parametrize("eight_bit", [True, False])
+def test_segmented_bodies_are_byte_identical(eight_bit: bool) -> None:
+    rnd = random.Random(6)
+    for body in BODIES + [b + n for b in BODIES for n in NAMES[:6]]:
+        for _ in range(6):
+            cuts = [rnd.randrange(len(body) + 1) for _ in range(rnd.randrange(0, 9))]
+            text, html = segmented(body, cuts), segmented(f"<p>{body}</p>", cuts)
+            assert text == body and text.segments and "".join(text.segments) == body
+            new, _ = both(message("Zoë", text, html, "s", HEADERS[0]), eight_bit)
+            _, old = both(message("Zoë", body, f"<p>{body}</p>", "s", HEADERS[0]), eight_bit)
+            assert new == old, (body[:40], cuts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.text(st.characters(codec="utf-8"), max_size=200)
+                       | st.sampled_from(["\n", "", "x" * 990, "é" * 400, "\r\n", "\x00"]),
+                       max_size=12),
+       eight_bit=st.booleans())
+def test_any_segmented_body_is_byte_identical(pieces: list[str], eight_bit: bool) -> None:
+    text = SegmentedText(pieces)
+    plain = "".join(pieces)
+    new, _ = both(message("", text, with_tail(text, "\n"), "s", {}), eight_bit)
+    _, old = both(message("", plain, plain + "\n", "s", {}), eight_bit)
+    assert new == old
+
+
+def test_segmented_text_survives_a_pickle() -> None:
+    text = pickle.loads(pickle.dumps(SegmentedText(["a", "b", "c"])))
+    assert isinstance(text, SegmentedText) and text == "abc" and text.segments == ("a", "b", "c")
