@@ -154,7 +154,7 @@ def compose_email(
         f"Date: {_date(now or message.date or datetime.now(UTC))}",
         _fold_header("From", _sender_text(sender)),
         _fold_header("To", recipient),
-        _fold_header("Subject", clean_header_text(message.subject or "")),
+        _subject_header(message.subject or ""),
         *(_fold_header(name, value) for name, value in extra),
         f"Content-Language: {language}",
         "MIME-Version: 1.0",
@@ -170,7 +170,7 @@ def compose_email(
         body = [b"", f"--{b}".encode("ascii"), text, f"--{b}".encode("ascii"), html,
                 f"--{b}--".encode("ascii"), b""]
     # The headers are ASCII (encoded words); bytes are joined as they are.
-    wire = b"\r\n".join([*(line.encode("ascii") for line in head), *body])
+    wire = b"\r\n".join(["\r\n".join(head).encode("ascii"), *body])
     return ComposedEmail(wire, message_id, eight)
 
 
@@ -196,6 +196,11 @@ def _mailbox_text(name: str, addr_spec: str) -> str:
         encoded = base64.b64encode(name.encode("utf-8")).decode("ascii")
         return f"=?utf-8?b?{encoded}?= <{addr_spec}>"
     return formataddr((name, addr_spec))
+
+
+@lru_cache(maxsize=1024)  # a course's subject is the same in every one of its emails
+def _subject_header(subject: str) -> str:
+    return _fold_header("Subject", clean_header_text(subject))
 
 
 def _encoded_words(text: str) -> str:
@@ -333,6 +338,7 @@ def _address(name: str, addr_spec: str) -> Address:
         raise InvalidEmail(f"invalid email address {_shown(addr_spec)}: {exc}") from None
 
 
+@lru_cache(maxsize=256)  # the same few names in every email
 def _check_field_name(name: str) -> str:
     if not _FIELD_NAME.fullmatch(name):
         raise InvalidEmail(f"invalid header name {_shown(name)}")
@@ -341,6 +347,7 @@ def _check_field_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
 def _language(language: str) -> str:
     # BCP 47 tags are letters, digits and hyphens; anything else would be untrusted text.
     tag = language.strip()
