@@ -59,7 +59,7 @@ def measure(text: str) -> Measures:
             size - last - 1, inner)
 
 
-_SHARED_MAX = 4096
+_SHARED_MAX = 2048  # like the renderer's shared renders: a few thousand courses × languages
 _shared: dict[str, Measures] = {}
 
 
