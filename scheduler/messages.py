@@ -42,6 +42,8 @@ class MessageBuilder:
         self.key = signing_key
         self.tz = ZoneInfo(config.settings.timezone)
         self.base_url = config.settings.base_url
+        self._return_paths: dict[str, Any] = {}
+        self._today_at: tuple[datetime | None, date] = (None, date.min)
 
     def build(
         self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime,
@@ -81,15 +83,16 @@ class MessageBuilder:
         p = self._recipient(session, delivery, batch)
         if isinstance(p, Skip):
             return p
-        today = today_in(now, self.tz)
-        participant = {"name": p.name, "email": p.email, "language": p.language}
+        today = self._today(now)
+        pid, name, email, language = p.id, p.name, p.email, p.language
+        campaign = delivery.campaign
+        participant = {"name": name, "email": email, "language": language}
         links: dict[str, Any] = {
-            "unsubscribe": unsubscribe_url(self.base_url, self.key, p.id, p.email,
-                                           delivery.campaign),
-            "preferences": preferences_url(self.base_url, self.key, p.id, p.email),
+            "unsubscribe": unsubscribe_url(self.base_url, self.key, pid, email, campaign),
+            "preferences": preferences_url(self.base_url, self.key, pid, email),
         }
-        meta: dict[str, Any] = {"campaign": delivery.campaign}
-        common = {"sender": self.config.settings.sender, "campaign": {"name": delivery.campaign}}
+        meta: dict[str, Any] = {"campaign": campaign}
+        common = {"sender": self.config.settings.sender, "campaign": {"name": campaign}}
         if batch is not None and batch.bundled(delivery):
             bundle = self._bundle(delivery, batch, p, today)
             if isinstance(bundle, Skip):
@@ -103,10 +106,10 @@ class MessageBuilder:
             ctx = {**_plain(common), "participant": participant, "links": links,
                    "course": course_context(entries[0][0]),
                    "bundle": [course_context(c) for c, _ in entries], "period": None}
-            rendered = self.renderer.render_email(template, p.language, ctx)
-        elif delivery.course_id is not None:
-            course = (batch.courses.get(delivery.course_id) if batch is not None
-                      else session.get(Course, delivery.course_id))
+            rendered = self.renderer.render_email(template, language, ctx)
+        elif (course_id := delivery.course_id) is not None:
+            course = (batch.courses.get(course_id) if batch is not None
+                      else session.get(Course, course_id))
             if course is None or course.status != "open":
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:
@@ -114,14 +117,14 @@ class MessageBuilder:
             links["course"] = click_url(self.base_url, self.key, delivery.dedup_key, course.url)
             meta["course_id"] = course.id
             sender = self.config.settings.sender
-            scope = (course.id, course.content_hash, delivery.campaign, sender.name,
-                     sender.email)
+            scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
             # Rendered once per course, campaign and language; the recipient filled in.
             # The shared part of the context is only built when a render is due.
-            holes = {**{f"participant.{k}": v for k, v in participant.items()},
+            holes = {"participant.name": name, "participant.email": email,
+                     "participant.language": language,
                      **{f"links.{k}": v for k, v in links.items()}}
             rendered = self.renderer.render_email_for(
-                delivery.template, p.language,
+                delivery.template, language,
                 lambda: {**_plain(common), "course": course_context(course), "period": None},
                 holes, scope)
         else:
@@ -134,11 +137,11 @@ class MessageBuilder:
                    "courses": [course_context(c) for c in courses],
                    "period": {"start": delivery.period_start, "end": delivery.period_end}}
             # The renderer resolves the language (the preferred one, else English).
-            rendered = self.renderer.render_email(delivery.template, p.language, ctx)
+            rendered = self.renderer.render_email(delivery.template, language, ctx)
         return Message(
             key=delivery.dedup_key,
-            to=p.email,
-            to_name=p.name,
+            to=email,
+            to_name=name,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
@@ -184,13 +187,23 @@ class MessageBuilder:
 
     def _envelope_from(self, delivery: AnyDelivery) -> str | None:
         """The VERP envelope sender when the delivery's channel sets a `return_path`."""
-        channel = self.config.channels.get(delivery.channel)
-        return_path = channel.raw.get("return_path") if channel is not None else None
+        name = delivery.channel
+        if name not in self._return_paths:
+            channel = self.config.channels.get(name)
+            self._return_paths[name] = (channel.raw.get("return_path")
+                                        if channel is not None else None)
+        return_path = self._return_paths[name]
         if not return_path:
             return None
         from scheduler.bounces.verp import address
 
         return address(str(return_path), self.key, delivery.id)
+
+    def _today(self, now: datetime) -> date:
+        """Today in the configured timezone at `now` (a drain asks for one `now` many times)."""
+        if self._today_at[0] != now:
+            self._today_at = (now, today_in(now, self.tz))
+        return self._today_at[1]
 
     def digest_courses(
         self, session: Session, delivery: AnyDelivery, participant_id: int, today: date

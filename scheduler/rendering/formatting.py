@@ -46,11 +46,13 @@ def is_known_language(lang: str) -> bool:
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def normalize_language(code: str) -> str:
     """`fr-CA`, `FR`, `zh_Hans` → `fr`, `fr`, `zh`: templates exist per primary language."""
     return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
 
 
+@lru_cache(maxsize=256)
 def direction(lang: str) -> str:
     """`rtl` for right-to-left scripts (Arabic), else `ltr`."""
     return "rtl" if locale(lang).character_order == "right-to-left" else "ltr"

@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 
 from markupsafe import escape
 
+from channels.email_segments import SegmentedText
+
 NONCE = secrets.token_hex(8)
 _MARK = re.compile("\ue000" + NONCE + r":(\d+):([eh]*)\ue001")
 
@@ -87,7 +89,8 @@ def split(output: str) -> list[Piece]:
 
 
 def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
-    """The pieces with each hole replaced by its value as the template would print it."""
+    """The pieces with each hole replaced by its value as the template would print it: a
+    `SegmentedText`, whose shared segments the email composer encodes once."""
     out: list[str] = []
     for piece in pieces:
         out.append(piece.text)
@@ -96,7 +99,7 @@ def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
             if piece.href:
                 value = href(value)
             out.append(str(escape(value)) if piece.escaped else value)
-    return "".join(out)
+    return SegmentedText(out)
 
 
 def fill_tidy(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str | None:
@@ -120,4 +123,4 @@ def fill_tidy(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str 
                     or value in ("-", "--")):
                 return None
             out.append(value)
-    return "".join(out)
+    return SegmentedText(out)

@@ -26,6 +26,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 import scheduler
+from channels.email_segments import with_tail
 from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
 from scheduler.rendering.holes import Hole, Piece, Uncacheable
@@ -92,7 +93,7 @@ class Renderer:
         self.labels = Labels(self.templates_dir / "i18n")
         # template → (files by language, the languages it is complete in)
         self._listing: dict[str, tuple[dict[str, set[str]], list[str]]] = {}
-        self._shared: dict[Hashable, tuple[list[Piece], ...]] = {}
+        self._shared: dict[Hashable, tuple[tuple[list[Piece], ...], str | None]] = {}
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
         self._stamp = 0
@@ -186,10 +187,10 @@ class Renderer:
 
         if (template, lang) in self._uncacheable:
             return self.render_email(template, lang, _with_values(full(), paths, values))
-        self._check_generation()
-        key = (template, lang, scope, tuple(paths), tuple(bool(v) for v in values))
-        pieces = self._shared.get(key)
-        if pieces is None:
+        # (resolve_language has checked the files: `_listed` does)
+        key = (template, lang, scope, tuple(paths), tuple(map(bool, values)))
+        cached = self._shared.get(key)
+        if cached is None:
             marked = _with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
             ctx = self._context(lang, marked)
             try:
@@ -197,6 +198,9 @@ class Renderer:
                 # The text part is also kept tidied with its holes in: filled with values
                 # that cannot change what `_tidy` does (`holes.fill_tidy`), it is final.
                 pieces = (*(holes_split(o) for o in outputs), holes_split(_tidy(outputs[1])))
+                # A subject without holes is the same line in every message.
+                subject_line = (formatting.one_line(outputs[0]) if len(pieces[0]) == 1
+                                else None)
             except (Uncacheable, RenderError) as exc:
                 if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
                     raise
@@ -204,14 +208,18 @@ class Renderer:
                 return self.render_email(template, lang, _with_values(full(), paths, values))
             if len(self._shared) >= _SHARED_MAX:
                 self._shared.clear()
-            self._shared[key] = pieces
+            self._shared[key] = pieces, subject_line
+        else:
+            pieces, subject_line = cached
         href = formatting.safe_href
-        subject, html = holes_fill(pieces[0], values, href), holes_fill(pieces[2], values, href)
+        subject = (subject_line if subject_line is not None
+                   else formatting.one_line(holes_fill(pieces[0], values, href)))
+        html = holes_fill(pieces[2], values, href)
         text = holes_fill_tidy(pieces[3], values, href)
         if text is None:
             text = _tidy(holes_fill(pieces[1], values, href))
         direction = formatting.direction(lang)
-        return RenderedEmail(formatting.one_line(subject), text + "\n", html, lang, direction)
+        return RenderedEmail(subject, with_tail(text, "\n"), html, lang, direction)
 
     def _check_generation(self) -> None:
         """Forget shared renders and language listings when a template or label file was
