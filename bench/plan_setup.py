@@ -586,6 +586,7 @@ def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Pha
     if engine.dialect.name == "postgresql":
         pop.complete(phase)
         write_profiles_postgres(engine, pop, phase)
+        store_interest_masks(engine, sessions, phase)
     else:
         write_profiles_sqlite(engine, pop, phase, seed)
     with phase(f"import {n_courses} courses, check a sample, gather statistics"):
@@ -605,6 +606,19 @@ def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Pha
             with engine.begin() as c:
                 c.exec_driver_sql("ANALYZE")
     pop.complete(phase)  # on SQLite its workers wrote the COPY text meanwhile
+
+
+def store_interest_masks(engine: Any, sessions: Any, phase: Phases) -> None:
+    """PostgreSQL: the participants' interest masks, which Herald's imports store with
+    the rows (`scheduler.participants.interest_masks`), worked out for the restored rows;
+    the table rewritten as an import would have written it (one version of each row)."""
+    from scheduler.participants.interest_masks import refresh_stale
+
+    with phase("interest masks, as Herald's imports store them"):
+        with sessions() as s, s.begin():
+            refresh_stale(s)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM FULL participants")
 
 
 def _copy_in(engine: Any, table: str, columns: tuple[str, ...], files: list[Path]) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, column, func, literal, select, true, values
+from sqlalchemy import Select, String, column, func, literal, select, true, values
 from sqlalchemy.orm import Session
 
 from scheduler import outbox
@@ -20,6 +20,7 @@ from scheduler.config import CampaignConfig
 from scheduler.filter import Filter
 from scheduler.matching import BATCH_COURSES, batch_audience, match_condition
 from scheduler.matching_masks import batches, course_keys, mask_audience
+from scheduler.matching_stored import course_masks, stored_audience
 from scheduler.models import Course, Delivery, Participant
 from scheduler.planning.common import (
     PlanReport,
@@ -119,19 +120,36 @@ def plan_course_emails(session: Session, campaign: CampaignConfig, channel: str,
 def _plan_new_courses(session: Session, campaign: CampaignConfig, channel: str,
                       now: datetime, courses: list[tuple[Course, datetime]],
                       report: PlanReport, tz: ZoneInfo) -> None:
-    """Plan courses held new (`is_new_course`) in one plain INSERT (`batch_audience`)."""
-    pairs = batch_audience(today_in(now, tz), [c for c, _ in courses],
-                           [Participant.frequency == "immediate"]).subquery("pairs")
-    due = values(column("course_id", String), column("due_at", Delivery.due_at.type),
-                 name="due").data([(c.id, due_at) for c, due_at in courses])
-    sel = (
-        select(*outbox_row(
-            campaign, channel, course_key_prefix(campaign.name, pairs.c.course_id),
-            now, pairs.c.participant_id, course_id=pairs.c.course_id, due_at=due.c.due_at))
-        .select_from(pairs)
-        .join(due, due.c.course_id == pairs.c.course_id)
-    )
-    n = outbox.insert_planned(session, sel, guarded=False)
+    """Plan courses held new (`is_new_course`) in one plain INSERT: on the participants'
+    stored interest masks (`stored_audience`), or on their interests (`batch_audience`)
+    when a course asks for a key the masks cannot hold."""
+    today = today_in(now, tz)
+    listed = [c for c, _ in courses]
+    masks = course_masks(session, listed)
+    sel: Select[Any] | None = None
+    if masks is not None:
+        open_now = [c for c in listed if c.status == "open" and c.registration_deadline >= today]
+        if open_now:
+            prefixes = {c.id: f"{campaign.name}:{c.id}:p" for c in open_now}
+            stored = stored_audience(today, open_now, masks, dict((c.id, d) for c, d in courses),
+                                     prefixes, [Participant.frequency == "immediate"]
+                                     ).subquery("pairs")
+            sel = select(*outbox_row(
+                campaign, channel, stored.c.key_prefix, now, stored.c.participant_id,
+                course_id=stored.c.course_id, due_at=stored.c.due_at)).select_from(stored)
+    else:
+        pairs = batch_audience(today, listed,
+                               [Participant.frequency == "immediate"]).subquery("pairs")
+        due = values(column("course_id", String), column("due_at", Delivery.due_at.type),
+                     name="due").data([(c.id, due_at) for c, due_at in courses])
+        sel = (
+            select(*outbox_row(
+                campaign, channel, course_key_prefix(campaign.name, pairs.c.course_id),
+                now, pairs.c.participant_id, course_id=pairs.c.course_id, due_at=due.c.due_at))
+            .select_from(pairs)
+            .join(due, due.c.course_id == pairs.c.course_id)
+        )
+    n = outbox.insert_planned(session, sel, guarded=False) if sel is not None else 0
     for course, _ in courses:
         set_mark(session, campaign.name, course.id, now)
     if n:
