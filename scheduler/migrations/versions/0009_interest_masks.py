@@ -20,6 +20,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
+COLUMNS = ("topic_bits", "language_bits", "region_bits", "mode_bits")
 MASK = "CASE WHEN k.bit < 63 THEN CAST(1 AS BIGINT) << k.bit ELSE 0 END"
 PREFERRED = (f"(SELECT {MASK} FROM interest_keys AS k "
              "WHERE k.kind = 'language' AND k.value = participants.language)")
@@ -34,9 +35,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "value"),
         sa.UniqueConstraint("kind", "bit", name="uq_interest_keys_bit"),
     )
-    with op.batch_alter_table("participants") as batch:
-        for name in ("topic_bits", "language_bits", "region_bits", "mode_bits"):
-            batch.add_column(sa.Column(name, sa.BigInteger(), nullable=True))
+    for name in COLUMNS:
+        op.add_column("participants", sa.Column(name, sa.BigInteger(), nullable=True))
     op.create_index("ix_participants_masks_stale", "participants", ["id"],
                     postgresql_where=sa.text("topic_bits IS NULL"),
                     sqlite_where=sa.text("topic_bits IS NULL"))
@@ -72,7 +72,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_participants_masks_stale", table_name="participants")
-    with op.batch_alter_table("participants") as batch:
-        for name in ("mode_bits", "region_bits", "language_bits", "topic_bits"):
-            batch.drop_column(name)
+    # Not batch mode: SQLite would copy `participants` into a new table and drop the old
+    # one, whose ON DELETE CASCADE would empty participant_interests (SQLite 3.35+ drops
+    # a column in place).
+    for name in reversed(COLUMNS):
+        op.drop_column("participants", name)
     op.drop_table("interest_keys")
