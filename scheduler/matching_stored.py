@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, String, column, select, values
+from sqlalchemy import BigInteger, ColumnElement, Select, String, column, literal, select, values
 from sqlalchemy.orm import Session
 
 from scheduler.matching import ONLINE_MODES, participant_is_reachable
@@ -90,9 +90,18 @@ def stored_audience(today: date, courses: Sequence[Course], masks: dict[str, Cou
     def meets(held: Any, asked: Any) -> Any:
         return held.bitwise_and(asked) != zero
 
+    def union(kind: int) -> Any:
+        out = 0
+        for c in open_now:
+            out |= masks[c.id][kind]
+        return literal(out, BigInteger)
+
+    # Who meets no course at all (about half) is dropped before the pairing with each.
+    meets_one = [meets(p.topic_bits, union(0)), meets(p.language_bits, union(1)),
+                 meets(p.region_bits, union(2)), meets(p.mode_bits, union(3))]
     return (select(b.course_id, p.id.label("participant_id"), b.due_at, b.key_prefix)
             .select_from(p)
             .join(batch, meets(p.topic_bits, b.topics) & meets(p.language_bits, b.langs)
                   & meets(p.region_bits, b.region) & meets(p.mode_bits, b.mode))
-            .where(participant_is_reachable(), *extra)
+            .where(participant_is_reachable(), *meets_one, *extra)
             .add_cte(batch, nest_here=True))
