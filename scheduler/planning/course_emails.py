@@ -61,7 +61,8 @@ def new_courses(session: Session, campaign: str, course_ids: list[str]) -> set[s
     committed, so no row this transaction writes for a new course can exist yet.
     Two statements whatever the number of courses.
     """
-    unmarked = [c for c in course_ids if c not in get_marks(session, campaign, course_ids)]
+    marked = get_marks(session, campaign, course_ids)
+    unmarked = [c for c in course_ids if c not in marked]
     if not unmarked:
         return set()
     asked = values(column("course_id", String), name="asked").data([(c,) for c in unmarked])
