@@ -610,15 +610,28 @@ def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Pha
 
 def store_interest_masks(engine: Any, sessions: Any, phase: Phases) -> None:
     """PostgreSQL: the participants' interest masks, which Herald's imports store with
-    the rows (`scheduler.participants.interest_masks`), worked out for the restored rows;
-    the table rewritten as an import would have written it (one version of each row)."""
+    the rows (`scheduler.participants.interest_masks`), worked out for the restored rows
+    as a restore would: secondary indexes dropped meanwhile and rebuilt after the table
+    is rewritten (one version of each row, as an import writes it)."""
     from scheduler.participants.interest_masks import refresh_stale
 
     with phase("interest masks, as Herald's imports store them"):
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            drop, create = _secondary_indexes(cur, "postgresql", "participants")
+            for statement in drop:
+                cur.execute(statement)
+            raw.commit()
+        finally:
+            raw.close()
         with sessions() as s, s.begin():
             refresh_stale(s)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.exec_driver_sql("VACUUM FULL participants")
+            c.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for statement in create:
+                c.exec_driver_sql(statement)
 
 
 def _copy_in(engine: Any, table: str, columns: tuple[str, ...], files: list[Path]) -> None:
