@@ -1,8 +1,8 @@
 """Course emails: one per course × matching participant, planned course by course.
 
 On PostgreSQL the courses a campaign plans for the first time go in one plain INSERT
-(`batch_audience`: the participants and their interests read once for up to 62 courses)
-without ON CONFLICT; see `scheduler.planner` for why that is safe.
+(`stored_audience` on the participants' stored interest masks, or `batch_audience` on
+their interests) without ON CONFLICT; see `scheduler.planner` for why that is safe.
 """
 
 from __future__ import annotations
