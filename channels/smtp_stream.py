@@ -67,6 +67,8 @@ class _Entry(Generic[T]):
     step: Step
     fd: int
     deadline: float
+    tls: bool
+    """A TLS socket may hold decrypted bytes its descriptor will not signal again."""
     replies: ReplyBuffer = field(default_factory=ReplyBuffer)
 
 
@@ -96,7 +98,8 @@ class Multiplexer(Generic[T]):
             raise AssertionError("a transaction ended without a reply")
         sock = smtp.sock
         assert sock is not None
-        entry = _Entry(tag, smtp, steps, step, sock.fileno(), self._clock() + self._timeout)
+        entry = _Entry(tag, smtp, steps, step, sock.fileno(), self._clock() + self._timeout,
+                       hasattr(sock, "pending"))
         if self._watched.get(entry.fd) is not sock:
             self._unwatch(entry.fd)  # a closed session's number, now another socket's
             self._selector.register(entry.fd, selectors.EVENT_READ)
@@ -111,7 +114,7 @@ class Multiplexer(Generic[T]):
         """
         done: list[Done[T]] = []
         while self._entries and not done:
-            ready = [e for e in self._entries.values() if _pending(e.smtp)]
+            ready = [e for e in self._entries.values() if e.tls and _pending(e.smtp)]
             if not ready:
                 events = self._selector.select(0) if idle is not None else []
                 if not events:
@@ -166,7 +169,7 @@ class Multiplexer(Generic[T]):
             return self._fail(entry, smtplib.SMTPServerDisconnected("Connection closed"))
         try:
             data = sock.recv(65536)
-            while _pending(entry.smtp):
+            while entry.tls and _pending(entry.smtp):
                 data += sock.recv(65536)
         except OSError as exc:
             return self._fail(entry, exc)

@@ -40,6 +40,11 @@ Transaction = Generator[Step, "Reply | None", str]
 WRITTEN: Reply = (0, b"")
 """The answer to a step that only writes."""
 
+# The steps that only wait for a reply are the same for every message: made once.
+_READ: dict[Stage, Step] = {stage: Step(stage) for stage in ("mail", "rcpt", "data",
+                                                             "data-end")}
+_DOT_CRLF = b".\r\n"
+
 
 def transaction(sender: str, recipient: str, data: bytes, *, eight_bit: bool, size: bool,
                 pipelining: bool, encoding: str = "ascii") -> Transaction:
@@ -67,12 +72,11 @@ def transaction(sender: str, recipient: str, data: bytes, *, eight_bit: bool, si
     payload = data
     if payload.startswith(b".") or b"\n." in payload:
         payload = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing (RFC 5321 4.5.2)
-    if not payload.endswith(b"\r\n"):
-        payload += b"\r\n"
     # A write that fails here means the terminating dot did not go out whole: the server
     # cannot have accepted the message (stage `data`, not `data-end`).
-    yield Step("data", payload + b".\r\n", read=False)
-    code, text = _given((yield Step("data-end")))
+    ending = _DOT_CRLF if payload.endswith(b"\r\n") else b"\r\n" + _DOT_CRLF
+    yield Step("data", payload + ending, read=False)
+    code, text = _given((yield _READ["data-end"]))
     if code != 250:
         reusable = yield from _reset("data-end")
         raise SmtpFailure("data-end", reply_text(text), code, reusable=reusable)
@@ -90,8 +94,8 @@ def _pipelined_envelope(mail: str, rcpt: str, encoding: str) -> Generator[Step, 
     refused: tuple[Stage, int, bytes] | None = None
     code = 0
     stage: Stage
-    for stage, ok in (("mail", {250}), ("rcpt", {250, 251}), ("data", {354})):
-        code, text = _given((yield Step(stage)))
+    for stage, ok in _PIPELINED_REPLIES:
+        code, text = _given((yield _READ[stage]))
         if code not in ok and refused is None:
             refused = (stage, code, text)
     if refused is None:
@@ -101,6 +105,10 @@ def _pipelined_envelope(mail: str, rcpt: str, encoding: str) -> Generator[Step, 
         raise SmtpFailure(stage, reply_text(refused_text), refused_code, disconnected=True)
     reusable = yield from _reset(stage)
     raise SmtpFailure(stage, reply_text(refused_text), refused_code, reusable=reusable)
+
+
+_PIPELINED_REPLIES: tuple[tuple[Stage, frozenset[int]], ...] = (
+    ("mail", frozenset({250})), ("rcpt", frozenset({250, 251})), ("data", frozenset({354})))
 
 
 def _reset(stage: Stage) -> Generator[Step, Reply | None, bool]:

@@ -22,8 +22,9 @@ from scheduler.admin_links import (
     recipient_unsubscribe_url,
     submission_url,
 )
+from scheduler.batch import AnyDelivery
 from scheduler.links import click_url
-from scheduler.models import Centre, Contact, Course, Delivery, DeliveryState, Suppression
+from scheduler.models import Centre, Contact, Course, DeliveryState, Suppression
 from scheduler.planning.catalogue import REMINDER_SUFFIX, contact_courses, has_answered
 from scheduler.rendering.formatting import locale
 from scheduler.timing import today_in
@@ -37,7 +38,7 @@ INTEREST_CHOICES: tuple[tuple[str, int | None], ...] = (
 """The catalogue's buttons: label and the number the `/i/` form is pre-filled with."""
 
 
-def build_admin_email(builder: MessageBuilder, session: Session, delivery: Delivery,
+def build_admin_email(builder: MessageBuilder, session: Session, delivery: AnyDelivery,
                       now: datetime) -> Message | Skip:
     if delivery.kind == "catalogue_email":
         return _catalogue(builder, session, delivery, now)
@@ -65,13 +66,13 @@ def _month_label(day: date, lang: str) -> str:
         return format_date(day, "LLLL y", locale=locale("en"))
 
 
-def _common(builder: MessageBuilder, delivery: Delivery) -> dict[str, Any]:
+def _common(builder: MessageBuilder, delivery: AnyDelivery) -> dict[str, Any]:
     return {"sender": builder.config.settings.sender.model_dump(),
             "campaign": {"name": delivery.campaign},
             "period": {"start": delivery.period_start, "end": delivery.period_end}}
 
 
-def _message(delivery: Delivery, to: str, name: str, rendered: Any, links: dict[str, Any]
+def _message(delivery: AnyDelivery, to: str, name: str, rendered: Any, links: dict[str, Any]
              ) -> Message:
     return Message(
         key=delivery.dedup_key, to=to, to_name=name, subject=rendered.subject,
@@ -81,7 +82,7 @@ def _message(delivery: Delivery, to: str, name: str, rendered: Any, links: dict[
         meta={"campaign": delivery.campaign, "kind": delivery.kind})
 
 
-def catalogue_months(builder: MessageBuilder, delivery: Delivery, contact: Contact,
+def catalogue_months(builder: MessageBuilder, delivery: AnyDelivery, contact: Contact,
                      courses: list[Course], lang: str) -> list[dict[str, Any]]:
     """The courses by month of their start, each with its link and interest buttons."""
     from scheduler.messages import course_context
@@ -104,7 +105,7 @@ def catalogue_months(builder: MessageBuilder, delivery: Delivery, contact: Conta
     return months
 
 
-def _catalogue(builder: MessageBuilder, session: Session, delivery: Delivery, now: datetime
+def _catalogue(builder: MessageBuilder, session: Session, delivery: AnyDelivery, now: datetime
                ) -> Message | Skip:
     contact = session.get(Contact, delivery.contact_id)
     if contact is None:
@@ -136,7 +137,7 @@ def _catalogue(builder: MessageBuilder, session: Session, delivery: Delivery, no
     return _message(delivery, contact.email, contact.name, rendered, links)
 
 
-def _invitation(builder: MessageBuilder, session: Session, delivery: Delivery
+def _invitation(builder: MessageBuilder, session: Session, delivery: AnyDelivery
                 ) -> Message | Skip:
     centre = session.get(Centre, delivery.centre_id)
     if centre is None:

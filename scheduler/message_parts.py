@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scheduler.models import Course, DeliveryState
+from scheduler.batch import AnyCourse
+from scheduler.models import DeliveryState
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Skip:
     reason: str
 
 
-def course_context(course: Course) -> dict[str, Any]:
+def course_context(course: AnyCourse) -> dict[str, Any]:
     """A course as templates see it (`course.*`)."""
     return {
         "id": course.id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, Message
-from scheduler.batch import Batch
+from scheduler.batch import AnyCourse, AnyDelivery, AnyParticipant, Batch
 from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
 from scheduler.links import click_url, preferences_url, unsubscribe_url
@@ -18,7 +18,6 @@ from scheduler.matching import audience
 from scheduler.message_parts import Skip, course_context
 from scheduler.models import (
     Course,
-    Delivery,
     DeliveryState,
     Participant,
     ParticipantStatus,
@@ -45,7 +44,7 @@ class MessageBuilder:
         self.base_url = config.settings.base_url
 
     def build(
-        self, session: Session, delivery: Delivery, channel: Channel, now: datetime,
+        self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime,
         batch: Batch | None = None,
     ) -> Message | Skip:
         """The message of `delivery`, or why not. `batch` holds rows already read for it."""
@@ -60,10 +59,10 @@ class MessageBuilder:
     # -- emails -------------------------------------------------------------
 
     def _recipient(
-        self, session: Session, delivery: Delivery, batch: Batch | None
-    ) -> Participant | Skip:
+        self, session: Session, delivery: AnyDelivery, batch: Batch | None
+    ) -> AnyParticipant | Skip:
         if batch is not None and delivery.participant_id in batch.participants:
-            p: Participant | None = batch.participants[delivery.participant_id]
+            p: AnyParticipant | None = batch.participants[delivery.participant_id]
         else:
             p = session.get(Participant, delivery.participant_id)
         if p is None or p.status == ParticipantStatus.UNSUBSCRIBED.value:
@@ -77,7 +76,7 @@ class MessageBuilder:
         return p
 
     def _email(
-        self, session: Session, delivery: Delivery, now: datetime, batch: Batch | None
+        self, session: Session, delivery: AnyDelivery, now: datetime, batch: Batch | None
     ) -> Message | Skip:
         p = self._recipient(session, delivery, batch)
         if isinstance(p, Skip):
@@ -154,12 +153,12 @@ class MessageBuilder:
             date=now,
         )
 
-    def _bundle(self, lead: Delivery, batch: Batch, p: Participant, today: date
-                ) -> tuple[list[tuple[Course, str]], str] | Skip:
+    def _bundle(self, lead: AnyDelivery, batch: Batch, p: AnyParticipant, today: date
+                ) -> tuple[list[tuple[AnyCourse, str]], str] | Skip:
         """A cadence bundle's entries, most relevant first: (course, the dedup key its link
         names) once per course (an announcement and a reminder of it are one entry), and
         the template (the announcement's when the bundle holds one)."""
-        rows = [lead, *batch.members[lead.id]]
+        rows: list[AnyDelivery] = [lead, *batch.members[lead.id]]
         keys: dict[str, str] = {}
         template = lead.template
         reminders = self.reminder_campaigns()
@@ -183,7 +182,7 @@ class MessageBuilder:
         return {c.name for c in self.config.campaigns.values()
                 if c.kind == "course_email" and c.timing.kind == "before"}
 
-    def _envelope_from(self, delivery: Delivery) -> str | None:
+    def _envelope_from(self, delivery: AnyDelivery) -> str | None:
         """The VERP envelope sender when the delivery's channel sets a `return_path`."""
         channel = self.config.channels.get(delivery.channel)
         return_path = channel.raw.get("return_path") if channel is not None else None
@@ -194,7 +193,7 @@ class MessageBuilder:
         return address(str(return_path), self.key, delivery.id)
 
     def digest_courses(
-        self, session: Session, delivery: Delivery, participant_id: int, today: date
+        self, session: Session, delivery: AnyDelivery, participant_id: int, today: date
     ) -> list[Course]:
         """The courses a digest lists: matched, open, first seen within its period."""
         pairs = audience(today, participant_ids=[participant_id]).subquery()
@@ -208,6 +207,6 @@ class MessageBuilder:
     # -- posts --------------------------------------------------------------
 
     def _post(
-        self, session: Session, delivery: Delivery, channel: Channel, now: datetime
+        self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime
     ) -> Message | Skip:
         return build_post(self.renderer, session, delivery, channel)

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from channels.base import Channel, Message
 from channels.text import RULES, TextRules, TextTooLong, fit_text, hashtags
 from channels.untrusted import inert
+from scheduler.batch import AnyDelivery
 from scheduler.message_parts import Skip, course_context
-from scheduler.models import Course, Delivery, DeliveryState, SubmittedPost
+from scheduler.models import Course, DeliveryState, SubmittedPost
 from scheduler.rendering import Renderer
 
 
@@ -26,7 +27,7 @@ def rules_for(channel: Channel) -> TextRules | None:
 
 
 def build_post(
-    renderer: Renderer, session: Session, delivery: Delivery, channel: Channel
+    renderer: Renderer, session: Session, delivery: AnyDelivery, channel: Channel
 ) -> Message | Skip:
     """The post a delivery sends on `channel`, or why it must not be sent."""
     if delivery.post_id is not None:
@@ -53,7 +54,7 @@ def build_post(
                                              "campaign": delivery.campaign})
 
 
-def _submitted(session: Session, delivery: Delivery, channel: Channel) -> Message | Skip:
+def _submitted(session: Session, delivery: AnyDelivery, channel: Channel) -> Message | Skip:
     post = session.get(SubmittedPost, delivery.post_id)
     if post is None or post.status != "approved":
         return Skip(DeliveryState.CANCELLED, "post not approved")

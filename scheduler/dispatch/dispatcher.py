@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel
 from scheduler import outbox
-from scheduler.batch import Batch
+from scheduler.batch import Batch, DeliveryRow
 from scheduler.config import HeraldConfig
-from scheduler.dispatch.feed import Feed
+from scheduler.dispatch.feed import BatchSizer, Feed
 from scheduler.dispatch.steps import RunState, Steps
 from scheduler.dispatch.workers import FeedItems, StreamWorker, work
 from scheduler.filter import Filter
 from scheduler.messages import MessageBuilder
-from scheduler.models import ChannelHealth, Delivery
+from scheduler.models import ChannelHealth
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class Dispatcher:
         owner: str | None = None,
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 100,
+        max_batch_size: int = 500,
         retry: outbox.RetryTiming | None = None,
         leases: outbox.Leases | None = None,
     ) -> None:
@@ -55,6 +56,8 @@ class Dispatcher:
         self.channels = channels
         self.clock = clock
         self.batch_size = batch_size
+        """The first claim of a drain; later ones grow to `max_batch_size` (`BatchSizer`)."""
+        self.max_batch_size = max_batch_size
         self.leases = leases or outbox.Leases(sessions, clock, owner=owner, lease=lease)
         self.path = outbox.SendPath(bind, self.leases)
         self.leases.use_write_lock(self.path.write_lock)
@@ -150,8 +153,9 @@ class Dispatcher:
         # the feed claims), or wait for that person's next allowed email.
         self.apply_cadence(name, only)
         workers = 1 if channel.streams else max(1, channel.concurrency())
-        feed = Feed(lambda: self.leases.claim(name, only, self.batch_size), self.sessions,
-                    lambda: not self.state.may_send(name))
+        sizer = BatchSizer(self.batch_size, self.max_batch_size, self.leases.lease)
+        feed = Feed(lambda size: self.leases.claim(name, only, size), self.sessions,
+                    lambda: not self.state.may_send(name), sizer)
         try:
             with ThreadPoolExecutor(max_workers=workers,
                                     thread_name_prefix=f"send-{name}") as pool:
@@ -175,7 +179,7 @@ class Dispatcher:
         finally:
             session.close()
 
-    def process(self, d: Delivery, channel: Channel, batch: Batch) -> str:
+    def process(self, d: DeliveryRow, channel: Channel, batch: Batch) -> str:
         """Build, send and record one claimed delivery (read with `batch`); its new state."""
         return self.steps.process(d, channel, batch)
 

@@ -15,14 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from scheduler.batch import Batch
+from scheduler.batch import AnyDelivery, Batch
 from scheduler.config import HeraldConfig
-from scheduler.models import Delivery
 from scheduler.slots import next_free, posted_times
 from scheduler.timing import next_window_start
 
 
-def window_opening(config: HeraldConfig, d: Delivery, batch: Batch, now: datetime,
+def window_opening(config: HeraldConfig, d: AnyDelivery, batch: Batch, now: datetime,
                    default_tz: ZoneInfo) -> datetime | None:
     """When a campaign's `local_window` holds this email: the window's next opening;
     when the person paused their emails: the start of the day the pause ends."""

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
 from scheduler import outbox
-from scheduler.batch import Batch
+from scheduler.batch import Batch, DeliveryRow
 from scheduler.config import HeraldConfig
 from scheduler.dispatch.holds import send_time_hold, window_opening
 from scheduler.messages import MessageBuilder, Skip
-from scheduler.models import ChannelHealth, Delivery
+from scheduler.models import ChannelHealth
 from scheduler.outbox.writer import Pending
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Steps:
         self.rng = random.Random()
         self.tz = ZoneInfo(config.settings.timezone)
 
-    def process(self, d: Delivery, channel: Channel, batch: Batch,
+    def process(self, d: DeliveryRow, channel: Channel, batch: Batch,
                 pending: Pending | None = None, session: Session | None = None) -> str:
         """Build, send and record one claimed delivery (read with `batch`); its new state."""
         built = self.build(d, channel, batch, pending, session)
@@ -83,7 +83,7 @@ class Steps:
                                     error=f"{type(exc).__name__}: {exc}")
         return self.complete(d, built, result, time.monotonic() - started, channel, pending)
 
-    def build(self, d: Delivery, channel: Channel, batch: Batch, pending: Pending | None,
+    def build(self, d: DeliveryRow, channel: Channel, batch: Batch, pending: Pending | None,
               session: Session | None) -> Message | str:
         """Build one delivery's message, not yet marked `sending`; or (when it is not to be
         sent now) the state it was left in. `session` is closed before anything is written
@@ -119,7 +119,7 @@ class Steps:
             return "held"
         return built
 
-    def confirm(self, d: Delivery, channel: Channel, batch: Batch,
+    def confirm(self, d: DeliveryRow, channel: Channel, batch: Batch,
                 pending: Pending | None) -> str | None:
         """Mark a built delivery `sending` as its send starts: None, or "skipped" when it
         must not go out after all (stopping, the channel halted, or the outbox says no:
@@ -133,7 +133,7 @@ class Steps:
                                      bundled=batch.bundled(d))
         return None if began else "skipped"
 
-    def complete(self, d: Delivery, built: Message, result: DeliveryResult, seconds: float,
+    def complete(self, d: DeliveryRow, built: Message, result: DeliveryResult, seconds: float,
                  channel: Channel, pending: Pending | None) -> str:
         """Record a send's result (and tell the observer); the delivery's new state."""
         state = self.finish(d, d.attempts + 1, result, channel, to=built.to, pending=pending,
@@ -142,7 +142,7 @@ class Steps:
             self.run.on_outcome(channel.name, state, seconds)
         return state
 
-    def finish(self, d: Delivery, attempts: int, result: DeliveryResult, channel: Channel,
+    def finish(self, d: DeliveryRow, attempts: int, result: DeliveryResult, channel: Channel,
                to: str | None = None, pending: Pending | None = None,
                bundled: bool = False) -> str:
         """Record the outcome of a send (`attempts` counts it); the new state."""

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from channels.base import Channel, DeliveryResult, DeliveryStatus, Message
-from scheduler.batch import Batch
+from scheduler.batch import Batch, DeliveryRow
 from scheduler.dispatch.steps import Steps
-from scheduler.models import Delivery
 from scheduler.outbox.writer import Pending
 
 log = logging.getLogger(__name__)
 
-FeedItems = Iterator[tuple[Delivery, Batch]]
+FeedItems = Iterator[tuple[DeliveryRow, Batch]]
 
 
 def work(steps: Steps, feed: FeedItems, channel: Channel, pending: Pending,
@@ -55,8 +54,8 @@ class StreamWorker:
         self.pending = pending
         self.session = session
         self.states: list[str] = []
-        self.in_flight: dict[int, tuple[Delivery, Message]] = {}
-        self.staged: tuple[Delivery, Batch, Message] | None = None
+        self.in_flight: dict[int, tuple[DeliveryRow, Message]] = {}
+        self.staged: tuple[DeliveryRow, Batch, Message] | None = None
         self.ended = False
         self.feed_error: BaseException | None = None
 

@@ -6,6 +6,7 @@ Rooms:
   transaction of its own.
 - `planned`: planning's bulk INSERT … SELECT.
 - `leases`: claim (reserve), release, what is in flight, the reaper (`Leases.recover`).
+- `claims`: the claim's statements (each state's oldest due rows, merged).
 - `sending`: the send path: begin send, record an outcome (sent, retry, fail, unknown,
   bounced, auth), skip (cancelled, suppressed), hold.
 - `cadence`: a person's due course emails put in one bundle, held by a cap, or cancelled.

@@ -21,14 +21,16 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.filter import Filter
+from scheduler.id_lists import list_param
 from scheduler.models import Delivery, DeliveryEvent, DeliveryState
+from scheduler.outbox import claims
 from scheduler.outbox.statements import CLAIMABLE
 
-COURSE_EMAIL = "course_email"
+COURSE_EMAIL = claims.COURSE_EMAIL
 
 
 def new_owner() -> str:
@@ -88,54 +90,33 @@ class Leases:
     # -- claims ----------------------------------------------------------------
 
     def claim(self, channel: str, only: Filter, limit: int) -> list[int]:
-        """Reserve up to `limit` due deliveries of `channel` (oldest due first); their ids."""
+        """Reserve up to `limit` due deliveries of `channel` (oldest due first, by due_at
+        then id); their ids. A bundle's lead is claimed with the bundle's other due rows."""
         now = self.clock()
-        with self._write_lock, self.sessions() as s, s.begin():
-            q = (
-                select(Delivery.id)
-                .where(
-                    Delivery.channel == channel,
-                    Delivery.state.in_(CLAIMABLE),
-                    Delivery.due_at <= now,
-                    or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
-                    # A course email goes in a cadence bundle: its lead row is claimed.
-                    or_(Delivery.kind != COURSE_EMAIL, Delivery.bundle == Delivery.id),
-                )
-                .order_by(Delivery.due_at, Delivery.id)
-                .limit(limit)
-            )
-            if only.campaign:
-                q = q.where(Delivery.campaign == only.campaign)
-            if only.course:
-                q = q.where(Delivery.course_id == only.course)
-            if only.delivery_ids is not None:
-                q = q.where(Delivery.id.in_(sorted(only.delivery_ids)))
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            ids = list(s.scalars(q))
+        expires = now + self.lease
+        engine = self._engine()
+        postgres = engine.dialect.name == "postgresql"
+        shape = claims.Shape.of(only, engine.dialect.name)
+        with self._write_lock, engine.begin() as c:
+            ids = list(c.execute(claims.due_ids(shape),
+                                 claims.parameters(only, channel, now, limit)).scalars())
             if ids:
-                s.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(ids))
-                    .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
-                )
-                # The other rows of the bundles claimed (due, not reserved by another),
-                # found by the bundle's index and checked here: in the UPDATE's WHERE
-                # clause, SQLite (no statistics) walked every pending row by
-                # `ix_deliveries_due` instead, whatever else the clause said.
-                found = (select(Delivery.id, Delivery.kind, Delivery.state, Delivery.due_at,
-                                Delivery.lease_expires_at)
-                         .where(Delivery.bundle.in_(ids), Delivery.id.not_in(ids)))
-                if s.get_bind().dialect.name == "postgresql":
-                    found = found.with_for_update()
-                members = [m.id for m in s.execute(found)
-                           if m.kind == COURSE_EMAIL and m.state in CLAIMABLE
-                           and m.due_at <= now
-                           and (m.lease_expires_at is None or m.lease_expires_at < now)]
+                listed = list_param(ids, postgres)
+                reserve = {"p_owner": self.owner, "p_expires": expires}
+                c.execute(claims.reserve(postgres), {"p_ids": listed, **reserve})
+                members = [m.id for m in c.execute(claims.bundle_rows(postgres),
+                                                   {"p_ids": listed})
+                           if claims.claimable_member(m.kind, m.state, m.due_at,
+                                                      m.lease_expires_at, now)]
                 if members:
-                    s.execute(update(Delivery).where(Delivery.id.in_(members)).values(
-                        lease_owner=self.owner, lease_expires_at=now + self.lease))
+                    c.execute(claims.reserve(postgres),
+                              {"p_ids": list_param(members, postgres), **reserve})
         return ids
+
+    def _engine(self) -> Engine:
+        bind = self.sessions.kw.get("bind")
+        assert isinstance(bind, Engine), "the session factory must be bound to an engine"
+        return bind
 
     def release(self, ids: Iterable[int]) -> None:
         """Free these reserved rows of this owner whose send never began."""

@@ -42,6 +42,8 @@ class OutboxWriter:
         self._lock = lock
         self._begin = "BEGIN IMMEDIATE" if engine.dialect.name == "sqlite" else None
         self._pipelined = engine.dialect.driver == "psycopg"
+        # One cursor for every write (opening and closing one per commit cost a few µs).
+        self._cursor: Any = None if self._pipelined else self._dbapi.cursor()
 
     def write(self, writes: Writes) -> int:
         """Run `writes` in one commit; the row count of the last statement (0 if none)."""
@@ -49,8 +51,8 @@ class OutboxWriter:
             return 0
         if self._pipelined:
             return self._write_pipelined(writes)
+        cursor = self._cursor
         with self._lock:
-            cursor = self._dbapi.cursor()
             try:
                 if self._begin is not None:
                     cursor.execute(self._begin)
@@ -59,8 +61,6 @@ class OutboxWriter:
             except BaseException:
                 self._dbapi.rollback()
                 raise
-            finally:
-                cursor.close()
         return count
 
     def _write_pipelined(self, writes: Writes) -> int:
@@ -82,6 +82,8 @@ class OutboxWriter:
 
     def close(self) -> None:
         """Give the connection back to the engine's pool."""
+        if self._cursor is not None:
+            self._cursor.close()
         self._dbapi.close()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from scheduler import outbox
+from scheduler.batch import AnyDelivery
 from scheduler.config import CampaignConfig
 from scheduler.db import insert_ignore
 from scheduler.models import (
@@ -65,7 +66,7 @@ def catalogue_courses(session: Session, *, region: str, focus_areas: Sequence[st
     return list(session.scalars(q.order_by(Course.start_date, Course.id)))
 
 
-def contact_courses(session: Session, contact: Contact, delivery: Delivery, today: date
+def contact_courses(session: Session, contact: Contact, delivery: AnyDelivery, today: date
                     ) -> list[Course]:
     """What the catalogue delivery `delivery` lists for `contact` on `today`."""
     assert delivery.period_end is not None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -41,11 +41,11 @@ def test_positional_parameters_match_sqlalchemys(name: str, statement: ClauseEle
                                                  values: dict[str, Any]) -> None:
     prepared = Prepared(statement, sqlite.dialect())
     expected = sqlalchemy_parameters(statement, values)
-    assert prepared.parameters(values) == expected
-    assert prepared.parameters(values) == expected  # the remembered conversions too
+    assert tuple(prepared.parameters(values)) == expected
+    assert tuple(prepared.parameters(values)) == expected  # the template is not changed
     later = {k: (v + timedelta(seconds=1) if isinstance(v, datetime) else v)
              for k, v in values.items()}
-    assert prepared.parameters(later) == sqlalchemy_parameters(statement, later)
+    assert tuple(prepared.parameters(later)) == sqlalchemy_parameters(statement, later)
     assert "2027-01-11 09:30:00.123456" in expected
 
 
@@ -53,3 +53,23 @@ def test_a_missing_parameter_is_named() -> None:
     prepared = Prepared(sql.FINISH, sqlite.dialect())
     with pytest.raises(KeyError, match="p_state"):
         prepared.parameters({"p_id": 1})
+
+
+def test_none_for_a_datetime_stays_none() -> None:
+    values = {**CASES[1][2], "p_sent_at": None}
+    prepared = Prepared(sql.FINISH, sqlite.dialect())
+    assert tuple(prepared.parameters(values)) == sqlalchemy_parameters(sql.FINISH, values)
+
+
+def test_named_parameters_match_sqlalchemys_on_postgresql() -> None:
+    dialect = postgresql.psycopg.dialect()
+    for _name, statement, values in CASES:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        expected = compiled.construct_params(values, _check=False)
+        for key, process in compiled._bind_processors.items():
+            if callable(process) and expected.get(key) is not None:
+                expected[key] = process(expected[key])
+        got = Prepared(statement, dialect).parameters(values)
+        assert got == expected
+        assert {k: repr(v) for k, v in got.items()} == {k: repr(v) for k, v in expected.items()}
