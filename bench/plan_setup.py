@@ -47,6 +47,17 @@ PEOPLE_COLUMNS = ("id", "email", "name", "language", "country", "timezone", "fre
                   "status", "consent_date", "any_topic", "any_region", "any_mode",
                   "any_language", "created_at", "updated_at")
 INTEREST_COLUMNS = ("participant_id", "kind", "value")
+MASK_COLUMNS = ("topic_bits", "language_bits", "region_bits", "mode_bits")
+
+
+def _masked_files() -> tuple[str, str]:
+    """PostgreSQL: the participants with their interest masks and the numbered keys, as
+    the first run's `store_interest_masks` left them (cached beside the profiles; named
+    after the code that works the masks out)."""
+    from scheduler.participants import interest_masks
+
+    key = _digest([inspect.getsource(interest_masks).encode()])[:12]
+    return f"participants-masked-{key}.copy", f"interest-keys-{key}.copy"
 SLICE_COLUMNS = PEOPLE_COLUMNS[:-2]  # a slice's table p; the load adds the two stamps
 # What shapes the cached profiles: a change to any of these makes a new cache.
 CACHE_INPUTS = ("demo/generate_participants.py", "demo/courses.csv",
@@ -585,7 +596,14 @@ def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Pha
 
     if engine.dialect.name == "postgresql":
         pop.complete(phase)
-        write_profiles_postgres(engine, pop, phase)
+        masked = [pop.folder / name for name in _masked_files()]
+        if all(path.exists() for path in masked):
+            write_profiles_postgres(engine, pop, phase, masked[0])
+            _copy_in(engine, "interest_keys", ("kind", "value", "bit"), [masked[1]])
+        else:
+            write_profiles_postgres(engine, pop, phase)
+            store_interest_masks(engine, sessions, phase)
+            keep_masked(engine, masked[0], masked[1])
     else:
         write_profiles_sqlite(engine, pop, phase, seed)
     with phase(f"import {n_courses} courses, check a sample, gather statistics"):
@@ -607,6 +625,53 @@ def load(engine: Any, sessions: Any, pop: Population, n_courses: int, phase: Pha
     pop.complete(phase)  # on SQLite its workers wrote the COPY text meanwhile
 
 
+def store_interest_masks(engine: Any, sessions: Any, phase: Phases) -> None:
+    """PostgreSQL: the participants' interest masks, which Herald's imports store with
+    the rows (`scheduler.participants.interest_masks`), worked out for the restored rows
+    as a restore would: secondary indexes dropped meanwhile and rebuilt after the table
+    is rewritten (one version of each row, as an import writes it)."""
+    from scheduler.participants.interest_masks import refresh_stale
+
+    with phase("interest masks, as Herald's imports store them"):
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            drop, create = _secondary_indexes(cur, "postgresql", "participants")
+            for statement in drop:
+                cur.execute(statement)
+            raw.commit()
+        finally:
+            raw.close()
+        with sessions() as s, s.begin():
+            refresh_stale(s)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM FULL participants")
+            c.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for statement in create:
+                c.exec_driver_sql(statement)
+
+
+def keep_masked(engine: Any, people: Path, keys: Path) -> None:
+    """Cache the participants with their masks and the numbered keys beside the
+    profiles: later runs COPY them in as they are (written under a temporary name, then
+    renamed, so a half-written file is never taken)."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for path, query in (
+                (people, f"COPY participants ({', '.join(PEOPLE_COLUMNS + MASK_COLUMNS)}) "
+                         "TO STDOUT"),
+                (keys, "COPY interest_keys (kind, value, bit) TO STDOUT")):
+            part = path.with_name(f"{path.name}.{os.getpid()}.part")
+            with part.open("wb") as fh, cur.copy(query) as copy:
+                for block in copy:
+                    fh.write(block)
+            part.replace(path)
+        raw.rollback()
+    finally:
+        raw.close()
+
+
 def _copy_in(engine: Any, table: str, columns: tuple[str, ...], files: list[Path]) -> None:
     with _bulk_load(engine, (table,)) as cur, \
             cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -616,15 +681,19 @@ def _copy_in(engine: Any, table: str, columns: tuple[str, ...], files: list[Path
                     copy.write(block)
 
 
-def write_profiles_postgres(engine: Any, pop: Population, phase: Phases) -> None:
-    """COPY of the slices' text; both tables at once, one connection each, when foreign
-    keys go unchecked (a superuser)."""
+def write_profiles_postgres(engine: Any, pop: Population, phase: Phases,
+                            masked: Path | None = None) -> None:
+    """COPY of the slices' text (the participants from `masked`, with their interest
+    masks, when given); both tables at once, one connection each, when foreign keys go
+    unchecked (a superuser)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from scheduler.db import make_engine
 
     jobs = [("participants", PEOPLE_COLUMNS, pop.files("participants-{}.copy")),
             ("participant_interests", INTEREST_COLUMNS, pop.files("interests-{}.copy"))]
+    if masked is not None:  # the participants as a first run stored them, with masks
+        jobs[0] = ("participants", PEOPLE_COLUMNS + MASK_COLUMNS, [masked])
     with engine.connect() as c:
         superuser = c.exec_driver_sql("SHOW is_superuser").scalar() == "on"
     if not superuser:  # interests' foreign keys are checked: participants first

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -214,10 +216,18 @@ class Participant(Base):
     """Nothing is sent to the person before this day (their own pause)."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The interests as masks of `interest_keys` bits, written with them (NULL: not yet;
+    # scheduler.participants.interest_masks). Planning tests these instead of the rows.
+    topic_bits: Mapped[int | None] = mapped_column(BigInteger)
+    language_bits: Mapped[int | None] = mapped_column(BigInteger)
+    region_bits: Mapped[int | None] = mapped_column(BigInteger)
+    mode_bits: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_participants_status_freq", "status", "frequency"),
         Index("ix_participants_updated", "updated_at"),
+        Index("ix_participants_masks_stale", "id", postgresql_where=text("topic_bits IS NULL"),
+              sqlite_where=text("topic_bits IS NULL")),
     )
 
 
@@ -233,6 +243,19 @@ class ParticipantInterest(Base):
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
 
     __table_args__ = (Index("ix_interests_lookup", "kind", "value", "participant_id"),)
+
+
+class InterestKey(Base):
+    """An interest key's bit within its kind (0-62 in order of first use; later keys
+    have none: `bit` 63 and up, mask 0), for the participants' masks."""
+
+    __tablename__ = "interest_keys"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bit: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("kind", "bit", name="uq_interest_keys_bit"),)
 
 
 class Suppression(Base):

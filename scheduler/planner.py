@@ -8,8 +8,9 @@ ever touched by SQL. Each kind of campaign is planned by its module in
 `scheduler.planning`; the outbox writes the rows.
 
 On PostgreSQL the courses a campaign plans for the first time go in one plain INSERT
-(`batch_audience`: the participants and their interests read once for up to 62
-courses, instead of once per course) without ON CONFLICT, whose speculative insertion
+(`matching_stored.stored_audience`: one scan of the participants for up to 62 courses,
+four bit tests a pair on the interest masks stored with each participant; or
+`batch_audience` on the interests themselves) without ON CONFLICT, whose speculative insertion
 (a unique-index probe, a lock and an extra WAL record per row) cost a fifth of the
 time. Each such course was found with neither a plan mark nor a delivery under the
 campaign's transaction-scoped advisory lock, which planners take before planning a

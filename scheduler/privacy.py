@@ -28,6 +28,7 @@ from scheduler.models import (
     Suppression,
 )
 from scheduler.outbox import privacy as outbox_privacy
+from scheduler.participants.interest_masks import key_masks, masks_for, wanted_keys
 from scheduler.participants.profiles import INTEREST_KINDS
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,9 @@ def erase(session: Session, email: str, *, now: datetime) -> bool:
     p.email, p.name, p.country, p.timezone = alias, "", "", "UTC"
     p.status = ParticipantStatus.UNSUBSCRIBED.value
     p.any_topic = p.any_region = p.any_language = p.any_mode = True
+    masks = key_masks(session, wanted_keys(p.language, ()))
+    for name, mask in masks_for(masks, p.language, ()).items():
+        setattr(p, name, mask)
     p.paused_until = None
     p.updated_at = now
     return True

@@ -22,6 +22,7 @@ from scheduler.ingest import fields as f
 from scheduler.matching import audience
 from scheduler.models import Participant, ParticipantInterest, ParticipantStatus, Suppression
 from scheduler.outbox import privacy as outbox_privacy
+from scheduler.participants.interest_masks import key_masks, masks_for, wanted_keys
 
 FORM_VERSION = "web-1"
 """The sign-up form's version, recorded with each consent given through it."""
@@ -73,6 +74,9 @@ def _write_profile(session: Session, p: Participant, profile: Profile, now: date
     p.name, p.language, p.frequency = profile.name, profile.language, profile.frequency
     p.any_topic, p.any_region = "topic" not in kinds, "region" not in kinds
     p.any_language, p.any_mode = "language" not in kinds, "mode" not in kinds
+    masks = key_masks(session, wanted_keys(p.language, interests))
+    for name, mask in masks_for(masks, p.language, interests).items():
+        setattr(p, name, mask)
     p.updated_at = now
     session.flush()
     session.execute(delete(ParticipantInterest).where(ParticipantInterest.participant_id == p.id))

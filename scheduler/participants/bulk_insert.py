@@ -12,6 +12,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Participant, ParticipantInterest, ParticipantStatus
+from scheduler.participants.interest_masks import key_masks, masks_for, wanted_keys
 from scheduler.participants.profiles import ParticipantRecord
 
 CHUNK = 10_000  # rows per executemany
@@ -30,6 +31,14 @@ def stored_columns(record: ParticipantRecord, status: str, consent: date | None)
         "any_topic": not record.topics, "any_region": not record.regions,
         "any_mode": not record.modes, "any_language": not record.languages,
     }
+
+
+def record_masks(session: Session, records: Sequence[ParticipantRecord]
+                 ) -> list[dict[str, int]]:
+    """The interest-mask columns of each record (new keys registered)."""
+    masks = key_masks(session, {k for r in records for k in wanted_keys(r.language,
+                                                                        r.interests())})
+    return [masks_for(masks, r.language, r.interests()) for r in records]
 
 
 def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -96,8 +105,9 @@ def insert_new(session: Session, records: Sequence[ParticipantRecord], now: date
         part = records[i : i + CHUNK]
         floor = session.scalar(select(func.max(Participant.id))) or 0
         _executemany(session, table, [
-            {**stored_columns(r, _status(r), r.consent), "created_at": now, "updated_at": now}
-            for r in part])
+            {**stored_columns(r, _status(r), r.consent), **masks, "created_at": now,
+             "updated_at": now}
+            for r, masks in zip(part, record_masks(session, part), strict=True)])
         ids: dict[str, int] = {
             email: pid for email, pid in session.execute(
                 select(Participant.email, Participant.id).where(Participant.id > floor))}

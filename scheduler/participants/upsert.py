@@ -17,7 +17,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.models import Participant, ParticipantInterest, ParticipantStatus
-from scheduler.participants.bulk_insert import CHUNK, insert_interests, insert_new, stored_columns
+from scheduler.participants.bulk_insert import (
+    CHUNK,
+    insert_interests,
+    insert_new,
+    record_masks,
+    stored_columns,
+)
 from scheduler.participants.profiles import ParticipantRecord
 
 IN_CHUNK = 900  # values per IN (...) list: under SQLite's oldest 999-parameter limit
@@ -141,9 +147,10 @@ def _update(session: Session, changed: Sequence[tuple[int, ParticipantRecord, di
             now: datetime) -> None:
     if not changed:
         return
+    masks = record_masks(session, [rec for _pid, rec, _row in changed])
     session.execute(update(Participant), [
-        {"id": pid, **{c: row[c] for c in _COMPARED}, "updated_at": now}
-        for pid, _rec, row in changed])
+        {"id": pid, **{c: row[c] for c in _COMPARED}, **mask, "updated_at": now}
+        for (pid, _rec, row), mask in zip(changed, masks, strict=True)])
     ids = [pid for pid, _rec, _row in changed]
     for j in range(0, len(ids), IN_CHUNK):
         session.execute(delete(ParticipantInterest).where(

@@ -20,6 +20,9 @@ from scheduler.timing import before_window, date_moment, today_in
 
 log = logging.getLogger(__name__)
 
+IN_CHUNK = 300
+"""Scopes per statement (SQLite's oldest limit: 999 parameters, 3 a row)."""
+
 
 @dataclass
 class PlanReport:
@@ -92,25 +95,39 @@ def get_mark(session: Session, campaign: str, scope: str) -> datetime | None:
     )
 
 
+def get_marks(session: Session, campaign: str, scopes: list[str]) -> dict[str, datetime]:
+    """`get_mark` of many scopes in one statement: scope → when, for those planned."""
+    found: dict[str, datetime] = {}
+    for i in range(0, len(scopes), IN_CHUNK):
+        rows = session.execute(select(PlanMark.scope, PlanMark.planned_at).where(
+            PlanMark.campaign == campaign, PlanMark.scope.in_(scopes[i:i + IN_CHUNK])))
+        found.update((scope, when) for scope, when in rows)
+    return found
+
+
 def set_mark(session: Session, campaign: str, scope: str, now: datetime) -> None:
     """Record that `campaign` planned `scope` at `now`."""
+    set_marks(session, campaign, [scope], now)
+
+
+def set_marks(session: Session, campaign: str, scopes: list[str], now: datetime) -> None:
+    """Record that `campaign` planned each of `scopes` at `now` (two statements a chunk)."""
     # Insert-ignore, then move forward only: another replica planning the same scope
     # at the same moment must not make this one fail on the primary key.
     dialect = session.get_bind().dialect.name
-    session.execute(
-        insert_ignore(PlanMark.__table__, dialect).values(
-            campaign=campaign, scope=scope, planned_at=now
+    for i in range(0, len(scopes), IN_CHUNK):
+        chunk = scopes[i:i + IN_CHUNK]
+        session.execute(insert_ignore(PlanMark.__table__, dialect).values(
+            [{"campaign": campaign, "scope": scope, "planned_at": now} for scope in chunk]))
+        session.execute(
+            update(PlanMark)
+            .where(
+                PlanMark.campaign == campaign,
+                PlanMark.scope.in_(chunk),
+                PlanMark.planned_at < now,
+            )
+            .values(planned_at=now)
         )
-    )
-    session.execute(
-        update(PlanMark)
-        .where(
-            PlanMark.campaign == campaign,
-            PlanMark.scope == scope,
-            PlanMark.planned_at < now,
-        )
-        .values(planned_at=now)
-    )
 
 
 def outbox_row(campaign: CampaignConfig, channel: str, key_prefix: Any, now: datetime,
