@@ -21,10 +21,10 @@ def test_0009_works_out_the_masks_and_downgrade_drops_them(tmp_path: Path) -> No
 
     engine = make_engine(f"sqlite:///{tmp_path}/h.db")
     cfg = alembic_config(engine)
-    command.upgrade(cfg, "0007")
+    command.upgrade(cfg, "0008")
     rnd = random.Random(3)
     rows = [record(f"m{i}@example.org", rnd) for i in range(40)]
-    with engine.begin() as c:  # as 0007's importer stored them: no masks
+    with engine.begin() as c:  # as 0008's importer stored them: no masks
         for i, r in enumerate(rows, 1):
             c.execute(text(
                 "INSERT INTO participants (id, email, name, language, country, timezone, "
@@ -46,7 +46,7 @@ def test_0009_works_out_the_masks_and_downgrade_drops_them(tmp_path: Path) -> No
         # The importer, updating the same profiles (their names differ), stores the same.
         assert len(import_participants(s, rows, now=NOW).updated) == 40
         assert masks(s) == upgraded
-    command.downgrade(cfg, "0007")
+    command.downgrade(cfg, "0008")
     insp = inspect(engine)
     assert "interest_keys" not in insp.get_table_names()
     assert not {"topic_bits", "language_bits"} & {c["name"] for c in insp.get_columns(

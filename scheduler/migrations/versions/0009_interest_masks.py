@@ -2,7 +2,7 @@
 four mask columns on `participants` (planning tests bits instead of reading interests)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 10:00:00
 
 Upgrade works out the masks of every stored participant (the rules of
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
