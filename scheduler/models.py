@@ -305,9 +305,11 @@ class Delivery(Base):
     email settles every row of its bundle); None until cadence puts it in one."""
 
     __table_args__ = (
-        Index("ix_deliveries_due", "state", "due_at", "id"),
+        # The one index of the state: a claim's (state, channel, due_at, id) order, and the
+        # counts by (channel, state) read it alone. Every state change rewrites its entries,
+        # once per email (a second state index cost each send's commit 3 more pages).
+        Index("ix_deliveries_due", "state", "channel", "due_at", "id"),
         Index("ix_deliveries_bundle", "bundle"),
-        Index("ix_deliveries_channel_state", "channel", "state"),
         Index("ix_deliveries_course", "course_id"),
         Index("ix_deliveries_participant", "participant_id"),
         Index("ix_deliveries_contact", "contact_id"),
