@@ -49,6 +49,8 @@ class Prepared:
                      for name, value in defaults.items() if name not in self.required}
         order = tuple(compiled.positiontup or ()) if dialect.positional else None
         self._positional = order is not None
+        if order is not None and dialect.name == "sqlite":
+            self.sql, order = _inlined(self.sql, order, constants, self.required)
         # The template (a list for a positional driver such as SQLite, a dict otherwise),
         # and each caller's parameter's slots in it: (slot, name, conversion or None).
         self._template: list[Any] | dict[str, Any]
@@ -83,6 +85,37 @@ class Prepared:
         """Execute on a DBAPI cursor (inside the caller's transaction); the row count."""
         cursor.execute(self.sql, self.parameters(values))
         return int(cursor.rowcount)
+
+
+def _literal(value: Any) -> str | None:
+    """`value` as an SQLite literal, or None when it is better bound."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"  # as the driver binds a bool
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _inlined(sql: str, order: tuple[str, ...], constants: Mapping[str, Any],
+             required: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    """SQLite: the statement's own literals written into its SQL (the driver binds each
+    parameter one by one: a tagged event's twenty constants cost more than its SQL), and
+    the order of the parameters left. Unchanged when a `?` might be inside a quoted part."""
+    pieces = sql.split("?")
+    if "'" in sql or '"' in sql or len(pieces) != len(order) + 1:
+        return sql, order
+    out, left = [pieces[0]], []
+    for name, after in zip(order, pieces[1:], strict=True):
+        literal = None if name in required else _literal(constants.get(name))
+        if literal is None:
+            left.append(name)
+            literal = "?"
+        out.extend((literal, after))
+    return "".join(out), tuple(left)
 
 
 class PreparedCache:

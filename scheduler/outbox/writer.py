@@ -57,7 +57,12 @@ class OutboxWriter:
                 if self._begin is not None:
                     cursor.execute(self._begin)
                 count = self._prepared.execute_all(cursor, writes)
-                self._dbapi.commit()
+                if self._begin is not None:
+                    # The driver's commit() compiles "COMMIT" anew each time; the cursor
+                    # runs its cached statement.
+                    cursor.execute("COMMIT")
+                else:
+                    self._dbapi.commit()
             except BaseException:
                 self._dbapi.rollback()
                 raise
