@@ -86,6 +86,7 @@ def _without(index: int) -> Variant:
 
 def _tagged_event() -> Any:
     from sqlalchemy import String, and_, bindparam, case, exists, insert, literal, select
+
     from scheduler.events import EVENTS
     earlier = EVENTS.alias("earlier")
     kind = bindparam("p_type", type_=String(30))
@@ -111,7 +112,7 @@ TAGGED = _tagged_event()
 def _event_values(prev: Email | None, e: Email, now: Any) -> Writes:
     if prev is None:
         return begin(e, now)
-    (finish, fp), (_event, ev) = outcome(prev, now)
+    (finish, fp), (_event, _ev) = outcome(prev, now)
     tags = {"p_delivery_id": prev.id, "p_type": "sent", "p_at": now, "p_detail": "",
             "p_channel": "email", "p_campaign": "announce", "p_region": "Europe",
             "p_centre": "Some CoE", "p_course": prev.course_id, "p_language": "en",
@@ -191,7 +192,8 @@ def run(variant: str, pristine: Path, work: Path) -> dict[str, float]:
     writer.close()
     engine.dispose()
     k = len(todo)
-    return {"cpu_us": cpu / k * 1e6, "frames": frames / k, "checkpoint_us": checkpoint_cpu / k * 1e6}
+    return {"cpu_us": cpu / k * 1e6, "frames": frames / k,
+            "checkpoint_us": checkpoint_cpu / k * 1e6}
 
 
 def _empty_commit(dbapi: Any) -> None:

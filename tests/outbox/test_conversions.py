@@ -90,3 +90,14 @@ def test_the_hot_path_stores_the_same_text_as_sqlalchemy(tmp_path: Path) -> None
     engine.dispose()
     assert stored[0][1:] == stored[1][1:] == ("text", "2027-01-11 09:30:00.000120",
                                               "2027-01-11 09:30:00.000120")
+
+
+def test_utc_text_of_the_same_moment_again_and_of_another() -> None:
+    """The text of the last datetime is reused only for that very object: an equal value
+    in another zone, and a later one, get their own."""
+    first = datetime(2027, 1, 11, 9, 30, 0, 5, tzinfo=UTC)
+    assert utc_text(first) == utc_text(first) == "2027-01-11 09:30:00.000005"
+    same_moment = first.astimezone(timezone(timedelta(hours=2)))
+    assert utc_text(same_moment) == "2027-01-11 09:30:00.000005"
+    assert utc_text(first + timedelta(seconds=1)) == "2027-01-11 09:30:01.000005"
+    assert utc_text(first) == "2027-01-11 09:30:00.000005"

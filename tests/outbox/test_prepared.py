@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from scheduler.outbox import statements as sql
-from scheduler.outbox.prepared import Prepared
+from scheduler.outbox.prepared import Prepared, _literal
 
 NOW = datetime(2027, 1, 11, 9, 30, 0, 123456, tzinfo=UTC)
 CASES: list[tuple[str, ClauseElement, dict[str, Any]]] = [
@@ -36,17 +37,39 @@ def sqlalchemy_parameters(statement: ClauseElement, values: dict[str, Any]) -> t
     return tuple(params[name] for name in compiled.positiontup or ())
 
 
+def filled(text: str, params: tuple[Any, ...]) -> str:
+    """`text` with each `?` replaced by its parameter written as an SQL literal."""
+    pieces = text.split("?")
+    assert len(pieces) == len(params) + 1
+    out = [pieces[0]]
+    for value, after in zip(params, pieces[1:], strict=True):
+        out.extend((_literal(value) or "<unwritable>", after))
+    return "".join(out)
+
+
 @pytest.mark.parametrize(("name", "statement", "values"), CASES, ids=[c[0] for c in CASES])
 def test_positional_parameters_match_sqlalchemys(name: str, statement: ClauseElement,
                                                  values: dict[str, Any]) -> None:
+    """The SQL with its parameters says what SQLAlchemy's SQL with its parameters says
+    (the statement's own literals now written in the SQL, the caller's still bound)."""
     prepared = Prepared(statement, sqlite.dialect())
     expected = sqlalchemy_parameters(statement, values)
-    assert tuple(prepared.parameters(values)) == expected
-    assert tuple(prepared.parameters(values)) == expected  # the template is not changed
+    sqlalchemy_sql = str(statement.compile(dialect=sqlite.dialect()))
+    got = tuple(prepared.parameters(values))
+    assert filled(prepared.sql, got) == filled(sqlalchemy_sql, expected)
+    assert len(got) < len(expected)  # the constants went into the SQL
+    assert tuple(prepared.parameters(values)) == got  # the template is not changed
     later = {k: (v + timedelta(seconds=1) if isinstance(v, datetime) else v)
              for k, v in values.items()}
-    assert tuple(prepared.parameters(later)) == sqlalchemy_parameters(statement, later)
-    assert "2027-01-11 09:30:00.123456" in expected
+    assert filled(prepared.sql, tuple(prepared.parameters(later))) == filled(
+        sqlalchemy_sql, sqlalchemy_parameters(statement, later))
+    assert "2027-01-11 09:30:00.123456" in got
+
+
+def test_a_quoted_statement_keeps_its_parameters_bound() -> None:
+    statement = sql.FINISH.where(text("'?' = '?'"))
+    prepared = Prepared(statement, sqlite.dialect())
+    assert prepared.sql == str(statement.compile(dialect=sqlite.dialect()))
 
 
 def test_a_missing_parameter_is_named() -> None:
@@ -58,7 +81,9 @@ def test_a_missing_parameter_is_named() -> None:
 def test_none_for_a_datetime_stays_none() -> None:
     values = {**CASES[1][2], "p_sent_at": None}
     prepared = Prepared(sql.FINISH, sqlite.dialect())
-    assert tuple(prepared.parameters(values)) == sqlalchemy_parameters(sql.FINISH, values)
+    assert filled(prepared.sql, tuple(prepared.parameters(values))) == filled(
+        str(sql.FINISH.compile(dialect=sqlite.dialect())),
+        sqlalchemy_parameters(sql.FINISH, values))
 
 
 def test_named_parameters_match_sqlalchemys_on_postgresql() -> None:
