@@ -132,6 +132,8 @@ VARIANTS: dict[str, tuple[Variant, list[str]]] = {
     "no-begin": (_without(2), []),
     "empty": (lambda prev, e, now: [], []),
     "event-values": (_event_values, []),
+    "due-desc": (_full, ["DROP INDEX ix_deliveries_due", "CREATE INDEX ix_deliveries_due ON "
+                         "deliveries (state, channel, due_at DESC, id DESC)"]),
     "merged-index": (_full, MERGED),
     "values+merged": (_event_values, MERGED),
     **{f"page{size}+merged": (_full, [*MERGED, "PRAGMA journal_mode=DELETE",

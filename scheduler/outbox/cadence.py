@@ -23,7 +23,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.cadence.rules import Due, History, decide
@@ -129,18 +140,30 @@ def _due(d: Any, channel: str, now: datetime, only: Filter) -> list[ColumnElemen
     return conds
 
 
+_CHANNELS_IN_STATE = text(
+    "WITH RECURSIVE ch(c) AS ("
+    " SELECT (SELECT min(channel) FROM deliveries WHERE state = :state)"
+    " UNION ALL"
+    " SELECT (SELECT min(channel) FROM deliveries WHERE state = :state AND channel > ch.c)"
+    " FROM ch WHERE ch.c IS NOT NULL)"
+    " SELECT c FROM ch WHERE c IS NOT NULL")
+"""The channels holding rows in `:state`: one seek of the state index per channel."""
+
+
 def _anyone_emailed_lately(session: Session, now: datetime) -> bool:
     """Whether any course email was sent (or is sending) the last eight days: one short
-    backward walk of the (state, due_at) index per state, newest due first (an email
-    sent lately was nearly always due lately)."""
+    backward walk of the (state, channel, due_at) index per state and channel, newest due
+    first (an email sent lately was nearly always due lately)."""
     for state in WENT:
-        found = session.scalar(
-            select(Delivery.id).where(
-                Delivery.state == state, Delivery.kind == COURSE_EMAIL,
-                func.coalesce(Delivery.send_started_at, Delivery.sent_at) >= now - HISTORY)
-            .order_by(Delivery.due_at.desc()).limit(1))
-        if found is not None:
-            return True
+        for channel in session.scalars(_CHANNELS_IN_STATE, {"state": state}):
+            found = session.scalar(
+                select(Delivery.id).where(
+                    Delivery.state == state, Delivery.channel == channel,
+                    Delivery.kind == COURSE_EMAIL,
+                    func.coalesce(Delivery.send_started_at, Delivery.sent_at) >= now - HISTORY)
+                .order_by(Delivery.due_at.desc()).limit(1))
+            if found is not None:
+                return True
     return False
 
 
