@@ -158,7 +158,8 @@ def emails(db: Path) -> list[Email]:
     return found
 
 
-def run(variant: str, pristine: Path, work: Path) -> dict[str, float]:
+def run(variant: str, pristine: Path, work: Path, every: int = CHECKPOINT_EVERY
+        ) -> dict[str, float]:
     """One pass of `variant` over every email on a fresh copy; per-commit figures."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{work}{suffix}").unlink(missing_ok=True)
@@ -186,7 +187,7 @@ def run(variant: str, pristine: Path, work: Path) -> dict[str, float]:
         writer.write(writes) if writes else _empty_commit(dbapi)
         cpu += time.thread_time() - t
         prev = e
-        if n % CHECKPOINT_EVERY == 0 or n == len(todo):
+        if n % every == 0 or n == len(todo):
             frames += (Path(f"{work}-wal").stat().st_size - WAL_HEADER) // (page + FRAME_HEADER)
             t = time.thread_time()
             dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -208,6 +209,8 @@ def main() -> None:
     ap.add_argument("--emails", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--checkpoint-every", type=int, default=CHECKPOINT_EVERY,
+                    help="commits between checkpoints")
     ap.add_argument("--keep", type=Path, help="reuse (or make) the planned database here")
     args = ap.parse_args()
     names = args.variants.split(",")
@@ -224,7 +227,8 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
         for _round in range(args.rounds):
             for name in names:
-                results[name].append(run(name, pristine, folder / "work.db"))
+                results[name].append(run(name, pristine, folder / "work.db",
+                                         args.checkpoint_every))
     print(f"{'variant':<22}{'write µs (min/med)':>20}{'WAL frames':>12}{'checkpoint µs':>15}")
     for name, runs in results.items():
         cpu = sorted(r["cpu_us"] for r in runs)

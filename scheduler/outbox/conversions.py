@@ -43,9 +43,10 @@ def utc_datetime(value: datetime) -> datetime:
     return value
 
 
-_last: tuple[object, str] = (None, "")
-"""The datetime `utc_text` converted last and its text: a send's commit gives one moment
-three to five times (its `now`, `sent_at`, the event's `at`)."""
+_last: tuple[object, str, object, str] = (None, "", None, "")
+"""The two datetimes `utc_text` converted last, with their texts (the newest first): a
+send's commit gives the previous outcome's moment three times (`now`, `sent_at`, the
+event's `at`), then its own `now` twice beside the lease's expiry."""
 
 
 def utc_text(value: datetime) -> str:
@@ -53,10 +54,13 @@ def utc_text(value: datetime) -> str:
     """
     global _last
     last = _last  # one read: another thread may replace it, never half of it
-    if last[0] is value:  # the very object (held by `_last`, so its id is not reused)
+    # The very objects (held by `_last`, so their ids are not reused).
+    if last[0] is value:
         return last[1]
+    if last[2] is value:
+        return last[3]
     text = utc_datetime(value).isoformat(" ", "microseconds")[:-6]
-    _last = (value, text)
+    _last = (value, text, last[0], last[1])
     return text
 
 
