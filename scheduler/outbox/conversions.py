@@ -59,7 +59,10 @@ def utc_text(value: datetime) -> str:
         return last[1]
     if last[2] is value:
         return last[3]
-    text = utc_datetime(value).isoformat(" ", "microseconds")[:-6]
+    if value.tzinfo is UTC:  # the usual zone: no offset to format and cut off
+        text = value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    else:
+        text = utc_datetime(value).isoformat(" ", "microseconds")[:-6]
     _last = (value, text, last[0], last[1])
     return text
 
