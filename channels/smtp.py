@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -33,6 +35,8 @@ from channels.base import (
     DeliveryStatus,
     Message,
     Sent,
+    Source,
+    taker,
 )
 from channels.email_message import (
     ComposedEmail,
@@ -184,8 +188,10 @@ class SmtpChannel(Channel):
         # Whether the server offered 8BITMIME on the last session used: bodies are then
         # composed 8bit (no encoding), and composed again 7-bit for a session without it.
         self._eight_bit = False
-        # The next message of a stream, composed while its sessions waited for the server.
-        self._staged: tuple[Message, bool, ComposedEmail] | None = None
+        # The next messages of a stream, composed while its sessions waited for the server
+        # (in the order they were built: those the caller did not send after all are
+        # dropped as a later one starts).
+        self._staged: deque[tuple[Message, bool, ComposedEmail | None]] = deque()
 
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
@@ -211,25 +217,31 @@ class SmtpChannel(Channel):
             return DeliveryResult.sent(flight.email.message_id)
         raise AssertionError("unreachable")  # the second attempt returns
 
-    def send_stream(self, items: Iterable[tuple[K, Message]],
+    def send_stream(self, items: Iterable[tuple[K, Message]] | Source[K],
                     ahead: Callable[[], Message | None] | None = None) -> Iterator[Sent[K]]:
         """Send over up to `connections` sessions at once, all driven from this thread.
 
-        While every session waits for the server, the caller builds its next message
-        (`ahead`) and this channel composes it, so that it starts as soon as one is free.
+        When several sessions are free at once (several sends ended during one wait), the
+        source is asked for that many messages in one `take`, and they all start before
+        any result is handed back. A group only spans sessions already open (a session to
+        open waits for the server's greeting: its message is taken on its own), and with a
+        `rate` every message is taken alone (each waits for its slot). While every
+        session waits for the server, the caller builds its next messages (`ahead`, up to
+        one for each send in flight) and this channel composes them, so that they start as
+        soon as sessions are free.
         """
         mux: Multiplexer[_Flight[K]] = Multiplexer(self.options.timeout)
-        source = iter(items)
+        take = taker(items)
         more = True
-        idle = self._compose_ahead(ahead) if ahead is not None else None
+        idle = self._compose_ahead(ahead, mux) if ahead is not None else None
         try:
             while True:
                 while more and len(mux) < self.options.connections:
-                    item = next(source, None)
-                    if item is None:
-                        more = False
-                    elif (sent := self._launch(mux, *item)) is not None:
-                        yield sent
+                    group = take(self._group_size(len(mux)))
+                    more = bool(group)
+                    ended = [sent for key, message in group
+                             if (sent := self._launch(mux, key, message)) is not None]
+                    yield from ended
                 if not len(mux):
                     if more:
                         continue
@@ -238,22 +250,33 @@ class SmtpChannel(Channel):
                     if (sent := self._land(mux, flight, end)) is not None:
                         yield sent
         finally:
-            self._staged = None
+            self._staged.clear()
             for flight in mux.abandon():
                 self._pool.release(flight.session, reuse=False)
             mux.close()
 
-    def _compose_ahead(self, ahead: Callable[[], Message | None]) -> Callable[[], None]:
-        """What the stream does while it waits: the caller's next message, composed."""
-        def idle() -> None:
+    def _group_size(self, in_flight: int) -> int:
+        """How many messages may start together now: one per free session already open."""
+        if self._pacer is not None:
+            return 1
+        return max(1, min(self.options.connections - in_flight, self._pool.idle))
+
+    def _compose_ahead(self, ahead: Callable[[], Message | None],
+                       mux: Multiplexer[_Flight[K]]) -> Callable[[], bool]:
+        """What the stream does while it waits: the caller's next message, composed; True
+        while there may be more to do (one message ahead for each send in flight)."""
+        def idle() -> bool:
+            if len(self._staged) >= len(mux):
+                return False
             message = ahead()
             if message is None:
-                return
-            try:
+                return False
+            email: ComposedEmail | None = None
+            # One that cannot be composed is composed again as it starts, which says why.
+            with suppress(InvalidEmail):
                 email = self._compose(message, eight_bit=self._eight_bit)
-            except InvalidEmail:
-                return  # composed again when it starts, which reports why it cannot go
-            self._staged = (message, self._eight_bit, email)
+            self._staged.append((message, self._eight_bit, email))
+            return True
         return idle
 
     def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message) -> Sent[K] | None:
@@ -293,10 +316,13 @@ class SmtpChannel(Channel):
 
     def _ready(self, message: Message) -> tuple[str, ComposedEmail] | DeliveryResult:
         """The checked recipient and the composed email, after the pacer's wait; or why not."""
-        staged, self._staged = self._staged, None
+        staged = self._staged
+        while staged and staged[0][0] is not message:
+            staged.popleft()  # built ahead, then not sent (the outbox refused it)
+        composed = staged.popleft() if staged else None
         try:
-            if staged is not None and staged[0] is message and staged[1] == self._eight_bit:
-                email = staged[2]
+            if composed is not None and composed[1] == self._eight_bit and composed[2]:
+                email = composed[2]
             else:
                 email = self._compose(message, eight_bit=self._eight_bit)
             recipient = check_address(message.to or "")

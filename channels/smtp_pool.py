@@ -192,6 +192,11 @@ class SessionPool:
         self._idle: list[PooledSession] = []
         self._generation = 0
 
+    @property
+    def idle(self) -> int:
+        """How many open sessions wait to be reused."""
+        return len(self._idle)
+
     def acquire(self) -> PooledSession:
         """An idle session, or a new one (SmtpFailure when it cannot be opened)."""
         self._slots.acquire()

@@ -109,18 +109,21 @@ class Multiplexer(Generic[T]):
     def wait(self, idle: Callable[[], object] | None = None) -> list[Done[T]]:
         """Wait until at least one transaction is over (or timed out); those that are.
 
-        `idle` is called once, the first time nothing has come yet: work for the thread
-        while the server answers (its replies are read as soon as it returns).
+        `idle` is called when nothing has come yet: work for the thread while the server
+        answers (its replies are read as soon as it returns). It is called again while
+        nothing has come and it returns true (more work to do), never once something has.
         """
         done: list[Done[T]] = []
         while self._entries and not done:
             ready = [e for e in self._entries.values() if e.tls and _pending(e.smtp)]
             if not ready:
                 events = self._selector.select(0) if idle is not None else []
-                if not events:
-                    if idle is not None:
-                        idle()
+                while not events and idle is not None:
+                    if not idle():
                         idle = None
+                    else:
+                        events = self._selector.select(0)
+                if not events:
                     delay = min(e.deadline for e in self._entries.values()) - self._clock()
                     events = self._selector.select(max(delay, 0.0))
                 ready = self._in_flight(events)
