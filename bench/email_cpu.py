@@ -32,7 +32,7 @@ def targets() -> list[tuple[str, Any, str]]:
         ("MIME (compose_email)", smtp.SmtpChannel, "_compose"),
         ("commits (OutboxWriter.write)", writer.OutboxWriter, "write"),
         ("outcome bookkeeping (Steps.complete)", steps.Steps, "complete"),
-        ("begin_send bookkeeping (Steps.confirm)", steps.Steps, "confirm"),
+        ("begin_send bookkeeping (Steps.confirm_all)", steps.Steps, "confirm_all"),
         ("SMTP: start a send (Multiplexer.start)", smtp_stream.Multiplexer, "start"),
         ("SMTP: replies and data (Multiplexer.wait)", smtp_stream.Multiplexer, "wait"),
     ]
@@ -86,3 +86,35 @@ class CpuParts:
         lines.append(f"{'the rest (stream loop, other threads)':<44} "
                      f"{rest / emails * 1e6:9.1f} {rest / total_cpu:6.1%}")
         return "\n".join(lines)
+
+
+class SendingCommits:
+    """Counts the streaming worker's `sending` commits and the sends each one began (a
+    group: the sessions free at once); a wrapper of a call a group, cheap enough to keep on."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self.begun = 0
+
+    @contextmanager
+    def watch(self) -> Iterator[SendingCommits]:
+        from scheduler.outbox.sending import SendPath
+
+        original = SendPath.begin_sends
+
+        @functools.wraps(original)
+        def counted(path: SendPath, starts: Any, *args: Any, **kwargs: Any) -> Any:
+            self.commits += 1
+            self.begun += len(starts)
+            return original(path, starts, *args, **kwargs)
+
+        SendPath.begin_sends = counted  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            SendPath.begin_sends = original  # type: ignore[method-assign]
+
+    @property
+    def per_commit(self) -> float:
+        """Emails marked `sending` per commit (0 when none was)."""
+        return self.begun / self.commits if self.commits else 0.0
