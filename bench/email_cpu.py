@@ -20,7 +20,7 @@ from typing import Any
 
 
 def targets() -> list[tuple[str, Any, str]]:
-    """(part, owner class, method name) of each part watched."""
+    """(part, owner class, method name) of each part watched (a part may have several)."""
     from channels import smtp, smtp_stream
     from scheduler.dispatch import feed, steps
     from scheduler.messages import MessageBuilder
@@ -31,6 +31,7 @@ def targets() -> list[tuple[str, Any, str]]:
         ("rendering (MessageBuilder.build)", MessageBuilder, "build"),
         ("MIME (compose_email)", smtp.SmtpChannel, "_compose"),
         ("commits (OutboxWriter.write)", writer.OutboxWriter, "write"),
+        ("commits (OutboxWriter.write)", writer.OutboxWriter, "write_gated"),
         ("outcome bookkeeping (Steps.complete)", steps.Steps, "complete"),
         ("begin_send bookkeeping (Steps.confirm_all)", steps.Steps, "confirm_all"),
         ("SMTP: start a send (Multiplexer.start)", smtp_stream.Multiplexer, "start"),
@@ -79,7 +80,7 @@ class CpuParts:
     def report(self, total_cpu: float, emails: int) -> str:
         """The parts as µs an email and shares of the process CPU."""
         lines = [f"{'part':<44} {'us/email':>9} {'share':>6}"]
-        for part, _o, _n in targets():
+        for part in dict.fromkeys(part for part, _o, _n in targets()):
             t = self.totals[part]
             lines.append(f"{part:<44} {t / emails * 1e6:9.1f} {t / total_cpu:6.1%}")
         rest = total_cpu - sum(self.totals.values())
