@@ -253,3 +253,61 @@ def test_reply_buffer_refuses_a_runaway_line() -> None:
     buffer.feed(b"250 " + b"x" * 9000)
     with pytest.raises(ValueError, match="Line too long"):
         buffer.reply()
+
+
+class GroupSource:
+    """A `Source` that records each `take(n)` and the sends unanswered when it is asked."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.waiting = list(enumerate(messages))
+        self.asked: list[tuple[int, int]] = []  # (n, sends unanswered when asked)
+        self.given: list[int] = []
+        self.unanswered = 0
+
+    def take(self, n: int) -> list[tuple[int, Message]]:
+        self.asked.append((n, self.unanswered))
+        group, self.waiting = self.waiting[:n], self.waiting[n:]
+        self.given.append(len(group))
+        self.unanswered += len(group)
+        return group
+
+
+def test_sessions_freed_together_start_their_next_emails_as_one_group(
+    smtp_server: SmtpTestServer,
+) -> None:
+    source = GroupSource([email(n) for n in range(24)])
+
+    def ahead() -> Message | None:  # the caller is busy while every session is answered
+        threading.Event().wait(0.05)
+        return None
+
+    with channel(smtp_server, connections=4) as ch:
+        results = []
+        for sent in ch.send_stream(source, ahead=ahead):
+            source.unanswered -= 1
+            results.append(sent.result.status)
+    assert results == [DeliveryStatus.SENT] * 24
+    assert smtp_server.connections == 4
+    # Never more asked for than sessions free, and never more than four sends in flight.
+    assert all(n + unanswered <= 4 for n, unanswered in source.asked)
+    # The first four each open their session (taken alone); then sessions answered while
+    # the caller was busy end together: their next emails are asked for together.
+    assert source.asked[:4] == [(1, 0), (1, 1), (1, 2), (1, 3)]
+    assert max(n for n, _ in source.asked) > 1
+    assert sum(source.given) == 24 and source.given[-1] == 0
+
+
+def test_a_paced_channel_takes_one_email_at_a_time(smtp_server: SmtpTestServer) -> None:
+    # Each paced email waits for its slot as it starts: a group's last one would wait for
+    # all the others' slots after its `sending` commit.
+    source = GroupSource([email(n) for n in range(12)])
+
+    def ahead() -> Message | None:  # busy while the sends are answered (groups would form)
+        threading.Event().wait(0.05)
+        return None
+
+    with channel(smtp_server, connections=3, rate="200/s") as ch:
+        for _sent in ch.send_stream(source, ahead=ahead):
+            source.unanswered -= 1
+    assert {n for n, _ in source.asked} == {1}
+    assert len(smtp_server.received) == 12
