@@ -7,6 +7,7 @@ so one benchmark's memory peak never shows in another's.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -190,6 +191,19 @@ def stop_child(proc: subprocess.Popen[bytes] | None) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def listening(port_file: Path, port: int) -> asyncio.Event:
+    """A sink's side of `ChildSink`: publish the port it listens on (atomically: the parent
+    polls for the file) and return an event set by SIGTERM or SIGINT, its signal to stop."""
+    tmp = port_file.with_suffix(".tmp")
+    tmp.write_text(str(port))
+    tmp.replace(port_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    return stop
 
 
 class ChildSink:

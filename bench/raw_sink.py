@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 from pathlib import Path
 from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ChildSink
+from bench.common import ChildSink, listening
 
 HOST = b"sink.local"
 EHLO_REPLY = (b"250-" + HOST + b"\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
@@ -193,13 +192,7 @@ async def serve(port_file: Path, record: Path | None) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SinkProtocol(recorder), host="127.0.0.1",
                                       port=0, backlog=512)
-    port = server.sockets[0].getsockname()[1]
-    tmp = port_file.with_suffix(".tmp")
-    tmp.write_text(str(port))
-    tmp.replace(port_file)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    stop = listening(port_file, server.sockets[0].getsockname()[1])
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), FLUSH_EVERY)

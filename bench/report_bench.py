@@ -6,12 +6,13 @@ Usage:
 Loads N events (default 10,000,000; --quick 1,000,000) shaped like a busy year of promotion
 into a fresh database (SQLite file, or a new PostgreSQL database with --postgres; see
 bench/report_setup.py: made by the database itself, indexes built after, the SQLite file
-cached), then times, best of three each and taken in turns, the whole `herald report
---json` command (run in-process: config, schema check, the report's scan, its reputation
-check, JSON) and a bare `SELECT type, bot, category, medium, SUM(unit), SUM(messages),
-SUM(amount) … GROUP BY` on the same database, which yields every count the report's totals
-carry. Target: the report takes at most twice the bare query. Each phase's duration is
-printed, and the load's and the whole run's are figures.
+cached), then times, best of two each (three when one's two runs differ by more than
+10 %) and taken in turns, the whole `herald report --json` command (run in-process: config,
+schema check, the report's scan, its reputation check, JSON) and a bare `SELECT type,
+bot, category, medium, SUM(unit), SUM(messages), SUM(amount) … GROUP BY` on the same
+database, which yields every count the report's totals carry. Target: the report takes
+at most twice the bare query. Each phase's duration is printed, and the load's and the
+whole run's are figures.
 """
 
 from __future__ import annotations
@@ -41,16 +42,27 @@ BARE = ("SELECT type, bot, category, medium, SUM(unit), SUM(messages), SUM(amoun
         "FROM delivery_events GROUP BY type, bot, category, medium")
 
 
-def timed_in_turns(fns: dict[str, Callable[[], object]], times: int = 3) -> dict[str, float]:
-    """Best of `times` for each, run in turns (a, b, a, b, …) so that whatever else the
-    machine does weighs on both alike."""
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(times):
+def timed_in_turns(fns: dict[str, Callable[[], object]], turns: int = 2, most: int = 3,
+                   agree: float = 0.10) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Best of `turns` runs of each, taken in turns (a, b, a, b, …) so that whatever else the
+    machine does weighs on both alike; one more turn (up to `most`) while some function's
+    runs differ by more than `agree` of its best. Returns the bests and every run's time."""
+    runs: dict[str, list[float]] = {name: [] for name in fns}
+    while True:
         for name, fn in fns.items():
             t0 = time.perf_counter()
             fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
+            runs[name].append(time.perf_counter() - t0)
+        print("  turn " + ", ".join(f"{name} {r[-1]:.2f} s" for name, r in runs.items()),
+              flush=True)
+        done = len(next(iter(runs.values())))
+        steady = all(max(r) <= min(r) * (1 + agree) for r in runs.values())
+        if done >= most or (done >= turns and steady):
+            return {name: min(r) for name, r in runs.items()}, runs
+
+
+def spread(runs: list[float]) -> str:
+    return f"best of {len(runs)}: " + ", ".join(f"{r:.3f}" for r in runs) + " s"
 
 
 def main() -> int:
@@ -115,8 +127,9 @@ def main() -> int:
                     c.execute(text(BARE)).all()
 
             t0 = time.perf_counter()
-            best = timed_in_turns({"bare": bare, "report": report})
-            phase("timing (3 turns of bare query and report)", time.perf_counter() - t0)
+            best, runs = timed_in_turns({"bare": bare, "report": report})
+            phase(f"timing ({len(runs['bare'])} turns of bare query and report)",
+                  time.perf_counter() - t0)
             t_bare, t_report = best["bare"], best["report"]
             engine.dispose()
     wall = time.perf_counter() - started
@@ -125,8 +138,9 @@ def main() -> int:
         figure(bench, "events", n, "rows"),
         figure(bench, "load_s", round(load_s, 1), "s",
                note=f"{origin}: events ready to query (made, indexed, analyzed; or restored)"),
-        figure(bench, "bare_group_by_s", round(t_bare, 3), "s"),
-        figure(bench, "herald_report_json_s", round(t_report, 3), "s"),
+        figure(bench, "bare_group_by_s", round(t_bare, 3), "s", note=spread(runs["bare"])),
+        figure(bench, "herald_report_json_s", round(t_report, 3), "s",
+               note=spread(runs["report"])),
         figure(bench, "report_vs_group_by", round(t_report / t_bare, 3), "x", target=2.0,
                note="herald report --json / bare GROUP BY of the same counts"),
         figure(bench, "wall_s", round(wall, 1), "s", note="the whole benchmark run"),

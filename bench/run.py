@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,27 +46,35 @@ BENCHMARKS: dict[str, tuple[str, list[str], bool]] = {
 }
 
 
-def run_one(name: str, quick: bool) -> tuple[list[Figure], float, str | None]:
+def children_cpu() -> float:
+    """User and system CPU seconds of every child process waited for so far (a benchmark
+    and its own children: sinks, `send-now`s, pools; not the PostgreSQL server's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_one(name: str, quick: bool) -> tuple[list[Figure], float, float, str | None]:
+    """A benchmark's figures, wall seconds, CPU seconds (see `children_cpu`) and problem."""
     script, extra, needs_pg = BENCHMARKS[name]
     if needs_pg and not os.environ.get(PG_ENV):
-        return [], 0.0, f"skipped: {PG_ENV} is not set (run through scripts/with-postgres.sh)"
+        return [], 0.0, 0.0, f"skipped: {PG_ENV} is not set (run through scripts/with-postgres.sh)"
     with tempfile.TemporaryDirectory(prefix="herald-bench-run-") as tmp:
         out = Path(tmp) / "figures.json"
         cmd = [sys.executable, str(HERE / script), *extra, "--json", str(out)]
         if quick:
             cmd.append("--quick")
         print(f"\n== {name}: {' '.join(cmd[1:])}", flush=True)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), children_cpu()
         proc = subprocess.run(cmd, cwd=HERE.parent)
-        elapsed = time.perf_counter() - t0
-        print(f"== {name}: {elapsed:.1f} s (load average {os.getloadavg()[0]:.1f})",
-              flush=True)
+        elapsed, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+        print(f"== {name}: {elapsed:.1f} s, {cpu:.1f} s of CPU "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
         if proc.returncode != 0 or not out.exists():
-            return [], elapsed, f"failed: exit code {proc.returncode}"
+            return [], elapsed, cpu, f"failed: exit code {proc.returncode}"
         figures: list[Figure] = json.loads(out.read_text())
     for f in figures:
         f.setdefault("bench", name)
-    return figures, elapsed, None
+    return figures, elapsed, cpu, None
 
 
 def table(figures: list[Figure]) -> str:
@@ -100,10 +109,14 @@ def budget_figure(started_wall: float, every: bool, quick: bool) -> Figure:
 
 
 def durations(runs: list[dict[str, object]], total: float) -> str:
-    lines = [f"{'benchmark':<16} {'seconds':>8}  {'min':>5}"]
+    """Each benchmark's wall and CPU seconds: on a shared machine the CPU says better
+    what a quiet one would need (at least CPU ÷ cores of wall time)."""
+    lines = [f"{'benchmark':<16} {'seconds':>8}  {'min':>5}  {'CPU s':>7}"]
     lines += [f"{r['bench']!s:<16} {r['seconds']!s:>8}  {float(str(r['seconds'])) / 60:>5.1f}"
-              + (f"  ({r['problem']})" if r["problem"] else "") for r in runs]
-    lines.append(f"{'all benchmarks':<16} {total:>8.1f}  {total / 60:>5.1f}")
+              f"  {r['cpu_seconds']!s:>7}" + (f"  ({r['problem']})" if r["problem"] else "")
+              for r in runs]
+    cpu = sum(float(str(r["cpu_seconds"])) for r in runs)
+    lines.append(f"{'all benchmarks':<16} {total:>8.1f}  {total / 60:>5.1f}  {cpu:>7.1f}")
     return "\n".join(lines)
 
 
@@ -121,9 +134,10 @@ def main() -> int:
     runs: list[dict[str, object]] = []
     names = args.only or list(BENCHMARKS)
     for name in names:
-        got, elapsed, problem = run_one(name, args.quick)
+        got, elapsed, cpu, problem = run_one(name, args.quick)
         figures.extend(got)
-        runs.append({"bench": name, "seconds": round(elapsed, 1), "problem": problem})
+        runs.append({"bench": name, "seconds": round(elapsed, 1), "cpu_seconds": round(cpu, 1),
+                     "problem": problem})
         if problem:
             print(f"== {name}: {problem}", flush=True)
     total = time.perf_counter() - started

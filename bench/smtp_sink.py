@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ChildSink
+from bench.common import ChildSink, listening
 
 HEADERS = BytesHeaderParser()
 
@@ -53,13 +52,7 @@ async def serve(port_file: Path, record: Path | None, count_file: Path | None = 
         lambda: SMTP(handler, hostname="sink.local", data_size_limit=0,
                      enable_SMTPUTF8=True, ident="bench sink"),
         host="127.0.0.1", port=0)
-    port = server.sockets[0].getsockname()[1]
-    tmp = port_file.with_suffix(".tmp")
-    tmp.write_text(str(port))
-    tmp.replace(port_file)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    stop = listening(port_file, server.sockets[0].getsockname()[1])
     await stop.wait()
     server.close()
     handler.close()

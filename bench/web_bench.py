@@ -10,8 +10,9 @@
 2. Requests per second of `herald serve` for `/subscribe` GET and `/u` POST, beside a bare
    WSGI hello-world on the same server (waitress, same threads): the limit.
 
-SQLite database (the embedded default), filled with executemany; the server is a child
-process and the client keeps 4 connections busy from threads of this process.
+SQLite database (the embedded default), filled by SQLite itself (INSERT … SELECT); the
+server is a child process and the client keeps 4 connections busy from threads of this
+process.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8, _quiet=True)
 
 
 def fill(db: Path, n: int) -> None:
-    """N active participants and 2N pending course emails (two courses each)."""
+    """N active participants and 2N pending course emails (two courses each), written by
+    SQLite itself (`INSERT … SELECT` over a recursive CTE, then over the participants): no
+    row passes through Python. The rows are those a loop of inserts would write, in the
+    same order (a delivery's id is 2·(participant − 1) + course), into the schema's indexes
+    as they stand."""
     import sqlite3
 
     from scheduler.db import ensure_schema, make_engine
@@ -61,25 +66,26 @@ def fill(db: Path, n: int) -> None:
     engine = make_engine(f"sqlite:///{db}")
     ensure_schema(engine)
     engine.dispose()
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = OFF", "cache_size = -262144"):
+        conn.execute(f"PRAGMA {pragma}")
     now = "2027-01-11 09:00:00.000000"
-    chunk = 50_000
-    for start in range(1, n + 1, chunk):
-        ids = range(start, min(start + chunk, n + 1))
-        conn.executemany(
-            "INSERT INTO participants (id, email, name, language, country, timezone, frequency,"
-            " status, any_topic, any_region, any_mode, any_language, created_at, updated_at)"
-            " VALUES (?, ?, '', 'en', '', 'UTC', 'immediate', 'active', 1, 1, 1, 1, ?, ?)",
-            ((i, f"p{i}@example.org", now, now) for i in ids))
-        conn.executemany(
-            "INSERT INTO deliveries (dedup_key, campaign, kind, channel, template, course_id,"
-            " participant_id, state, due_at, attempts, created_at, updated_at)"
-            " VALUES (?, 'announce', 'course_email', 'email', 'email/announcement', ?, ?,"
-            " 'pending', '2027-02-01 00:00:00.000000', 0, ?, ?)",
-            ((f"announce:C{k}:p{i}", f"C{k}", i, now, now) for i in ids for k in (1, 2)))
-        conn.commit()
+    conn.execute("BEGIN")
+    conn.execute(
+        "INSERT INTO participants (id, email, name, language, country, timezone, frequency,"
+        " status, any_topic, any_region, any_mode, any_language, created_at, updated_at)"
+        " WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n)"
+        " SELECT i, 'p' || i || '@example.org', '', 'en', '', 'UTC', 'immediate', 'active',"
+        " 1, 1, 1, 1, :now, :now FROM s", {"n": n, "now": now})
+    conn.execute(  # CROSS JOIN: SQLite keeps the participants as the outer loop
+        "INSERT INTO deliveries (id, dedup_key, campaign, kind, channel, template, course_id,"
+        " participant_id, state, due_at, attempts, created_at, updated_at)"
+        " SELECT 2 * p.id - 2 + c.k, 'announce:C' || c.k || ':p' || p.id, 'announce',"
+        " 'course_email', 'email', 'email/announcement', 'C' || c.k, p.id, 'pending',"
+        " '2027-02-01 00:00:00.000000', 0, :now, :now"
+        " FROM participants AS p CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) AS c"
+        " ORDER BY p.id, c.k", {"now": now})
+    conn.execute("COMMIT")
     plan = " ".join(str(r[-1]) for r in conn.execute(
         "EXPLAIN QUERY PLAN UPDATE deliveries SET state='cancelled' WHERE participant_id=?"
         " AND state IN ('pending','retrying')", (1,)))

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need: every name listed in scripts/packages.d/*.txt
 # (one a line, `#` comments). Installs only what is missing, with `apt-get update` first;
-# does nothing when all are present. `--bench` adds scripts/packages.d/bench/*.txt (what
-# `make bench` needs on top: Postfix's smtp-sink). Needs root and apt-get; otherwise it says what is
-# missing and exits 0 (the tests that need a package then skip, or fail in CI).
+# does nothing when all are present. `--bench` installs scripts/packages.d/bench/*.txt
+# instead: what `make bench` needs and nothing more (Postfix's smtp-sink, the PostgreSQL
+# server, the brochure's fonts; not the tests' browsers, IMAP server or Node), so a first
+# `make bench` on a new machine downloads a few tens of MB, not the hundreds the tests need.
+# Needs root and apt-get; otherwise it says what is missing and exits 0 (the tests that need
+# a package then skip, or fail in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lists=(scripts/packages.d/*.txt)
-[[ "${1:-}" == "--bench" ]] && lists+=(scripts/packages.d/bench/*.txt)
+[[ "${1:-}" == "--bench" ]] && lists=(scripts/packages.d/bench/*.txt)
 mapfile -t wanted < <(cat "${lists[@]}" 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' \
     | grep -v '^$' | sort -u)
 missing=()
