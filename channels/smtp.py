@@ -239,8 +239,11 @@ class SmtpChannel(Channel):
                 while more and len(mux) < self.options.connections:
                     group = take(self._group_size(len(mux)))
                     more = bool(group)
+                    again: list[_Flight[K]] = []  # a stale session's retry: after the group
                     ended = [sent for key, message in group
-                             if (sent := self._launch(mux, key, message)) is not None]
+                             if (sent := self._launch(mux, key, message, again)) is not None]
+                    ended += [sent for flight in again
+                              if (sent := self._start(mux, flight)) is not None]
                     yield from ended
                 if not len(mux):
                     if more:
@@ -279,32 +282,40 @@ class SmtpChannel(Channel):
             return True
         return idle
 
-    def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message) -> Sent[K] | None:
-        """Start one message on a session of its own; its result when it cannot start."""
+    def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message,
+                again: list[_Flight[K]] | None = None) -> Sent[K] | None:
+        """Start one message on a session of its own; its result when it cannot start
+        (one to try again on a new session goes into `again`, when given)."""
         started = time.monotonic()
         ready = self._ready(message)
         if isinstance(ready, DeliveryResult):
             return Sent(key, ready, 0.0)
         recipient, email = ready
-        return self._start(mux, _Flight(key, message, recipient, email, started))
+        return self._start(mux, _Flight(key, message, recipient, email, started), again)
 
-    def _start(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K]) -> Sent[K] | None:
+    def _start(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K],
+               again: list[_Flight[K]] | None = None) -> Sent[K] | None:
         try:
             self._begin(flight.recipient, flight.email, flight.message, flight)
             mux.start(flight, flight.session.smtp, flight.steps)
         except Exception as exc:  # an SmtpFailure, or a bug
-            return self._land(mux, flight, exc)
+            return self._land(mux, flight, exc, again)
         return None
 
     def _land(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K],
-              end: str | Exception) -> Sent[K] | None:
-        """A flight is over: its result, or None when it went again on a new session."""
+              end: str | Exception, again: list[_Flight[K]] | None = None) -> Sent[K] | None:
+        """A flight is over: its result, or None when it goes again on a new session (now,
+        or, with `again`, once the caller has started the rest of its group: opening a
+        session waits for the server)."""
         if isinstance(end, str):
             self._settle(flight, None)
             result = DeliveryResult.sent(flight.email.message_id)
         elif isinstance(end, SmtpFailure):
             if flight.began and self._settle(flight, end) and flight.attempt == 1:
                 flight.attempt = 2
+                if again is not None:
+                    again.append(flight)
+                    return None
                 return self._start(mux, flight)
             result = self._failed(end)
         else:  # a bug: whether the message went out cannot be known
