@@ -33,17 +33,6 @@ SAMPLES: tuple[datetime, ...] = (
 )
 
 
-def utc_text(value: datetime) -> str:
-    """SQLite: an aware datetime as the UTC text SQLAlchemy stores (`YYYY-MM-DD HH:MM:SS.ffffff`).
-    """
-    zone = value.tzinfo
-    if zone is not UTC:
-        if zone is None or type(value) is not datetime:
-            return _refused(value)
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:-6]
-
-
 def utc_datetime(value: datetime) -> datetime:
     """PostgreSQL: an aware datetime in UTC (the driver sends it as it is)."""
     zone = value.tzinfo
@@ -52,6 +41,12 @@ def utc_datetime(value: datetime) -> datetime:
             return _refused(value)
         value = value.astimezone(UTC)
     return value
+
+
+def utc_text(value: datetime) -> str:
+    """SQLite: an aware datetime as the UTC text SQLAlchemy stores (`YYYY-MM-DD HH:MM:SS.ffffff`).
+    """
+    return utc_datetime(value).isoformat(" ", "microseconds")[:-6]
 
 
 def _refused(value: Any) -> Any:

@@ -88,6 +88,13 @@ def split(output: str) -> list[Piece]:
     return pieces
 
 
+def _printed(piece: Piece, value: str, href: Any) -> str:
+    """`value`, filling `piece`'s hole, as the template printed it (through `href`, escaped)."""
+    if piece.href:
+        value = href(value)
+    return str(escape(value)) if piece.escaped else value
+
+
 def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
     """The pieces with each hole replaced by its value as the template would print it: a
     `SegmentedText`, whose shared segments the email composer encodes once."""
@@ -95,10 +102,7 @@ def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
     for piece in pieces:
         out.append(piece.text)
         if piece.hole is not None:
-            value = values[piece.hole]
-            if piece.href:
-                value = href(value)
-            out.append(str(escape(value)) if piece.escaped else value)
+            out.append(_printed(piece, values[piece.hole], href))
     return SegmentedText(out)
 
 
@@ -114,11 +118,7 @@ def fill_tidy(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str 
     for piece in pieces:
         out.append(piece.text)
         if piece.hole is not None:
-            value = values[piece.hole]
-            if piece.href:
-                value = href(value)
-            if piece.escaped:
-                value = str(escape(value))
+            value = _printed(piece, values[piece.hole], href)
             if (not value or value.strip() != value or "\n" in value or "\r" in value
                     or value in ("-", "--")):
                 return None
