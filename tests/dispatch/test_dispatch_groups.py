@@ -21,7 +21,7 @@ from scheduler.models import Delivery, Participant, Suppression
 from scheduler.outbox.sending import SendPath, Start
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
-from tests.dispatch.test_dispatch_smtp import COURSES, NOW, configure
+from tests.dispatch.test_dispatch_smtp import NOW, configure
 
 PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,frequency,"
           "consent\n" + "".join(
