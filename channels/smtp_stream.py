@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import selectors
 import smtplib
+import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,7 +88,7 @@ class Multiplexer(Generic[T]):
         self._entries: dict[int, _Entry[T]] = {}
         # Sockets stay registered between their transactions (a session sends one message
         # after another): registering and unregistering each time cost a system call each.
-        self._watched: dict[int, object] = {}
+        self._watched: dict[int, socket.socket] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -104,6 +106,7 @@ class Multiplexer(Generic[T]):
             self._unwatch(entry.fd)  # a closed session's number, now another socket's
             self._selector.register(entry.fd, selectors.EVENT_READ)
             self._watched[entry.fd] = sock
+            _blocking(sock, self._timeout)
         self._entries[entry.fd] = entry
 
     def wait(self, idle: Callable[[], object] | None = None) -> list[Done[T]]:
@@ -162,8 +165,11 @@ class Multiplexer(Generic[T]):
         return ready
 
     def _unwatch(self, fd: int) -> None:
-        if self._watched.pop(fd, None) is not None:
+        sock = self._watched.pop(fd, None)
+        if sock is not None:
             self._selector.unregister(fd)
+            if sock.fileno() != -1:  # still open: smtplib's own timeout again
+                sock.settimeout(self._timeout)
 
     def _receive(self, entry: _Entry[T]) -> str | Exception | None:
         """Read what came; the transaction's end, or None while it still waits."""
@@ -211,6 +217,21 @@ class Multiplexer(Generic[T]):
         if entry.smtp.sock is None:  # closed: its number may come back as another socket
             self._unwatch(entry.fd)
         return entry.tag, outcome
+
+
+def _blocking(sock: socket.socket, timeout: float) -> None:
+    """A watched socket blocks, bounded by the kernel's own send and receive timeouts.
+
+    With a Python-level timeout, every send and receive is preceded by a poll() system
+    call; the multiplexer reads only what its selector says has come, and its writes go
+    into the socket's buffer, so that poll is pure cost. A server that stops reading still
+    cannot hold a write for longer than `timeout` (SO_SNDTIMEO).
+    """
+    seconds = int(timeout)
+    interval = struct.pack("ll", seconds, int((timeout - seconds) * 1e6))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, interval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, interval)
+    sock.settimeout(None)
 
 
 def _pending(smtp: smtplib.SMTP) -> bool:

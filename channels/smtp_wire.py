@@ -44,6 +44,8 @@ WRITTEN: Reply = (0, b"")
 _READ: dict[Stage, Step] = {stage: Step(stage) for stage in ("mail", "rcpt", "data",
                                                              "data-end")}
 _DOT_CRLF = b".\r\n"
+_NOT_CONNECTED = smtplib.SMTPServerDisconnected("Server not connected")
+"""What smtplib's `send` raises when the socket fails (or is gone)."""
 
 
 def transaction(sender: str, recipient: str, data: bytes, *, eight_bit: bool, size: bool,
@@ -137,10 +139,15 @@ def advance(smtp: smtplib.SMTP, steps: Transaction, answer: Reply | None) -> Ste
         except StopIteration as done:
             return str(done.value)
         if step.write:
+            # smtplib's `send` less its per-call checks: the socket's own sendall, the
+            # same error when it fails.
+            sock = smtp.sock
             try:
-                smtp.send(step.write)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                answer = lost(smtp, step, exc)
+                if sock is None:
+                    raise OSError
+                sock.sendall(step.write)
+            except OSError:
+                answer = lost(smtp, step, _NOT_CONNECTED)
                 continue
         if step.read:
             return step
