@@ -199,9 +199,11 @@ class SmtpChannel(Channel):
         if isinstance(ready, DeliveryResult):
             return ready
         recipient, email = ready
+        flight = _Flight(None, message, recipient, email, time.monotonic())
         for attempt in (1, 2):
+            flight.attempt = attempt
             try:
-                flight = self._begin(recipient, email, message)
+                flight = self._begin(recipient, email, message, flight)
             except SmtpFailure as failure:
                 return self._failed(failure)
             try:
@@ -237,6 +239,11 @@ class SmtpChannel(Channel):
         try:
             while True:
                 while more and len(mux) < self.options.connections:
+                    if len(mux) and self._pacer is None:
+                        # Sends that ended meanwhile: their sessions join this group.
+                        for flight, end in mux.poll():
+                            if (sent := self._land(mux, flight, end)) is not None:
+                                yield sent
                     group = take(self._group_size(len(mux)))
                     more = bool(group)
                     again: list[_Flight[K]] = []  # a stale session's retry: after the group
@@ -349,7 +356,7 @@ class SmtpChannel(Channel):
         session without 8BITMIME); SmtpFailure when no session can be opened."""
         flight = flight or _Flight(None, message, recipient, email, time.monotonic())
         flight.began = False
-        session = self._pool.acquire()
+        session = self._pool.acquire(fresh=flight.attempt > 1)
         session.transactions += 1
         try:
             self._eight_bit = session.smtp.has_extn("8bitmime")

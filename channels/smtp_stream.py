@@ -139,6 +139,17 @@ class Multiplexer(Generic[T]):
                 done.append(self._end(entry, self._fail(entry, TimeoutError("timed out"))))
         return done
 
+    def poll(self) -> list[Done[T]]:
+        """The transactions over by now, without waiting (their replies have come)."""
+        done: list[Done[T]] = []
+        if self._entries:
+            ready = [e for e in self._entries.values() if e.tls and _pending(e.smtp)]
+            for entry in ready or self._in_flight(self._selector.select(0)):
+                outcome = self._receive(entry)
+                if outcome is not None:
+                    done.append(self._end(entry, outcome))
+        return done
+
     def abandon(self) -> list[T]:
         """Stop watching every transaction still in flight; their tags (sessions untouched)."""
         tags = [entry.tag for entry in self._entries.values()]

@@ -72,6 +72,8 @@ class ScriptedHandler:
         self.pipelining = False
         self.eight_bit_mime = True
         self.pipelined = 0
+        self.delay = 0.0
+        """Seconds each end of data waits for its reply."""
         """MAIL commands that arrived with the RCPT and DATA behind them (RFC 2920)."""
         self.live: list[SMTP] = []
         self._replies: dict[Stage, deque[str]] = {s: deque() for s in ("mail", "rcpt", "data-end")}
@@ -183,6 +185,8 @@ class ScriptedHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         data = envelope.original_content or b""
         assert isinstance(data, bytes)
         transport = server.transport

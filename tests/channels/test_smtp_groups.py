@@ -28,6 +28,15 @@ def run(ch: SmtpChannel, source: GroupSource) -> dict[int, Sent[int]]:
     return results
 
 
+def open_sessions(ch: SmtpChannel, server: SmtpTestServer, n: int) -> None:
+    """`n` sessions open and idle, each having carried one email (user0..)."""
+    server.handler.delay = 0.1  # every session is busy when the next email is asked for
+    first = run(ch, GroupSource([email(k) for k in range(n)]))
+    server.handler.delay = 0.0
+    assert {s.result.status for s in first.values()} == {DeliveryStatus.SENT}
+    assert server.connections == n
+
+
 def delivered(server: SmtpTestServer) -> Counter[str]:
     return Counter(r.rcpt_tos[0] for r in server.received)
 
@@ -36,8 +45,7 @@ def test_a_session_found_dead_as_its_grouped_email_starts_retries_that_email_onc
     smtp_server: SmtpTestServer,
 ) -> None:
     with channel(smtp_server, connections=4) as ch:
-        first = run(ch, GroupSource([email(n) for n in range(4)]))  # four sessions open
-        assert {s.result.status for s in first.values()} == {DeliveryStatus.SENT}
+        open_sessions(ch, smtp_server, 4)
         # Each session carried one message; the server closes one of them as it accepts
         # the next message on it (as an idle timeout would, unseen by the client).
         smtp_server.close_after_data()
@@ -58,7 +66,7 @@ def test_every_session_of_a_group_found_dead_each_email_retried_once(
     smtp_server: SmtpTestServer,
 ) -> None:
     with channel(smtp_server, connections=3) as ch:
-        run(ch, GroupSource([email(n) for n in range(3)]))
+        open_sessions(ch, smtp_server, 3)
         smtp_server.drop_idle_connections()  # 421, then closed: all three at once
         source = GroupSource([email(n) for n in range(3, 9)])
         results = run(ch, source)
@@ -72,7 +80,7 @@ def test_a_session_lost_after_its_grouped_data_leaves_only_that_email_unknown(
     smtp_server: SmtpTestServer,
 ) -> None:
     with channel(smtp_server, connections=4) as ch:
-        run(ch, GroupSource([email(n) for n in range(4)]))
+        open_sessions(ch, smtp_server, 4)
         # The second message of the group that follows: its data arrives whole, then the
         # connection drops without a reply.
         smtp_server.drop_next("data-end", after=1)
@@ -96,7 +104,7 @@ def test_a_session_lost_mid_envelope_in_a_group_is_transient_and_not_retried(
     smtp_server: SmtpTestServer,
 ) -> None:
     with channel(smtp_server, connections=4) as ch:
-        run(ch, GroupSource([email(n) for n in range(4)]))
+        open_sessions(ch, smtp_server, 4)
         smtp_server.drop_next("rcpt", after=2)
         results = run(ch, GroupSource([email(n) for n in range(4, 12)]))
     statuses = Counter(s.result.status for s in results.values())
@@ -109,7 +117,7 @@ def test_a_reset_session_fails_as_its_grouped_email_starts_and_goes_after_the_gr
     smtp_server: SmtpTestServer,
 ) -> None:
     with channel(smtp_server, connections=4) as ch:
-        run(ch, GroupSource([email(n) for n in range(4)]))
+        open_sessions(ch, smtp_server, 4)
         # One idle session reset by the server: the MAIL FROM written on it fails at once,
         # so its email is started again on a new session after the rest of its group.
         smtp_server.drop_idle_connections(count=1, reset=True)
@@ -120,3 +128,24 @@ def test_a_reset_session_fails_as_its_grouped_email_starts_and_goes_after_the_gr
     assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
     assert delivered(smtp_server) == Counter(f"user{n}@example.org" for n in range(12))
     assert smtp_server.connections == 5
+
+
+def test_a_send_answered_while_the_caller_worked_frees_its_session_for_the_next_take(
+) -> None:
+    # Pipelining: the envelope's replies all come at once, so after the caller's work
+    # the first send is over (lockstep, it would still be at its next command).
+    class SlowSecondTake(GroupSource):
+        def take(self, n: int) -> list[tuple[int, Message]]:
+            if len(self.asked) == 1:  # the caller builds its second email: msg 0 is answered
+                threading.Event().wait(0.2)
+            return super().take(n)
+
+    source = SlowSecondTake([email(n) for n in range(3)])
+    with SmtpTestServer(pipelining=True) as smtp_server, \
+            channel(smtp_server, connections=3) as ch:
+        results = run(ch, source)
+    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
+    # Before the third take, the first send's result was handed back (its outcome rides
+    # in the third's commit) and its session given to the third: no third session.
+    assert source.asked[:3] == [(1, 0), (1, 1), (1, 1)]
+    assert smtp_server.connections == 2

@@ -276,6 +276,7 @@ def test_sessions_freed_together_start_their_next_emails_as_one_group(
     smtp_server: SmtpTestServer,
 ) -> None:
     source = GroupSource([email(n) for n in range(24)])
+    smtp_server.handler.delay = 0.02  # each session is still busy as the next one opens
 
     def ahead() -> Message | None:  # the caller is busy while every session is answered
         threading.Event().wait(0.05)

@@ -32,13 +32,16 @@ PEOPLE = ("email,name,language,country,timezone,topics,regions,languages,modes,f
 class Groups:
     """Records each `begin_sends` (the addresses of a group, and which began)."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[Sequence[Start]], None] = lambda s: None) -> None:
         self.groups: list[list[tuple[str, bool]]] = []
+        self.before = before
+        """Called with each group just before its commit."""
 
     def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
         begin_sends = SendPath.begin_sends
 
         def recording(path: SendPath, starts: Sequence[Start], *args: Any) -> list[bool]:
+            self.before(starts)
             began = begin_sends(path, starts, *args)
             self.groups.append([(s.email, ok) for s, ok in zip(starts, began, strict=True)])
             return began
@@ -49,8 +52,7 @@ class Groups:
         return max(len(g) for g in self.groups)
 
 
-def busy_builder(monkeypatch: pytest.MonkeyPatch,
-                 after_build: Callable[[Message], None] = lambda m: None) -> None:
+def busy_builder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each email built ahead takes 50 ms: the sessions' replies land together, so their
     next emails begin as groups."""
     compose_ahead = SmtpChannel._compose_ahead
@@ -60,8 +62,6 @@ def busy_builder(monkeypatch: pytest.MonkeyPatch,
         def slow() -> Message | None:
             message = ahead()
             threading.Event().wait(0.05)
-            if message is not None:
-                after_build(message)
             return message
         return compose_ahead(self, slow, mux)
 
@@ -97,6 +97,7 @@ def test_a_session_dead_when_its_grouped_email_starts_is_replaced_and_the_row_se
     busy_builder(monkeypatch)
     with SmtpTestServer() as server:
         configure(project, server, tmp_path, connections=4, people=PEOPLE)
+        server.handler.delay = 0.05  # the first four emails each open a session
         server.close_after_data()  # the first session dies right after its first email
         assert project.run("send-now", now=NOW).code == 0
         assert groups.largest() > 1
@@ -113,6 +114,7 @@ def test_a_session_lost_after_its_grouped_data_leaves_that_row_unknown_the_other
     busy_builder(monkeypatch)
     with SmtpTestServer() as server:
         configure(project, server, tmp_path, connections=4, people=PEOPLE)
+        server.handler.delay = 0.05
         server.drop_next("data-end", after=5)  # the sixth email: in a group
         assert project.run("send-now", now=NOW).code == 0
         assert groups.largest() > 1
@@ -132,25 +134,26 @@ def test_a_session_lost_after_its_grouped_data_leaves_that_row_unknown_the_other
 def test_a_row_suppressed_after_it_was_built_is_refused_in_its_group_the_others_go(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    groups = Groups()
-    groups.patch(monkeypatch)
     target: list[str] = []
 
-    def suppress_one(message: Message) -> None:
-        # The fifth email built ahead: its address is suppressed (a bounce, an
-        # unsubscribe) after it was built, before its group is marked `sending`.
-        if len(target) < 1 and message.to and message.to != "p0@example.org":
-            target.append(message.to)
+    def suppress_one(starts: Sequence[Start]) -> None:
+        # The second email of the first group: its address is suppressed (a bounce, an
+        # unsubscribe) after it was built, just before its group is marked `sending`.
+        if not target and len(starts) > 1:
+            target.append(starts[1].email)
             engine = project.engine()
             with engine.begin() as c:
                 c.execute(insert(Suppression).values(
-                    email=message.to, reason="unsubscribe", detail="",
+                    email=target[0], reason="unsubscribe", detail="",
                     created_at=datetime.now(UTC)))
             engine.dispose()
 
-    busy_builder(monkeypatch, suppress_one)
+    groups = Groups(suppress_one)
+    groups.patch(monkeypatch)
+    busy_builder(monkeypatch)
     with SmtpTestServer() as server:
         configure(project, server, tmp_path, connections=4, people=PEOPLE)
+        server.handler.delay = 0.05
         assert project.run("send-now", now=NOW).code == 0
         refused = [g for g in groups.groups if (target[0], False) in g]
         assert len(refused) == 1
