@@ -312,3 +312,17 @@ def test_a_paced_channel_takes_one_email_at_a_time(smtp_server: SmtpTestServer) 
             source.unanswered -= 1
     assert {n for n, _ in source.asked} == {1}
     assert len(smtp_server.received) == 12
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpTestServer) -> None:
+    # Dot-stuffing (RFC 5321 4.5.2): a lone "." line would otherwise end the data early.
+    text = ".first line starts with a dot\n.\nafter a lone dot\n..two dots"
+    messages = [email(0, text=text), email(1), email(2, text=text)]
+    with channel(smtp_server, connections=2) as ch:
+        results = stream(ch, messages)
+    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
+    got = {r.rcpt_tos[0]: r.message() for r in smtp_server.received}
+    for n in (0, 2):
+        plain = got[f"user{n}@example.org"].get_body(("plain",))
+        assert plain is not None
+        assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text
