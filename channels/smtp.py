@@ -351,10 +351,10 @@ class SmtpChannel(Channel):
         return recipient, email
 
     def _begin(self, recipient: str, email: ComposedEmail, message: Message,
-               flight: _Flight[Any] | None = None) -> _Flight[Any]:
-        """Take a session and set up the transaction (the email composed again 7-bit for a
-        session without 8BITMIME); SmtpFailure when no session can be opened."""
-        flight = flight or _Flight(None, message, recipient, email, time.monotonic())
+               flight: _Flight[Any]) -> _Flight[Any]:
+        """Take a session (a fresh one for a second try) and set up the transaction (the
+        email composed again 7-bit for a session without 8BITMIME); SmtpFailure when no
+        session can be opened."""
         flight.began = False
         session = self._pool.acquire(fresh=flight.attempt > 1)
         session.transactions += 1

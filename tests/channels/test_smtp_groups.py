@@ -4,10 +4,14 @@ sessions is dead or dies: only that email is touched, and never sent twice."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 from channels.base import DeliveryStatus, Message, Sent
 from channels.smtp import SmtpChannel
+from channels.smtp_pool import SessionSettings, open_session
+from channels.smtp_stream import Multiplexer
+from channels.smtp_wire import begin
 from tests.channels.smtp_server import SmtpTestServer
 from tests.channels.test_smtp import channel, email
 from tests.channels.test_smtp_stream import GroupSource
@@ -130,22 +134,27 @@ def test_a_reset_session_fails_as_its_grouped_email_starts_and_goes_after_the_gr
     assert smtp_server.connections == 5
 
 
-def test_a_send_answered_while_the_caller_worked_frees_its_session_for_the_next_take(
-) -> None:
-    # Pipelining: the envelope's replies all come at once, so after the caller's work
-    # the first send is over (lockstep, it would still be at its next command).
-    class SlowSecondTake(GroupSource):
-        def take(self, n: int) -> list[tuple[int, Message]]:
-            if len(self.asked) == 1:  # the caller builds its second email: msg 0 is answered
-                threading.Event().wait(0.2)
-            return super().take(n)
-
-    source = SlowSecondTake([email(n) for n in range(3)])
-    with SmtpTestServer(pipelining=True) as smtp_server, \
-            channel(smtp_server, connections=3) as ch:
-        results = run(ch, source)
-    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
-    # Before the third take, the first send's result was handed back (its outcome rides
-    # in the third's commit) and its session given to the third: no third session.
-    assert source.asked[:3] == [(1, 0), (1, 1), (1, 1)]
-    assert smtp_server.connections == 2
+def test_poll_hands_back_a_transaction_once_answered_and_never_waits() -> None:
+    with SmtpTestServer(pipelining=True) as server:
+        smtp = open_session(SessionSettings(server.host, server.port, "none", timeout=5))
+        mux: Multiplexer[str] = Multiplexer(timeout=5)
+        assert mux.poll() == []
+        server.handler.delay = 0.3  # the server holds its reply to the end of data
+        mux.start("one", smtp, begin(smtp, "a@example.org", "s@example.org",
+                                     b"Subject: x\r\n\r\nbody\r\n", eight_bit=False))
+        started = time.monotonic()
+        polls = 0
+        done: list[tuple[str, object]] = []
+        while not done:  # each poll moves the transaction on as far as its replies go
+            before = time.monotonic()
+            done = mux.poll()
+            assert time.monotonic() - before < 0.1  # never waits for the server
+            polls += 1
+            time.sleep(0.01)
+        assert time.monotonic() - started >= 0.3
+        assert polls > 5
+        assert done[0][0] == "one"
+        assert isinstance(done[0][1], str) and done[0][1].startswith("250")
+        assert len(mux) == 0 and len(server.received) == 1
+        mux.close()
+        smtp.close()
