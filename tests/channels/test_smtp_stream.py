@@ -287,12 +287,14 @@ def test_sessions_freed_together_start_their_next_emails_as_one_group(
         for sent in ch.send_stream(source, ahead=ahead):
             source.unanswered -= 1
             results.append(sent.result.status)
+            threading.Event().wait(0.03)  # recording each outcome: the others end meanwhile
     assert results == [DeliveryStatus.SENT] * 24
     assert smtp_server.connections == 4
     # Never more asked for than sessions free, and never more than four sends in flight.
     assert all(n + unanswered <= 4 for n, unanswered in source.asked)
     # The first four each open their session (taken alone); then sessions answered while
-    # the caller was busy end together: their next emails are asked for together.
+    # the caller was busy (building, or recording an outcome) end together: their next
+    # emails are asked for together.
     assert source.asked[:4] == [(1, 0), (1, 1), (1, 2), (1, 3)]
     assert max(n for n, _ in source.asked) > 1
     assert sum(source.given) == 24 and source.given[-1] == 0
