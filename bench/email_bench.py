@@ -50,7 +50,7 @@ from bench.common import (
     figure,
     write_figures,
 )
-from bench.email_cpu import CpuParts
+from bench.email_cpu import CpuParts, SendingCommits
 from bench.email_peers import Prebuilt, apprise_send, profiled
 from bench.email_setup import (
     NOW,
@@ -234,6 +234,8 @@ class Phase:
     bare_cpu_ms: float
     herald_rate: float
     herald_cpu_ms: float
+    per_commit: float
+    """Emails marked `sending` per commit (the sends that began together)."""
 
     @property
     def ratio(self) -> float:
@@ -259,16 +261,17 @@ def phase(tmp: Path, planned: Planned, sink_name: str, conns: int,
     with sink_type(fresh(tmp / f"{sink_name}-{conns}-herald")) as sink:
         (planned.config_dir / "channels.yaml").write_text(channels_yaml(sink.port, conns))
         parts = CpuParts() if cpu_parts else None
-        _t_app, t_herald, cpu_herald = herald_send(planned.config_dir, planned.db_url,
-                                                   profile, parts)
+        with SendingCommits().watch() as commits:
+            _t_app, t_herald, cpu_herald = herald_send(planned.config_dir, planned.db_url,
+                                                       profile, parts)
         settle(sink, n)
     check_count(sink, n, f"herald ({label})")
     check_outbox(planned.db_url, planned.config_dir, n)
     result = Phase(sink_name, conns, n, n_bare / t_bare, cpu_bare / n_bare * 1000,
-                   n / t_herald, cpu_herald / n * 1000)
+                   n / t_herald, cpu_herald / n * 1000, commits.per_commit)
     print(f"herald ({label}): {n:,} in {t_herald:.2f}s, {result.herald_rate:,.0f}/s, "
-          f"CPU {result.herald_cpu_ms:.3f} ms an email; herald/bare {result.ratio:.3f}",
-          flush=True)
+          f"CPU {result.herald_cpu_ms:.3f} ms an email; herald/bare {result.ratio:.3f}; "
+          f"{result.per_commit:.2f} emails a sending commit", flush=True)
     if parts is not None:
         print(f"CPU by part (thread CPU, exclusive; {label}):\n"
               + parts.report(cpu_herald, n), flush=True)
@@ -297,6 +300,8 @@ def phase_figures(p: Phase, headline: bool) -> list[Figure]:
                note=f"Herald's process CPU during run_once / emails; {where}"),
         figure(BENCH, f"bare_cpu_ms_per_email{suffix}", round(p.bare_cpu_ms, 3), "ms",
                note=f"the bare loop's process CPU / emails; {where}"),
+        figure(BENCH, f"herald_emails_per_sending_commit{suffix}", round(p.per_commit, 2), "emails",
+               note=f"sends begun together, one commit each group (free sessions); {where}"),
     ]
 
 

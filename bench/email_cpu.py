@@ -20,7 +20,7 @@ from typing import Any
 
 
 def targets() -> list[tuple[str, Any, str]]:
-    """(part, owner class, method name) of each part watched."""
+    """(part, owner class, method name) of each part watched (a part may have several)."""
     from channels import smtp, smtp_stream
     from scheduler.dispatch import feed, steps
     from scheduler.messages import MessageBuilder
@@ -31,8 +31,9 @@ def targets() -> list[tuple[str, Any, str]]:
         ("rendering (MessageBuilder.build)", MessageBuilder, "build"),
         ("MIME (compose_email)", smtp.SmtpChannel, "_compose"),
         ("commits (OutboxWriter.write)", writer.OutboxWriter, "write"),
+        ("commits (OutboxWriter.write)", writer.OutboxWriter, "write_gated"),
         ("outcome bookkeeping (Steps.complete)", steps.Steps, "complete"),
-        ("begin_send bookkeeping (Steps.confirm)", steps.Steps, "confirm"),
+        ("begin_send bookkeeping (Steps.confirm_all)", steps.Steps, "confirm_all"),
         ("SMTP: start a send (Multiplexer.start)", smtp_stream.Multiplexer, "start"),
         ("SMTP: replies and data (Multiplexer.wait)", smtp_stream.Multiplexer, "wait"),
     ]
@@ -79,10 +80,42 @@ class CpuParts:
     def report(self, total_cpu: float, emails: int) -> str:
         """The parts as µs an email and shares of the process CPU."""
         lines = [f"{'part':<44} {'us/email':>9} {'share':>6}"]
-        for part, _o, _n in targets():
+        for part in dict.fromkeys(part for part, _o, _n in targets()):
             t = self.totals[part]
             lines.append(f"{part:<44} {t / emails * 1e6:9.1f} {t / total_cpu:6.1%}")
         rest = total_cpu - sum(self.totals.values())
         lines.append(f"{'the rest (stream loop, other threads)':<44} "
                      f"{rest / emails * 1e6:9.1f} {rest / total_cpu:6.1%}")
         return "\n".join(lines)
+
+
+class SendingCommits:
+    """Counts the streaming worker's `sending` commits and the sends each one began (a
+    group: the sessions free at once); a wrapper of a call a group, cheap enough to keep on."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self.begun = 0
+
+    @contextmanager
+    def watch(self) -> Iterator[SendingCommits]:
+        from scheduler.outbox.sending import SendPath
+
+        original = SendPath.begin_sends
+
+        @functools.wraps(original)
+        def counted(path: SendPath, starts: Any, *args: Any, **kwargs: Any) -> Any:
+            self.commits += 1
+            self.begun += len(starts)
+            return original(path, starts, *args, **kwargs)
+
+        SendPath.begin_sends = counted  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            SendPath.begin_sends = original  # type: ignore[method-assign]
+
+    @property
+    def per_commit(self) -> float:
+        """Emails marked `sending` per commit (0 when none was)."""
+        return self.begun / self.commits if self.commits else 0.0

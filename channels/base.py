@@ -2,7 +2,8 @@
 
 A channel that can keep several sends in flight on one thread also sets `streams` and
 overrides `send_stream`; the dispatcher then feeds it from one thread instead of running
-`concurrency()` threads that each call `send`.
+`concurrency()` threads that each call `send`. It feeds it a `Source`, which the channel asks
+for as many messages as it can start at once (a group begins with one commit).
 
 Exceptions::
 
@@ -16,10 +17,10 @@ import builtins
 import enum
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -118,6 +119,7 @@ class ChannelOptions(BaseModel):
 
 
 K = TypeVar("K")
+K_co = TypeVar("K_co", covariant=True)
 
 
 class Sent(NamedTuple, Generic[K]):
@@ -127,6 +129,29 @@ class Sent(NamedTuple, Generic[K]):
     key: K
     result: DeliveryResult
     seconds: float
+
+
+@runtime_checkable
+class Source(Protocol[K_co]):
+    """What `send_stream` sends: asked for up to `n` messages whenever `n` sends can start
+    at once (their sessions are free), so the caller may begin them as a group."""
+
+    def take(self, n: int) -> Sequence[tuple[K_co, Message]]:
+        """Up to `n` (key, message) to start now; fewer is fine, none only at the end."""
+        ...
+
+
+def taker(items: Iterable[tuple[K, Message]] | Source[K],
+          ) -> Callable[[int], Sequence[tuple[K, Message]]]:
+    """`items.take`; for a plain iterable, one item a call (each pulled as it starts)."""
+    if isinstance(items, Source):
+        return items.take
+    source = iter(items)
+
+    def one(_n: int) -> Sequence[tuple[K, Message]]:
+        item = next(source, None)
+        return () if item is None else (item,)
+    return one
 
 
 class Channel(ABC):
@@ -157,21 +182,25 @@ class Channel(ABC):
     def send(self, message: Message) -> DeliveryResult:
         """Send one message. Never raises for delivery problems: they become a result."""
 
-    def send_stream(self, items: Iterable[tuple[K, Message]],
+    def send_stream(self, items: Iterable[tuple[K, Message]] | Source[K],
                     ahead: Callable[[], Message | None] | None = None) -> Iterator[Sent[K]]:
         """Send each message as `items` gives it; each one's result, once, as it is known.
 
-        `items` is pulled only when a send can start, so the caller's work for the next
-        message (running inside that pull) overlaps the sends in flight. Results come in
-        the order the sends finish. `ahead`, when given, is called when the channel is
-        about to wait for its sends in flight: the caller may build its next item then
-        (without starting it: the next pull gives it) and return that message, else None.
+        `items` is pulled only when a send can start (a `Source` is asked for as many as
+        can start together), so the caller's work for the next message (running inside
+        that pull) overlaps the sends in flight. Results come in the order the sends
+        finish. `ahead`, when given, is called when the channel is about to wait for its
+        sends in flight: the caller may build its next item then (without starting it: a
+        later pull gives it) and return that message, else None; it may be called again
+        while the wait lasts, at most once for each send in flight.
         The default sends one at a time with `send`, and never waits with sends in flight.
         """
-        for key, message in items:
-            started = time.monotonic()
-            result = self.send(message)
-            yield Sent(key, result, time.monotonic() - started)
+        take = taker(items)
+        while group := take(1):
+            for key, message in group:
+                started = time.monotonic()
+                result = self.send(message)
+                yield Sent(key, result, time.monotonic() - started)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and sessions."""

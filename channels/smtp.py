@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -33,6 +35,8 @@ from channels.base import (
     DeliveryStatus,
     Message,
     Sent,
+    Source,
+    taker,
 )
 from channels.email_message import (
     ComposedEmail,
@@ -184,8 +188,10 @@ class SmtpChannel(Channel):
         # Whether the server offered 8BITMIME on the last session used: bodies are then
         # composed 8bit (no encoding), and composed again 7-bit for a session without it.
         self._eight_bit = False
-        # The next message of a stream, composed while its sessions waited for the server.
-        self._staged: tuple[Message, bool, ComposedEmail] | None = None
+        # The next messages of a stream, composed while its sessions waited for the server
+        # (in the order they were built: those the caller did not send after all are
+        # dropped as a later one starts).
+        self._staged: deque[tuple[Message, bool, ComposedEmail | None]] = deque()
 
     def send(self, message: Message) -> DeliveryResult:
         """Send one email; never raises for a delivery problem."""
@@ -193,9 +199,11 @@ class SmtpChannel(Channel):
         if isinstance(ready, DeliveryResult):
             return ready
         recipient, email = ready
+        flight = _Flight(None, message, recipient, email, time.monotonic())
         for attempt in (1, 2):
+            flight.attempt = attempt
             try:
-                flight = self._begin(recipient, email, message)
+                flight = self._begin(recipient, email, message, flight)
             except SmtpFailure as failure:
                 return self._failed(failure)
             try:
@@ -211,25 +219,39 @@ class SmtpChannel(Channel):
             return DeliveryResult.sent(flight.email.message_id)
         raise AssertionError("unreachable")  # the second attempt returns
 
-    def send_stream(self, items: Iterable[tuple[K, Message]],
+    def send_stream(self, items: Iterable[tuple[K, Message]] | Source[K],
                     ahead: Callable[[], Message | None] | None = None) -> Iterator[Sent[K]]:
         """Send over up to `connections` sessions at once, all driven from this thread.
 
-        While every session waits for the server, the caller builds its next message
-        (`ahead`) and this channel composes it, so that it starts as soon as one is free.
+        When several sessions are free at once (several sends ended during one wait), the
+        source is asked for that many messages in one `take`, and they all start before
+        any result is handed back. A group only spans sessions already open (a session to
+        open waits for the server's greeting: its message is taken on its own), and with a
+        `rate` every message is taken alone (each waits for its slot). While every
+        session waits for the server, the caller builds its next messages (`ahead`, up to
+        one for each send in flight) and this channel composes them, so that they start as
+        soon as sessions are free.
         """
         mux: Multiplexer[_Flight[K]] = Multiplexer(self.options.timeout)
-        source = iter(items)
+        take = taker(items)
         more = True
-        idle = self._compose_ahead(ahead) if ahead is not None else None
+        idle = self._compose_ahead(ahead, mux) if ahead is not None else None
         try:
             while True:
                 while more and len(mux) < self.options.connections:
-                    item = next(source, None)
-                    if item is None:
-                        more = False
-                    elif (sent := self._launch(mux, *item)) is not None:
-                        yield sent
+                    if len(mux) and self._pacer is None:
+                        # Sends that ended meanwhile: their sessions join this group.
+                        for flight, end in mux.poll():
+                            if (sent := self._land(mux, flight, end)) is not None:
+                                yield sent
+                    group = take(self._group_size(len(mux)))
+                    more = bool(group)
+                    again: list[_Flight[K]] = []  # a stale session's retry: after the group
+                    ended = [sent for key, message in group
+                             if (sent := self._launch(mux, key, message, again)) is not None]
+                    ended += [sent for flight in again
+                              if (sent := self._start(mux, flight)) is not None]
+                    yield from ended
                 if not len(mux):
                     if more:
                         continue
@@ -238,50 +260,69 @@ class SmtpChannel(Channel):
                     if (sent := self._land(mux, flight, end)) is not None:
                         yield sent
         finally:
-            self._staged = None
+            self._staged.clear()
             for flight in mux.abandon():
                 self._pool.release(flight.session, reuse=False)
             mux.close()
 
-    def _compose_ahead(self, ahead: Callable[[], Message | None]) -> Callable[[], None]:
-        """What the stream does while it waits: the caller's next message, composed."""
-        def idle() -> None:
+    def _group_size(self, in_flight: int) -> int:
+        """How many messages may start together now: one per free session already open."""
+        if self._pacer is not None:
+            return 1
+        return max(1, min(self.options.connections - in_flight, self._pool.idle))
+
+    def _compose_ahead(self, ahead: Callable[[], Message | None],
+                       mux: Multiplexer[_Flight[K]]) -> Callable[[], bool]:
+        """What the stream does while it waits: the caller's next message, composed; True
+        while there may be more to do (one message ahead for each send in flight)."""
+        def idle() -> bool:
+            if len(self._staged) >= len(mux):
+                return False
             message = ahead()
             if message is None:
-                return
-            try:
+                return False
+            email: ComposedEmail | None = None
+            # One that cannot be composed is composed again as it starts, which says why.
+            with suppress(InvalidEmail):
                 email = self._compose(message, eight_bit=self._eight_bit)
-            except InvalidEmail:
-                return  # composed again when it starts, which reports why it cannot go
-            self._staged = (message, self._eight_bit, email)
+            self._staged.append((message, self._eight_bit, email))
+            return True
         return idle
 
-    def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message) -> Sent[K] | None:
-        """Start one message on a session of its own; its result when it cannot start."""
+    def _launch(self, mux: Multiplexer[_Flight[K]], key: K, message: Message,
+                again: list[_Flight[K]] | None = None) -> Sent[K] | None:
+        """Start one message on a session of its own; its result when it cannot start
+        (one to try again on a new session goes into `again`, when given)."""
         started = time.monotonic()
         ready = self._ready(message)
         if isinstance(ready, DeliveryResult):
             return Sent(key, ready, 0.0)
         recipient, email = ready
-        return self._start(mux, _Flight(key, message, recipient, email, started))
+        return self._start(mux, _Flight(key, message, recipient, email, started), again)
 
-    def _start(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K]) -> Sent[K] | None:
+    def _start(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K],
+               again: list[_Flight[K]] | None = None) -> Sent[K] | None:
         try:
             self._begin(flight.recipient, flight.email, flight.message, flight)
             mux.start(flight, flight.session.smtp, flight.steps)
         except Exception as exc:  # an SmtpFailure, or a bug
-            return self._land(mux, flight, exc)
+            return self._land(mux, flight, exc, again)
         return None
 
     def _land(self, mux: Multiplexer[_Flight[K]], flight: _Flight[K],
-              end: str | Exception) -> Sent[K] | None:
-        """A flight is over: its result, or None when it went again on a new session."""
+              end: str | Exception, again: list[_Flight[K]] | None = None) -> Sent[K] | None:
+        """A flight is over: its result, or None when it goes again on a new session (now,
+        or, with `again`, once the caller has started the rest of its group: opening a
+        session waits for the server)."""
         if isinstance(end, str):
             self._settle(flight, None)
             result = DeliveryResult.sent(flight.email.message_id)
         elif isinstance(end, SmtpFailure):
             if flight.began and self._settle(flight, end) and flight.attempt == 1:
                 flight.attempt = 2
+                if again is not None:
+                    again.append(flight)
+                    return None
                 return self._start(mux, flight)
             result = self._failed(end)
         else:  # a bug: whether the message went out cannot be known
@@ -293,10 +334,13 @@ class SmtpChannel(Channel):
 
     def _ready(self, message: Message) -> tuple[str, ComposedEmail] | DeliveryResult:
         """The checked recipient and the composed email, after the pacer's wait; or why not."""
-        staged, self._staged = self._staged, None
+        staged = self._staged
+        while staged and staged[0][0] is not message:
+            staged.popleft()  # built ahead, then not sent (the outbox refused it)
+        composed = staged.popleft() if staged else None
         try:
-            if staged is not None and staged[0] is message and staged[1] == self._eight_bit:
-                email = staged[2]
+            if composed is not None and composed[1] == self._eight_bit and composed[2]:
+                email = composed[2]
             else:
                 email = self._compose(message, eight_bit=self._eight_bit)
             recipient = check_address(message.to or "")
@@ -307,12 +351,12 @@ class SmtpChannel(Channel):
         return recipient, email
 
     def _begin(self, recipient: str, email: ComposedEmail, message: Message,
-               flight: _Flight[Any] | None = None) -> _Flight[Any]:
-        """Take a session and set up the transaction (the email composed again 7-bit for a
-        session without 8BITMIME); SmtpFailure when no session can be opened."""
-        flight = flight or _Flight(None, message, recipient, email, time.monotonic())
+               flight: _Flight[Any]) -> _Flight[Any]:
+        """Take a session (a fresh one for a second try) and set up the transaction (the
+        email composed again 7-bit for a session without 8BITMIME); SmtpFailure when no
+        session can be opened."""
         flight.began = False
-        session = self._pool.acquire()
+        session = self._pool.acquire(fresh=flight.attempt > 1)
         session.transactions += 1
         try:
             self._eight_bit = session.smtp.has_extn("8bitmime")

@@ -187,21 +187,41 @@ class SessionPool:
 
     def __init__(self, opener: Callable[[], smtplib.SMTP], size: int) -> None:
         self._opener = opener
+        self._size = size
         self._slots = threading.BoundedSemaphore(size)
+        self._in_use = 0
         self._lock = threading.Lock()
         self._idle: list[PooledSession] = []
         self._generation = 0
 
-    def acquire(self) -> PooledSession:
-        """An idle session, or a new one (SmtpFailure when it cannot be opened)."""
+    @property
+    def idle(self) -> int:
+        """How many open sessions wait to be reused."""
+        return len(self._idle)
+
+    def acquire(self, *, fresh: bool = False) -> PooledSession:
+        """An idle session, or a new one (SmtpFailure when it cannot be opened).
+
+        `fresh`: a new one in any case (a message retried because its kept-open session
+        had died: the other idle ones are as old). When that would open more than `size`,
+        the least recently used idle session is ended to make room.
+        """
         self._slots.acquire()
+        room: PooledSession | None = None
         with self._lock:
-            if self._idle:
+            self._in_use += 1
+            if self._idle and not fresh:
                 return self._idle.pop()
+            if self._idle and self._in_use + len(self._idle) > self._size:
+                room = self._idle.pop(0)
             generation = self._generation
+        if room is not None:
+            quit_session(room.smtp)
         try:
             return PooledSession(self._opener(), generation)
         except BaseException:
+            with self._lock:
+                self._in_use -= 1
             self._slots.release()
             raise
 
@@ -209,6 +229,7 @@ class SessionPool:
         """Give a session back: kept for reuse, or ended (QUIT) when `reuse` is False."""
         try:
             with self._lock:
+                self._in_use -= 1
                 if reuse and session.generation == self._generation:
                     self._idle.append(session)
                     return

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import selectors
 import smtplib
+import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,7 +88,7 @@ class Multiplexer(Generic[T]):
         self._entries: dict[int, _Entry[T]] = {}
         # Sockets stay registered between their transactions (a session sends one message
         # after another): registering and unregistering each time cost a system call each.
-        self._watched: dict[int, object] = {}
+        self._watched: dict[int, socket.socket] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -104,23 +106,27 @@ class Multiplexer(Generic[T]):
             self._unwatch(entry.fd)  # a closed session's number, now another socket's
             self._selector.register(entry.fd, selectors.EVENT_READ)
             self._watched[entry.fd] = sock
+            _blocking(sock, self._timeout)
         self._entries[entry.fd] = entry
 
     def wait(self, idle: Callable[[], object] | None = None) -> list[Done[T]]:
         """Wait until at least one transaction is over (or timed out); those that are.
 
-        `idle` is called once, the first time nothing has come yet: work for the thread
-        while the server answers (its replies are read as soon as it returns).
+        `idle` is called when nothing has come yet: work for the thread while the server
+        answers (its replies are read as soon as it returns). It is called again while
+        nothing has come and it returns true (more work to do), never once something has.
         """
         done: list[Done[T]] = []
         while self._entries and not done:
             ready = [e for e in self._entries.values() if e.tls and _pending(e.smtp)]
             if not ready:
                 events = self._selector.select(0) if idle is not None else []
-                if not events:
-                    if idle is not None:
-                        idle()
+                while not events and idle is not None:
+                    if not idle():
                         idle = None
+                    else:
+                        events = self._selector.select(0)
+                if not events:
                     delay = min(e.deadline for e in self._entries.values()) - self._clock()
                     events = self._selector.select(max(delay, 0.0))
                 ready = self._in_flight(events)
@@ -131,6 +137,17 @@ class Multiplexer(Generic[T]):
             now = self._clock()
             for entry in [e for e in self._entries.values() if e.deadline <= now]:
                 done.append(self._end(entry, self._fail(entry, TimeoutError("timed out"))))
+        return done
+
+    def poll(self) -> list[Done[T]]:
+        """The transactions over by now, without waiting (their replies have come)."""
+        done: list[Done[T]] = []
+        if self._entries:
+            ready = [e for e in self._entries.values() if e.tls and _pending(e.smtp)]
+            for entry in ready or self._in_flight(self._selector.select(0)):
+                outcome = self._receive(entry)
+                if outcome is not None:
+                    done.append(self._end(entry, outcome))
         return done
 
     def abandon(self) -> list[T]:
@@ -159,8 +176,11 @@ class Multiplexer(Generic[T]):
         return ready
 
     def _unwatch(self, fd: int) -> None:
-        if self._watched.pop(fd, None) is not None:
+        sock = self._watched.pop(fd, None)
+        if sock is not None:
             self._selector.unregister(fd)
+            if sock.fileno() != -1:  # still open: smtplib's own timeout again
+                sock.settimeout(self._timeout)
 
     def _receive(self, entry: _Entry[T]) -> str | Exception | None:
         """Read what came; the transaction's end, or None while it still waits."""
@@ -208,6 +228,21 @@ class Multiplexer(Generic[T]):
         if entry.smtp.sock is None:  # closed: its number may come back as another socket
             self._unwatch(entry.fd)
         return entry.tag, outcome
+
+
+def _blocking(sock: socket.socket, timeout: float) -> None:
+    """A watched socket blocks, bounded by the kernel's own send and receive timeouts.
+
+    With a Python-level timeout, every send and receive is preceded by a poll() system
+    call; the multiplexer reads only what its selector says has come, and its writes go
+    into the socket's buffer, so that poll is pure cost. A server that stops reading still
+    cannot hold a write for longer than `timeout` (SO_SNDTIMEO).
+    """
+    seconds = int(timeout)
+    interval = struct.pack("ll", seconds, int((timeout - seconds) * 1e6))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, interval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, interval)
+    sock.settimeout(None)
 
 
 def _pending(smtp: smtplib.SMTP) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,12 +126,27 @@ class Steps:
         lease lost, participant gone, address suppressed, course closed)."""
         if not self.run.may_send(channel.name):
             return "skipped"
-        p = batch.participants.get(d.participant_id) if d.participant_id is not None else None
-        began = self.path.begin_send(d.id, self.clock(), participant_id=d.participant_id,
-                                     email=p.email if p is not None else "",
-                                     course_id=d.course_id, pending=pending,
-                                     bundled=batch.bundled(d))
+        s = self._start(d, batch)
+        began = self.path.begin_send(d.id, self.clock(), participant_id=s.participant_id,
+                                     email=s.email, course_id=s.course_id, pending=pending,
+                                     bundled=s.bundled)
         return None if began else "skipped"
+
+    def confirm_all(self, group: Sequence[tuple[DeliveryRow, Batch]], channel: Channel,
+                    pending: Pending) -> list[str | None]:
+        """`confirm` for a group of built deliveries whose sends start together, in one
+        commit: for each, None or "skipped" (each row checked on its own)."""
+        if not self.run.may_send(channel.name):
+            return ["skipped"] * len(group)
+        began = self.path.begin_sends([self._start(d, batch) for d, batch in group],
+                                      self.clock(), pending)
+        return [None if ok else "skipped" for ok in began]
+
+    @staticmethod
+    def _start(d: DeliveryRow, batch: Batch) -> outbox.Start:
+        p = batch.participants.get(d.participant_id) if d.participant_id is not None else None
+        return outbox.Start(d.id, d.participant_id, p.email if p is not None else "",
+                            d.course_id, batch.bundled(d))
 
     def complete(self, d: DeliveryRow, built: Message, result: DeliveryResult, seconds: float,
                  channel: Channel, pending: Pending | None) -> str:

@@ -2,12 +2,15 @@
 
 Each takes deliveries from its drain's shared `Feed` until it ends and returns their
 states. An outcome is written in the same commit that marks the worker's next delivery
-`sending` (one commit a message instead of two); the last one when the feed ends.
+`sending` (one commit a message instead of two), or its next group of deliveries starting
+together (the streaming worker, when several sessions are free at once); the last ones
+when the feed ends.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
@@ -32,16 +35,22 @@ def work(steps: Steps, feed: FeedItems, channel: Channel, pending: Pending,
 
 class StreamWorker:
     """The one worker of a channel that `streams`: it builds and marks `sending` the next
-    delivery whenever the channel can start a send, while the others are in flight.
+    deliveries whenever the channel can start sends, while the others are in flight.
 
-    While the channel waits for its sends, the next delivery is built ahead (claimed,
-    rendered; not yet `sending`), so the wait is not lost; it is marked `sending`, with
-    the same checks as ever, only when a send can start. A crash leaves at most the
-    deliveries in flight, and those whose outcome was not yet written, in `sending`
-    (hence `unknown`): no more than `concurrency()` plus the pending ones. One built ahead
-    but never begun is only reserved, like those the feed still holds.
+    The channel asks for as many messages as it has sessions free (`take(n)`); when several
+    sends ended during one wait, their successors are marked `sending` as a group in ONE
+    commit (which also carries the outcomes queued since the last), each row with the same
+    checks as ever (a row refused is not sent), and the channel starts them all right
+    after, before it waits for any server. While the channel waits for its sends, the next
+    deliveries are built ahead (claimed, rendered; not yet `sending`; at most one for each
+    send in flight), so the wait is not lost.
 
-    State: `staged` (at most one delivery built ahead), `in_flight` (sends started, by
+    A crash leaves at most the deliveries in flight, and those whose outcome was not yet
+    written, in `sending` (hence `unknown`): no more than `concurrency()` plus the pending
+    ones, as a group never outnumbers the free sessions. One built ahead but never begun is
+    only reserved, like those the feed still holds.
+
+    State: `staged` (deliveries built ahead, in feed order), `in_flight` (sends started, by
     delivery id), `ended` (the feed is exhausted), `feed_error` (raised once the sends in
     flight are recorded), `states` (each delivery's resulting state).
     """
@@ -55,14 +64,16 @@ class StreamWorker:
         self.session = session
         self.states: list[str] = []
         self.in_flight: dict[int, tuple[DeliveryRow, Message]] = {}
-        self.staged: tuple[DeliveryRow, Batch, Message] | None = None
+        self.staged: deque[tuple[DeliveryRow, Batch, Message]] = deque()
         self.ended = False
         self.feed_error: BaseException | None = None
+        self.groups = 0
+        """`sending` commits made (each one group of sends starting together)."""
 
     def run(self) -> list[str]:
         """Stream the feed through the channel; each delivery's resulting state."""
         try:
-            for sent in self.channel.send_stream(self._ready(), ahead=self._build_ahead):
+            for sent in self.channel.send_stream(self, ahead=self._build_ahead):
                 d, built = self.in_flight.pop(sent.key)
                 self.states.append(self.steps.complete(d, built, sent.result, sent.seconds,
                                                        self.channel, self.pending))
@@ -77,39 +88,48 @@ class StreamWorker:
             raise self.feed_error
         return self.states
 
-    def _build_next(self) -> None:
-        """Build the feed's next delivery to be sent into `staged`; `ended` at its end."""
+    def _build_next(self) -> bool:
+        """Build the feed's next delivery to be sent into `staged`; False (and `ended`) at
+        the feed's end."""
         try:
             for d, batch in self.feed:
                 built = self.steps.build(d, self.channel, batch, self.pending, self.session)
                 if isinstance(built, str):
                     self.states.append(built)
                     continue
-                self.staged = (d, batch, built)
-                return
+                self.staged.append((d, batch, built))
+                return True
         except Exception as exc:  # the sends in flight still end and are recorded
             self.feed_error = exc
         self.ended = True
+        return False
 
     def _build_ahead(self) -> Message | None:
-        """The channel waits for its sends: build the next one now (not yet `sending`)."""
-        if self.staged is not None or self.ended:
+        """The channel waits for its sends: build one more now (not yet `sending`)."""
+        if self.ended or not self._build_next():
             return None
-        self._build_next()
-        return self.staged[2] if self.staged is not None else None
+        return self.staged[-1][2]
 
-    def _ready(self) -> Iterator[tuple[int, Message]]:
-        """The messages to send, each marked `sending` as the channel takes it."""
+    def take(self, n: int) -> list[tuple[int, Message]]:
+        """Up to `n` messages to start now, marked `sending` in one commit; [] at the end.
+
+        Those built ahead go first, then more are built; a group the outbox refuses whole
+        is followed by the next deliveries, so [] means the feed is done."""
         while True:
-            if self.staged is None and not self.ended:
+            while len(self.staged) < n and not self.ended:
                 self._build_next()
-            if self.staged is None:
-                return
-            d, batch, built = self.staged
-            self.staged = None
-            state = self.steps.confirm(d, self.channel, batch, self.pending)
-            if state is not None:
-                self.states.append(state)
-                continue
-            self.in_flight[d.id] = (d, built)
-            yield d.id, built
+            group = [self.staged.popleft() for _ in range(min(n, len(self.staged)))]
+            if not group:
+                return []
+            self.groups += 1
+            states = self.steps.confirm_all([(d, batch) for d, batch, _ in group],
+                                            self.channel, self.pending)
+            taken = []
+            for (d, _batch, built), state in zip(group, states, strict=True):
+                if state is not None:
+                    self.states.append(state)
+                else:
+                    self.in_flight[d.id] = (d, built)
+                    taken.append((d.id, built))
+            if taken:
+                return taken

@@ -23,7 +23,7 @@ from scheduler.outbox.cadence import CadenceResult, apply_cadence
 from scheduler.outbox.leases import Leases, new_owner, owner_is_dead
 from scheduler.outbox.planned import Unguarded, insert_planned
 from scheduler.outbox.retry import Outcome, RetryTiming, decide
-from scheduler.outbox.sending import SendPath
+from scheduler.outbox.sending import SendPath, Start
 from scheduler.outbox.statements import CLAIMABLE
 from scheduler.outbox.transitions import (
     CANCELLABLE,
@@ -44,6 +44,7 @@ __all__ = [
     "Outcome",
     "RetryTiming",
     "SendPath",
+    "Start",
     "Unguarded",
     "apply_cadence",
     "cancel_for_course",

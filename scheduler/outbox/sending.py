@@ -1,6 +1,11 @@
 """The send path's transitions: begin send, the outcome (sent, retry, fail, unknown,
 bounced, auth), skip (cancelled or suppressed at build time), hold.
 
+A streaming worker whose channel frees several sessions at once begins their next sends
+as a group (`begin_sends`): one commit, in which each row's `sending` statement still runs
+with every check of its own (a row refused there is not sent, and the others still go), and
+which carries the worker's queued outcomes. The group's sends all start right after it.
+
 These run thousands of times a drain, so they are prepared statements run straight on a
 worker's own DBAPI connection (`writer`), and an outcome may wait in the worker's `Pending`
 queue to ride along with the next `sending` commit. What must hold before anything else is
@@ -10,8 +15,9 @@ sent (a refused credential's flag, a bounced address's suppression) is written a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -23,9 +29,22 @@ from scheduler.outbox import statements as sql
 from scheduler.outbox.leases import Leases
 from scheduler.outbox.prepared import PreparedCache
 from scheduler.outbox.retry import Outcome
-from scheduler.outbox.writer import OutboxWriter, Pending, Writes
+from scheduler.outbox.writer import OutboxWriter, Pending, Write, Writes
 
 SUPPRESSIONS = cast(Table, Suppression.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A delivery whose send is to begin, with what its `sending` statement checks again:
+    for an email, the participant (still active), the address (not suppressed) and the
+    course (still open). A `bundled` one is the lead of a cadence bundle."""
+
+    delivery_id: int
+    participant_id: int | None
+    email: str
+    course_id: str | None
+    bundled: bool = False
 
 
 class SendPath:
@@ -95,9 +114,7 @@ class SendPath:
         """
         is_email = participant_id is not None
         with_course = is_email and course_id is not None
-        params = {"p_id": delivery_id, "p_owner": self.leases.owner, "p_now": now,
-                  "p_expires": now + self.leases.lease, "p_participant": participant_id,
-                  "p_email": email, "p_course": course_id}
+        params = self._begin_params(delivery_id, now, participant_id, email, course_id)
         self.leases.taking_off(delivery_id)
         try:
             if bundled:
@@ -111,6 +128,39 @@ class SendPath:
         if not began:
             self.leases.landed([delivery_id])
         return began
+
+    def begin_sends(self, starts: Sequence[Start], now: datetime,
+                    pending: Pending) -> list[bool]:
+        """Mark a group of deliveries `sending` in one commit (with the outcomes queued in
+        `pending` first); whether each may go out.
+
+        Each row's statement checks what `begin_send` checks, on its own: a row refused
+        stays reserved and the others still begin. A bundle's lead takes its bundle's
+        reserved rows along, only when it begins itself. The caller starts every send that
+        began right after this returns, before waiting for any server.
+        """
+        gated: list[tuple[Write, Writes]] = []
+        for s in starts:
+            params = self._begin_params(s.delivery_id, now, s.participant_id, s.email,
+                                        s.course_id)
+            is_email = s.participant_id is not None
+            gate = (sql.BEGIN_SEND[(is_email, is_email and s.course_id is not None)], params)
+            gated.append((gate, [(sql.BEGIN_MEMBERS, params)] if s.bundled else []))
+            self.leases.taking_off(s.delivery_id)
+        try:
+            began = pending.flush_gated(gated)
+        except BaseException:
+            self.leases.landed([s.delivery_id for s in starts])
+            raise
+        self.leases.landed([s.delivery_id for s, ok in zip(starts, began, strict=True)
+                            if not ok])
+        return began
+
+    def _begin_params(self, delivery_id: int, now: datetime, participant_id: int | None,
+                      email: str, course_id: str | None) -> dict[str, object]:
+        return {"p_id": delivery_id, "p_owner": self.leases.owner, "p_now": now,
+                "p_expires": now + self.leases.lease, "p_participant": participant_id,
+                "p_email": email, "p_course": course_id}
 
     def _begin_bundle(self, is_email: bool, with_course: bool, params: dict[str, object],
                       pending: Pending | None) -> bool:

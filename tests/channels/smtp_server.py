@@ -8,6 +8,8 @@ Reusable by any test package::
         server.fail_next("451 4.3.0 Try again later")      # next end-of-data gets a 451
         server.reject("bad@example.org")                    # 550 5.1.1 for this recipient
         server.drop_next("rcpt")                            # close the connection at next RCPT
+        server.drop_next("data-end", after=4)               # ... at the 5th end of data
+        server.close_after_data(after=1)                    # 250 to the 2nd message, then close
         ... send to server.host / server.port ...
         server.received[0].message()["Subject"], server.connections
 """
@@ -18,6 +20,7 @@ import asyncio
 import base64
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -69,10 +72,16 @@ class ScriptedHandler:
         self.pipelining = False
         self.eight_bit_mime = True
         self.pipelined = 0
+        self.delay = 0.0
+        """Seconds each end of data waits for its reply."""
         """MAIL commands that arrived with the RCPT and DATA behind them (RFC 2920)."""
         self.live: list[SMTP] = []
         self._replies: dict[Stage, deque[str]] = {s: deque() for s in ("mail", "rcpt", "data-end")}
         self._drops: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
+        self._drop_after: dict[Stage, int] = {"mail": 0, "rcpt": 0, "data-end": 0}
+        self._closes = 0
+        self._lose_data_for: set[str] = set()
+        self._close_after = 0
         self._rejected: dict[str, str] = {}
 
     # -- scripting ---------------------------------------------------------------------------
@@ -85,14 +94,37 @@ class ScriptedHandler:
         with self.lock:
             self._rejected[address.lower()] = reply
 
-    def drop_next(self, stage: Stage, count: int = 1) -> None:
+    def drop_next(self, stage: Stage, count: int = 1, after: int = 0) -> None:
         with self.lock:
             self._drops[stage] += count
+            self._drop_after[stage] = after
+
+    def drop_data_for(self, address: str) -> None:
+        with self.lock:
+            self._lose_data_for.add(address.lower())
+
+    def close_after_data(self, count: int = 1, after: int = 0) -> None:
+        with self.lock:
+            self._closes += count
+            self._close_after = after
+
+    def _closing(self) -> bool:
+        """Whether this end of data is answered 250 and then its connection closed."""
+        with self.lock:
+            if not self._closes:
+                return False
+            if self._close_after:
+                self._close_after -= 1
+                return False
+            self._closes -= 1
+            return True
 
     def _scripted(self, server: SMTP, stage: Stage) -> str | None:
         """A scripted answer for this command, "" to drop the connection, or None."""
         with self.lock:
-            if self._drops[stage]:
+            if self._drops[stage] and self._drop_after[stage]:
+                self._drop_after[stage] -= 1
+            elif self._drops[stage]:
                 self._drops[stage] -= 1
                 if server.transport is not None:
                     server.transport.close()
@@ -158,6 +190,8 @@ class ScriptedHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         data = envelope.original_content or b""
         assert isinstance(data, bytes)
         transport = server.transport
@@ -165,6 +199,22 @@ class ScriptedHandler:
             transport is not None and transport.get_extra_info("ssl_object") is not None
         )
         scripted = self._scripted(server, "data-end")
+        with self.lock:
+            lost = self._lose_data_for.intersection(a.lower() for a in envelope.rcpt_tos)
+            self._lose_data_for -= lost
+        if lost and transport is not None:
+            transport.close()
+            scripted = ""
+        if scripted is None and transport is not None and self._closing():
+            # Accepted, then the connection closed, as a server's idle timeout does later:
+            # the client keeps a dead session for its next message.
+            transport.write(b"250 2.0.0 OK: queued\r\n")
+            transport.close()
+            with self.lock:
+                self.received.append(Received(str(envelope.mail_from),
+                                              tuple(envelope.rcpt_tos), data, tls=tls,
+                                              mail_options=tuple(envelope.mail_options)))
+            return ""
         if scripted in ("", None):
             # Dropped ("") after the data arrived: the message may well have been delivered.
             rcpt_tos = tuple(envelope.rcpt_tos)
@@ -301,18 +351,40 @@ class SmtpTestServer:
     def reject(self, address: str, reply: str = "550 5.1.1 No such user here") -> None:
         self.handler.reject(address, reply)
 
-    def drop_next(self, stage: Stage, count: int = 1) -> None:
-        self.handler.drop_next(stage, count)
+    def drop_next(self, stage: Stage, count: int = 1, after: int = 0) -> None:
+        """Close the connection at the next `count` commands of `stage`, the first `after`
+        of them answered as usual."""
+        self.handler.drop_next(stage, count, after)
 
-    def drop_idle_connections(self, reply: str | None = "421 4.4.2 Idle timeout") -> None:
-        """Close every open connection, as a server's idle timeout would (421 first)."""
+    def drop_data_for(self, address: str) -> None:
+        """Close the connection at the end of data of the next message to `address`
+        (its data arrived whole; no reply)."""
+        self.handler.drop_data_for(address)
+
+    def close_after_data(self, count: int = 1, after: int = 0) -> None:
+        """Accept the next `count` messages (after `after` others), closing each one's
+        connection right after its 250: its session is dead when the client reuses it."""
+        self.handler.close_after_data(count, after)
+
+    def drop_idle_connections(self, reply: str | None = "421 4.4.2 Idle timeout",
+                              count: int | None = None, reset: bool = False) -> None:
+        """Close every open connection (or the first `count`), as a server's idle timeout
+        would (421 first); with `reset`, abort each with a TCP reset instead (no reply):
+        the client's next write on it fails at once."""
         loop = self.controller.loop
         with self.handler.lock:
-            live, self.handler.live = self.handler.live, []
+            live = self.handler.live[:count]
+            self.handler.live = self.handler.live[len(live):]
 
         def close(server: SMTP) -> None:
             transport = server.transport
             if isinstance(transport, asyncio.Transport) and not transport.is_closing():
+                if reset:
+                    sock = transport.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    transport.abort()
+                    return
                 if reply:
                     transport.write(reply.encode() + b"\r\n")
                 transport.close()

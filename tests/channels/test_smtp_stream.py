@@ -253,3 +253,78 @@ def test_reply_buffer_refuses_a_runaway_line() -> None:
     buffer.feed(b"250 " + b"x" * 9000)
     with pytest.raises(ValueError, match="Line too long"):
         buffer.reply()
+
+
+class GroupSource:
+    """A `Source` that records each `take(n)` and the sends unanswered when it is asked."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.waiting = list(enumerate(messages))
+        self.asked: list[tuple[int, int]] = []  # (n, sends unanswered when asked)
+        self.given: list[int] = []
+        self.unanswered = 0
+
+    def take(self, n: int) -> list[tuple[int, Message]]:
+        self.asked.append((n, self.unanswered))
+        group, self.waiting = self.waiting[:n], self.waiting[n:]
+        self.given.append(len(group))
+        self.unanswered += len(group)
+        return group
+
+
+def test_sessions_freed_together_start_their_next_emails_as_one_group(
+    smtp_server: SmtpTestServer,
+) -> None:
+    source = GroupSource([email(n) for n in range(24)])
+    smtp_server.handler.delay = 0.02  # each session is still busy as the next one opens
+
+    def ahead() -> Message | None:  # the caller is busy while every session is answered
+        threading.Event().wait(0.05)
+        return None
+
+    with channel(smtp_server, connections=4) as ch:
+        results = []
+        for sent in ch.send_stream(source, ahead=ahead):
+            source.unanswered -= 1
+            results.append(sent.result.status)
+            threading.Event().wait(0.03)  # recording each outcome: the others end meanwhile
+    assert results == [DeliveryStatus.SENT] * 24
+    assert smtp_server.connections == 4
+    # Never more asked for than sessions free, and never more than four sends in flight.
+    assert all(n + unanswered <= 4 for n, unanswered in source.asked)
+    # The first four each open their session (taken alone); then sessions answered while
+    # the caller was busy (building, or recording an outcome) end together: their next
+    # emails are asked for together.
+    assert source.asked[:4] == [(1, 0), (1, 1), (1, 2), (1, 3)]
+    assert max(n for n, _ in source.asked) > 1
+    assert sum(source.given) == 24 and source.given[-1] == 0
+
+
+def test_a_paced_channel_takes_one_email_at_a_time(smtp_server: SmtpTestServer) -> None:
+    # Each paced email waits for its slot as it starts: a group's last one would wait for
+    # all the others' slots after its `sending` commit.
+    source = GroupSource([email(n) for n in range(12)])
+
+    def ahead() -> Message | None:  # busy while the sends are answered (groups would form)
+        threading.Event().wait(0.05)
+        return None
+
+    with channel(smtp_server, connections=3, rate="200/s") as ch:
+        for _sent in ch.send_stream(source, ahead=ahead):
+            source.unanswered -= 1
+    assert {n for n, _ in source.asked} == {1}
+    assert len(smtp_server.received) == 12
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server: SmtpTestServer) -> None:
+    # Dot-stuffing (RFC 5321 4.5.2): a lone "." line would otherwise end the data early.
+    text = ".first line starts with a dot\n.\nafter a lone dot\n..two dots"
+    messages = [email(0, text=text), email(1), email(2, text=text)]
+    with channel(smtp_server, connections=2) as ch:
+        results = stream(ch, messages)
+    assert {s.result.status for s in results.values()} == {DeliveryStatus.SENT}
+    got = {r.rcpt_tos[0]: r.message() for r in smtp_server.received}
+    for n in (0, 2):
+        plain = got[f"user{n}@example.org"].get_body(("plain",))
+        assert plain is not None
+        assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from channels.base import Message, Sent
 from channels.smtp import SmtpChannel
+from channels.smtp_stream import Multiplexer
 from scheduler.models import Delivery, Suppression
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
@@ -99,13 +101,14 @@ def test_an_email_built_while_a_bounce_was_in_flight_does_not_go_to_the_bounced_
     built_ahead: list[str] = []
     compose_ahead = SmtpChannel._compose_ahead
 
-    def watched(self: SmtpChannel, ahead: Callable[[], Message | None]) -> Callable[[], None]:
+    def watched(self: SmtpChannel, ahead: Callable[[], Message | None],
+                mux: Multiplexer[Any]) -> Callable[[], bool]:
         def watching() -> Message | None:
             message = ahead()
             if message is not None:
                 built_ahead.append(message.key)
             return message
-        return compose_ahead(self, watching)
+        return compose_ahead(self, watching, mux)
 
     monkeypatch.setattr(SmtpChannel, "_compose_ahead", watched)
     with SmtpTestServer() as server:

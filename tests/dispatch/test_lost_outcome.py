@@ -14,7 +14,7 @@ from scheduler.app import App
 from scheduler.dispatch import Dispatcher
 from scheduler.filter import Filter
 from scheduler.models import Delivery, DeliveryEvent
-from scheduler.outbox.writer import OutboxWriter, Writes
+from scheduler.outbox.writer import Gated, OutboxWriter, Writes
 from tests.channels.smtp_server import SmtpTestServer
 from tests.conftest import Project
 from tests.dispatch.test_dispatch_smtp import NOW, configure, states
@@ -46,16 +46,24 @@ def test_a_send_whose_outcome_was_lost_becomes_unknown_in_the_live_process(
                                     clock=clock, lease=timedelta(minutes=5))
             # The database goes away once the first send has begun: its outcome, queued
             # for the next commit, is never written.
-            write = OutboxWriter.write
+            write, write_gated = OutboxWriter.write, OutboxWriter.write_gated
             commits: list[int] = []
 
-            def outage(self: OutboxWriter, writes: Writes) -> int:
+            def gone() -> None:
                 if commits:
                     raise OperationalError("COMMIT", {}, ConnectionError("server gone"))
                 commits.append(1)
+
+            def outage(self: OutboxWriter, writes: Writes) -> int:
+                gone()
                 return write(self, writes)
 
+            def gated_outage(self: OutboxWriter, writes: Writes, gated: Gated) -> list[bool]:
+                gone()
+                return write_gated(self, writes, gated)
+
             monkeypatch.setattr(OutboxWriter, "write", outage)
+            monkeypatch.setattr(OutboxWriter, "write_gated", gated_outage)
             with pytest.raises(OperationalError):
                 dispatcher.run_once(Filter())
             monkeypatch.undo()

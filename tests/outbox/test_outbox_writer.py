@@ -125,3 +125,35 @@ def test_the_connection_goes_back_to_the_pool_as_it_was_lent(engine: Engine) -> 
         c.execute(update(Delivery).where(Delivery.id == 1).values(state="failed"))
         c.rollback()
     assert states(engine)[1] == "pending"
+
+
+def test_a_group_begins_in_one_commit_each_row_checked_on_its_own(engine: Engine) -> None:
+    pending = Pending(writer_for(engine))
+    try:
+        assert pending.flush([sending(1)]) == 1
+        pending.extend([sent(1), event(1)])
+        # Two gates: 2 may begin (its follower runs), 3's lease is someone else's (refused,
+        # its follower does not run); the queued outcome lands in the same commit.
+        began = pending.flush_gated([(sending(2), [event(2)]),
+                                     (sending(3, owner="other:2:ffff"), [event(3)])])
+        assert began == [True, False]
+        assert not pending
+    finally:
+        pending.writer.close()
+    assert states(engine) == {1: "sent", 2: "sending", 3: "pending"}
+    with engine.connect() as c:
+        assert sorted(c.scalars(select(DeliveryEvent.delivery_id))) == [1, 2]
+
+
+def test_a_failing_gate_undoes_the_whole_group(engine: Engine) -> None:
+    writer = writer_for(engine)
+    try:
+        broken = (sql.FINISH, {**sent(3)[1], "p_state": None})  # state is NOT NULL
+        with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError):
+            writer.write_gated([sent(1), event(1)], [(sending(2), []), (broken, [])])
+        assert states(engine) == {1: "pending", 2: "pending", 3: "pending"}
+        assert events(engine) == 0
+        assert writer.write_gated([], [(sending(2), [event(2)])]) == [True]
+    finally:
+        writer.close()
+    assert states(engine)[2] == "sending" and events(engine) == 1
