@@ -28,6 +28,11 @@ from scheduler.rendering import Renderer
 from scheduler.timing import today_in
 
 
+_COURSE_HOLES = ("links.course", "links.preferences", "links.unsubscribe",
+                 "participant.email", "participant.language", "participant.name")
+"""A course email's per-recipient values, as sorted paths (`Renderer.render_email_filled`)."""
+
+
 def _plain(common: dict[str, Any]) -> dict[str, Any]:
     """The template context's `sender` (a config model) as the plain dict templates see."""
     return {**common, "sender": common["sender"].model_dump()}
@@ -120,13 +125,11 @@ class MessageBuilder:
             scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
             # Rendered once per course, campaign and language; the recipient filled in.
             # The shared part of the context is only built when a render is due.
-            holes = {"participant.name": name, "participant.email": email,
-                     "participant.language": language,
-                     **{f"links.{k}": v for k, v in links.items()}}
-            rendered = self.renderer.render_email_for(
+            rendered = self.renderer.render_email_filled(
                 delivery.template, language,
                 lambda: {**_plain(common), "course": course_context(course), "period": None},
-                holes, scope)
+                _COURSE_HOLES, [links["course"], links["preferences"], links["unsubscribe"],
+                                email, language, name], scope)
         else:
             courses = self.digest_courses(session, delivery, p.id, today)
             if not courses:
