@@ -27,7 +27,6 @@ from scheduler.posts import build_post
 from scheduler.rendering import Renderer
 from scheduler.timing import today_in
 
-
 _COURSE_HOLES = ("links.course", "links.preferences", "links.unsubscribe",
                  "participant.email", "participant.language", "participant.name")
 """A course email's per-recipient values, as sorted paths (`Renderer.render_email_filled`)."""

@@ -136,16 +136,10 @@ class Plan:
         return out
 
 
-def fill(filler: Filler, printed: Sequence[str], tail: str | None = None) -> str:
-    """The part with each hole replaced by its printed value (and `tail` as a last value):
-    a `SegmentedText`, whose shared segments the email composer encodes once."""
-    texts, slots = filler.texts, filler.slots
-    segments: list[str] = [""] * (2 * len(texts) - 1)
-    segments[0::2] = texts
-    segments[1::2] = [printed[s] for s in slots]
-    if tail is not None:
-        segments += (tail, "")
-    return SegmentedText(segments)
+def fill(filler: Filler, printed: Sequence[str]) -> str:
+    """The part with each hole replaced by its printed value: a `SegmentedText`, whose
+    shared segments the email composer encodes once."""
+    return SegmentedText.of(filler.texts, [printed[s] for s in filler.slots])
 
 
 def tidy_safe(filler: Filler, printed: Sequence[str]) -> bool:

@@ -209,9 +209,11 @@ class Renderer:
             ctx = self._context(lang, marked)
             try:
                 outputs = [self._render(f"{template}/{lang}.{part}", ctx) for part in EMAIL_PARTS]
-                # The text part is also kept tidied with its holes in: filled with values
-                # that cannot change what `_tidy` does (`holes.tidy_safe`), it is final.
-                pieces = [*(holes_split(o) for o in outputs), holes_split(_tidy(outputs[1]))]
+                # The text part is also kept tidied with its holes in (and its last line
+                # end): filled with values that cannot change what `_tidy` does
+                # (`holes.tidy_safe`), it is final.
+                pieces = [*(holes_split(o) for o in outputs),
+                          holes_split(_tidy(outputs[1]) + "\n")]
                 # A subject without holes is the same line in every message.
                 subject_line = (formatting.one_line(outputs[0]) if len(pieces[0]) == 1
                                 else None)
@@ -230,7 +232,7 @@ class Renderer:
         subject = (entry.subject_line if entry.subject_line is not None
                    else formatting.one_line(fill(subject_part, printed)))
         if tidy_safe(tidy_part, printed):
-            text = fill(tidy_part, printed, "\n")
+            text = fill(tidy_part, printed)
         else:
             text = _tidy(fill(text_part, printed)) + "\n"
         return RenderedEmail(subject, text, fill(html_part, printed), lang, entry.direction)
