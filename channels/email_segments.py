@@ -196,6 +196,9 @@ def wire_body(text: SegmentedText, soft_limit: int, hard_limit: int,
     encoding the whole text would give them when it is 7bit (ASCII, lines within
     `soft_limit`) or, with `eight_bit`, 7bit or 8bit (lines within `hard_limit`); None
     for every other case (CR, NUL, longer lines: quoted-printable or base64)."""
+    laid_out = _laid_out(text, soft_limit, hard_limit, eight_bit)
+    if laid_out is not True:
+        return laid_out or None
     segments = text.segments
     parts: list[bytes] = []
     ascii_text, longest, open_line, ends_with_break = True, 0, 0, False
