@@ -13,7 +13,7 @@ from channels.base import Channel, Message
 from scheduler.batch import AnyCourse, AnyDelivery, AnyParticipant, Batch
 from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
-from scheduler.links import click_url, preferences_url, unsubscribe_url
+from scheduler.links import MessageLinks
 from scheduler.matching import audience
 from scheduler.message_parts import Skip, course_context
 from scheduler.models import (
@@ -48,6 +48,7 @@ class MessageBuilder:
         self.base_url = config.settings.base_url
         self._return_paths: dict[str, Any] = {}
         self._today_at: tuple[datetime | None, date] = (None, date.min)
+        self._made_links: MessageLinks | None = None
 
     def build(
         self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime,
@@ -91,9 +92,10 @@ class MessageBuilder:
         pid, name, email, language = p.id, p.name, p.email, p.language
         campaign = delivery.campaign
         participant = {"name": name, "email": email, "language": language}
+        make = self._links()
         links: dict[str, Any] = {
-            "unsubscribe": unsubscribe_url(self.base_url, self.key, pid, email, campaign),
-            "preferences": preferences_url(self.base_url, self.key, pid, email),
+            "unsubscribe": make.unsubscribe(pid, email, campaign),
+            "preferences": make.preferences(pid, email),
         }
         meta: dict[str, Any] = {"campaign": campaign}
         common = {"sender": self.config.settings.sender, "campaign": {"name": campaign}}
@@ -102,7 +104,7 @@ class MessageBuilder:
             if isinstance(bundle, Skip):
                 return bundle
             entries, template = bundle
-            links["bundle"] = [click_url(self.base_url, self.key, key, c.url)
+            links["bundle"] = [make.click(key, c.url)
                                for c, key in entries]
             links["course"] = links["bundle"][0]
             meta["course_id"] = entries[0][0].id
@@ -118,7 +120,7 @@ class MessageBuilder:
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:
                 return Skip(DeliveryState.CANCELLED, "registration deadline passed")
-            links["course"] = click_url(self.base_url, self.key, delivery.dedup_key, course.url)
+            links["course"] = make.click(delivery.dedup_key, course.url)
             meta["course_id"] = course.id
             sender = self.config.settings.sender
             scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
@@ -133,7 +135,7 @@ class MessageBuilder:
             courses = self.digest_courses(session, delivery, p.id, today)
             if not courses:
                 return Skip(DeliveryState.CANCELLED, "no course left to list")
-            links["courses"] = [click_url(self.base_url, self.key, delivery.dedup_key, c.url)
+            links["courses"] = [make.click(delivery.dedup_key, c.url)
                                 for c in courses]
             ctx = {**_plain(common), "participant": participant, "links": links,
                    "courses": [course_context(c) for c in courses],
@@ -200,6 +202,13 @@ class MessageBuilder:
         from scheduler.bounces.verp import address
 
         return address(str(return_path), self.key, delivery.id)
+
+    def _links(self) -> MessageLinks:
+        """The link maker of the builder's base URL and key (made again if either changed)."""
+        made = self._made_links
+        if made is None or made.base_url is not self.base_url or made.key is not self.key:
+            made = self._made_links = MessageLinks(self.base_url, self.key)
+        return made
 
     def _today(self, now: datetime) -> date:
         """Today in the configured timezone at `now` (a drain asks for one `now` many times)."""

@@ -88,12 +88,10 @@ def split(output: str) -> list[Piece]:
     return pieces
 
 
-_SPECIAL = ("&", "<", ">", '"', "'")
-
-
 def _escaped(value: str) -> str:
     """`str(escape(value))`: a plain str without a character to escape is itself."""
-    if type(value) is str and not any(c in value for c in _SPECIAL):
+    if (type(value) is str and "&" not in value and "<" not in value and ">" not in value
+            and '"' not in value and "'" not in value):
         return value
     return str(escape(value))
 
