@@ -14,6 +14,7 @@ from scheduler.batch import AnyCourse, AnyDelivery, AnyParticipant, Batch
 from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
 from scheduler.links import MessageLinks
+from scheduler.links_ahead import LinksAhead
 from scheduler.matching import audience
 from scheduler.message_parts import Skip, course_context
 from scheduler.models import (
@@ -49,6 +50,7 @@ class MessageBuilder:
         self._return_paths: dict[str, Any] = {}
         self._today_at: tuple[datetime | None, date] = (None, date.min)
         self._made_links: MessageLinks | None = None
+        self._ahead = LinksAhead()
 
     def build(
         self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime,
@@ -93,10 +95,15 @@ class MessageBuilder:
         campaign = delivery.campaign
         participant = {"name": name, "email": email, "language": language}
         make = self._links()
-        links: dict[str, Any] = {
-            "unsubscribe": make.unsubscribe(pid, email, campaign),
-            "preferences": make.preferences(pid, email),
-        }
+        made = self._ahead.take(make, delivery, batch) if batch is not None else None
+        if made is None or made.delivery is not delivery or made.participant is not p:
+            made = None
+            links: dict[str, Any] = {
+                "unsubscribe": make.unsubscribe(pid, email, campaign),
+                "preferences": make.preferences(pid, email),
+            }
+        else:
+            links = {"unsubscribe": made.unsubscribe, "preferences": made.preferences}
         meta: dict[str, Any] = {"campaign": campaign}
         common = {"sender": self.config.settings.sender, "campaign": {"name": campaign}}
         if batch is not None and batch.bundled(delivery):
@@ -120,7 +127,9 @@ class MessageBuilder:
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:
                 return Skip(DeliveryState.CANCELLED, "registration deadline passed")
-            links["course"] = make.click(delivery.dedup_key, course.url)
+            links["course"] = (made.click if made is not None and made.course is course
+                               and made.click is not None
+                               else make.click(delivery.dedup_key, course.url))
             meta["course_id"] = course.id
             sender = self.config.settings.sender
             scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
@@ -204,10 +213,12 @@ class MessageBuilder:
         return address(str(return_path), self.key, delivery.id)
 
     def _links(self) -> MessageLinks:
-        """The link maker of the builder's base URL and key (made again if either changed)."""
+        """The link maker of the builder's base URL and key (made again if either changed,
+        forgetting the links made ahead with the old one)."""
         made = self._made_links
         if made is None or made.base_url is not self.base_url or made.key is not self.key:
             made = self._made_links = MessageLinks(self.base_url, self.key)
+            self._ahead = LinksAhead()
         return made
 
     def _today(self, now: datetime) -> date:
