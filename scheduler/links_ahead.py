@@ -1,22 +1,28 @@
-"""A batch's signed links made a few dozen deliveries at a time, ahead of their builds.
+"""A batch's signed links (and course emails) made a few dozen deliveries at a time, ahead
+of their builds.
 
 Each email carries three signed links (unsubscribe, preferences, the course's click
-redirect): three HMACs a message. Made one email at a time, between a commit and an SMTP
-exchange, each starts with cold caches and costs two to three times what it costs in a
-loop. The builder instead asks `LinksAhead` for a delivery's links; on a miss it makes
-those of the next `AHEAD` deliveries of the batch together and keeps them until asked.
+redirect): three HMACs a message, then its render (the recipient filled into the shared
+render of its course and language). Made one email at a time, between a commit and an
+SMTP exchange, each starts with cold caches and costs two to three times what it costs in
+a loop. The builder instead asks `LinksAhead` for a delivery's links; on a miss it makes
+those of the next `AHEAD` deliveries of the batch together (and, given `render`, their
+rendered emails) and keeps them until asked.
 
 Links are a pure function of immutable inputs (the key, the base URL, the batch's rows),
-so a link made ahead is the link made on time. The builder checks that the rows it holds
-are the very rows the links were made from.
+so a link made ahead is the link made on time; a render also depends on the templates,
+so it is stamped with the renderer's generation. The builder checks that the rows it
+holds are the very rows they were made from, and the generation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scheduler.batch import AnyCourse, AnyDelivery, AnyParticipant, Batch
 from scheduler.links import MessageLinks
+from scheduler.rendering import RenderedEmail
 
 AHEAD = 64
 """Deliveries whose links are made together (at most one batch's worth are kept)."""
@@ -24,7 +30,7 @@ AHEAD = 64
 
 @dataclass(frozen=True, slots=True)
 class MadeLinks:
-    """One delivery's links and the rows they were made from."""
+    """One delivery's links (and rendered email) and the rows they were made from."""
 
     delivery: AnyDelivery
     participant: AnyParticipant
@@ -32,6 +38,14 @@ class MadeLinks:
     preferences: str
     course: AnyCourse | None
     click: str | None
+    rendered: RenderedEmail | None = None
+    generation: int = 0
+
+
+Render = Callable[[AnyDelivery, AnyParticipant, AnyCourse, str, str, str],
+                  RenderedEmail | None]
+"""(delivery, participant, course, click, preferences, unsubscribe) → its rendered email,
+or None when it would not be sent."""
 
 
 class LinksAhead:
@@ -42,9 +56,11 @@ class LinksAhead:
         self._position: dict[int, int] = {}
         self._made: dict[int, MadeLinks] = {}
 
-    def take(self, make: MessageLinks, delivery: AnyDelivery, batch: Batch) -> MadeLinks | None:
+    def take(self, make: MessageLinks, delivery: AnyDelivery, batch: Batch,
+             render: Render | None = None, generation: int = 0) -> MadeLinks | None:
         """`delivery`'s links (made now with those of the next deliveries if not yet), or
-        None when it is not a plain email of `batch` (a bundle's lead, not in the batch)."""
+        None when it is not a plain email of `batch` (a bundle's lead, not in the batch).
+        With `render`, course emails are rendered too, stamped with `generation`."""
         if batch is not self._batch:
             self._batch = batch
             self._position = {d.id: i for i, d in enumerate(batch.deliveries)}
@@ -57,13 +73,14 @@ class LinksAhead:
             return None
         self._made = {}
         for d in batch.deliveries[start:start + AHEAD]:
-            made = _links(make, d, batch)
+            made = _links(make, d, batch, render, generation)
             if made is not None:
                 self._made[d.id] = made
         return self._made.pop(delivery.id, None)
 
 
-def _links(make: MessageLinks, d: AnyDelivery, batch: Batch) -> MadeLinks | None:
+def _links(make: MessageLinks, d: AnyDelivery, batch: Batch, render: Render | None,
+           generation: int) -> MadeLinks | None:
     p = batch.participants.get(d.participant_id) if d.participant_id is not None else None
     if p is None or batch.bundled(d):
         return None
@@ -74,5 +91,12 @@ def _links(make: MessageLinks, d: AnyDelivery, batch: Batch) -> MadeLinks | None
             click = make.click(d.dedup_key, course.url)
         except ValueError:  # made (and raised) again when the email is built
             click = None
-    return MadeLinks(d, p, make.unsubscribe(p.id, p.email, d.campaign),
-                     make.preferences(p.id, p.email), course, click)
+    unsubscribe = make.unsubscribe(p.id, p.email, d.campaign)
+    preferences = make.preferences(p.id, p.email)
+    rendered = None
+    if render is not None and course is not None and click is not None:
+        try:
+            rendered = render(d, p, course, click, preferences, unsubscribe)
+        except Exception:  # rendered (and raised) again when it is built
+            rendered = None
+    return MadeLinks(d, p, unsubscribe, preferences, course, click, rendered, generation)

@@ -237,6 +237,12 @@ class Renderer:
             text = _tidy(fill(text_part, printed)) + "\n"
         return RenderedEmail(subject, text, fill(html_part, printed), lang, entry.direction)
 
+    def generation(self) -> int:
+        """A number that changes whenever shared renders are forgotten (a template or label
+        file edited, added or removed; checked at most once a second)."""
+        self._check_generation()
+        return self._stamp
+
     def _check_generation(self) -> None:
         """Forget shared renders and language listings when a template or label file was
         edited, added or removed (checked 1/s).
