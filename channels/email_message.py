@@ -354,13 +354,14 @@ def _within_hard_limit(raw: bytes) -> bool:
     return True
 
 
-def _boundary(*parts: bytes) -> str:
-    """A boundary that no part's body holds (their headers cannot: constant, and a
+def _boundary(text: bytes, html: bytes) -> str:
+    """A boundary that neither part's body holds (their headers cannot: constant, and a
     boundary line has no line end to span into one)."""
     while True:
-        boundary = f"=_herald_{_random.getrandbits(96):024x}"
-        mark = f"--{boundary}".encode("ascii")
-        if all(part.find(mark) < 0 for part in parts):  # (`in` tries an int first)
+        # 96 random bits as 24 hex digits (`to_bytes().hex()`: `:024x` on a long is slower)
+        boundary = "=_herald_" + _random.getrandbits(96).to_bytes(12, "big").hex()
+        mark = b"--" + boundary.encode("ascii")
+        if text.find(mark) < 0 and html.find(mark) < 0:  # (`in` tries an int first)
             return boundary
 
 
