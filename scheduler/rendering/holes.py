@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -154,3 +154,28 @@ def tidy_safe(filler: Filler, printed: Sequence[str]) -> bool:
                 or value in ("-", "--")):
             return False
     return True
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A shared render: its parts to fill (subject, text, HTML, tidied text), the subject
+    line when it has no hole, the language's direction."""
+
+    plan: Plan
+    subject_line: str | None
+    direction: str
+
+
+def with_values(shared: Mapping[str, Any], paths: Sequence[str],
+                values: Sequence[Any]) -> dict[str, Any]:
+    """`shared` with each dotted path set to its value (dicts along the path are copied)."""
+    ctx = dict(shared)
+    for path, value in zip(paths, values, strict=True):
+        *parents, leaf = path.split(".")
+        node = ctx
+        for name in parents:
+            child = dict(node.get(name) or {})
+            node[name] = child
+            node = child
+        node[leaf] = value
+    return ctx

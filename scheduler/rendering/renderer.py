@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +28,15 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 import scheduler
 from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
-from scheduler.rendering.holes import Hole, Plan, Uncacheable, fill, tidy_safe
+from scheduler.rendering.holes import (
+    Hole,
+    Plan,
+    Shared,
+    Uncacheable,
+    fill,
+    tidy_safe,
+    with_values,
+)
 from scheduler.rendering.holes import split as holes_split
 from scheduler.rendering.labels import FALLBACK, LabelError, Labels
 from scheduler.rendering.samples import sample_context
@@ -90,7 +98,7 @@ class Renderer:
         self.labels = Labels(self.templates_dir / "i18n")
         # template → (files by language, the languages it is complete in)
         self._listing: dict[str, tuple[dict[str, set[str]], list[str]]] = {}
-        self._shared: dict[Hashable, _Shared] = {}
+        self._shared: dict[Hashable, Shared] = {}
         self._resolved: dict[tuple[str, str], str] = {}  # (template, wanted) → language
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
@@ -200,12 +208,12 @@ class Renderer:
             return given() if callable(given) else given
 
         if (template, lang) in self._uncacheable:
-            return self.render_email(template, lang, _with_values(full(), paths, values))
+            return self.render_email(template, lang, with_values(full(), paths, values))
         # (resolve_language has checked the files: `_listed` does)
         key = (template, lang, scope, paths, tuple(map(bool, values)))
         entry = self._shared.get(key)
         if entry is None:
-            marked = _with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
+            marked = with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
             ctx = self._context(lang, marked)
             try:
                 outputs = [self._render(f"{template}/{lang}.{part}", ctx) for part in EMAIL_PARTS]
@@ -221,10 +229,10 @@ class Renderer:
                 if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
                     raise
                 self._uncacheable.add((template, lang))
-                return self.render_email(template, lang, _with_values(full(), paths, values))
+                return self.render_email(template, lang, with_values(full(), paths, values))
             if len(self._shared) >= _SHARED_MAX:
                 self._shared.clear()
-            entry = self._shared[key] = _Shared(Plan.of(pieces), subject_line,
+            entry = self._shared[key] = Shared(Plan.of(pieces), subject_line,
                                                 formatting.direction(lang))
         plan = entry.plan
         printed = plan.printed(values, formatting.safe_href)
@@ -372,31 +380,6 @@ class Renderer:
 
 
 _SHARED_MAX = 2048
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """A shared render: its parts to fill (subject, text, HTML, tidied text), the subject
-    line when it has no hole, the language's direction."""
-
-    plan: Plan
-    subject_line: str | None
-    direction: str
-
-
-def _with_values(shared: Mapping[str, Any], paths: Sequence[str],
-                 values: Sequence[Any]) -> dict[str, Any]:
-    """`shared` with each dotted path set to its value (dicts along the path are copied)."""
-    ctx = dict(shared)
-    for path, value in zip(paths, values, strict=True):
-        *parents, leaf = path.split(".")
-        node = ctx
-        for name in parents:
-            child = dict(node.get(name) or {})
-            node[name] = child
-            node = child
-        node[leaf] = value
-    return ctx
 
 
 def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
