@@ -28,6 +28,8 @@ from scheduler.posts import build_post
 from scheduler.rendering import RenderedEmail, Renderer
 from scheduler.timing import today_in
 
+_ACTIVE = ParticipantStatus.ACTIVE.value  # (an enum's `.value` is a property lookup)
+_UNSUBSCRIBED = ParticipantStatus.UNSUBSCRIBED.value
 _COURSE_HOLES = ("links.course", "links.preferences", "links.unsubscribe",
                  "participant.email", "participant.language", "participant.name")
 """A course email's per-recipient values, as sorted paths (`Renderer.render_email_filled`)."""
@@ -69,13 +71,13 @@ class MessageBuilder:
             p: AnyParticipant | None = batch.participants[delivery.participant_id]
         else:
             p = session.get(Participant, delivery.participant_id)
-        if p is None or p.status == ParticipantStatus.UNSUBSCRIBED.value:
+        if p is None or p.status == _UNSUBSCRIBED:
             return Skip(DeliveryState.CANCELLED, "participant unsubscribed")
         suppressed = (p.email in batch.suppressed if batch is not None
                       else session.get(Suppression, p.email) is not None)
         if suppressed:
             return Skip(DeliveryState.SUPPRESSED, "address on the suppression list")
-        if p.status != ParticipantStatus.ACTIVE.value:
+        if p.status != _ACTIVE:
             return Skip(DeliveryState.CANCELLED, "participant not active")
         return p
 
@@ -186,7 +188,7 @@ class MessageBuilder:
         would be sent as things stand (the build checks again)."""
         def render(d: AnyDelivery, p: AnyParticipant, course: AnyCourse, click: str,
                    preferences: str, unsubscribe: str) -> RenderedEmail | None:
-            if (p.status != ParticipantStatus.ACTIVE.value or p.email in batch.suppressed
+            if (p.status != _ACTIVE or p.email in batch.suppressed
                     or course.status != "open" or course.registration_deadline < today):
                 return None
             return self._render_course(d, p, course, click, preferences, unsubscribe)
