@@ -17,6 +17,7 @@ holds are the very rows they were made from, and the generation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from scheduler.links import MessageLinks
 from scheduler.rendering import RenderedEmail
 
 AHEAD = 64
-"""Deliveries whose links are made together (at most one batch's worth are kept)."""
+"""Deliveries whose links are made together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,35 +49,54 @@ Render = Callable[[AnyDelivery, AnyParticipant, AnyCourse, str, str, str],
 or None when it would not be sent."""
 
 
+class _Ahead:
+    """What was made ahead for one batch: its deliveries' positions, the made ones."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.position = {d.id: i for i, d in enumerate(batch.deliveries)}
+        self.made: dict[int, MadeLinks] = {}
+
+
 class LinksAhead:
-    """The links of the deliveries of the batch being built, made `AHEAD` at a time."""
+    """The links of the deliveries of the batches being built, made `AHEAD` at a time.
+
+    Thread-safe: a dispatcher's channels drain at once, each worker of a channel takes
+    from the same batch. Each batch keeps its own made links (the last `BATCHES` batches,
+    at most about `2 * AHEAD` each).
+    """
+
+    BATCHES = 4
 
     def __init__(self) -> None:
-        self._batch: Batch | None = None
-        self._position: dict[int, int] = {}
-        self._made: dict[int, MadeLinks] = {}
+        self._lock = threading.Lock()
+        self._batches: dict[int, _Ahead] = {}
 
     def take(self, make: MessageLinks, delivery: AnyDelivery, batch: Batch,
              render: Render | None = None, generation: int = 0) -> MadeLinks | None:
         """`delivery`'s links (made now with those of the next deliveries if not yet), or
         None when it is not a plain email of `batch` (a bundle's lead, not in the batch).
         With `render`, course emails are rendered too, stamped with `generation`."""
-        if batch is not self._batch:
-            self._batch = batch
-            self._position = {d.id: i for i, d in enumerate(batch.deliveries)}
-            self._made = {}
-        found = self._made.pop(delivery.id, None)
-        if found is not None:
-            return found
-        start = self._position.get(delivery.id)
-        if start is None:
-            return None
-        self._made = {}
-        for d in batch.deliveries[start:start + AHEAD]:
-            made = _links(make, d, batch, render, generation)
-            if made is not None:
-                self._made[d.id] = made
-        return self._made.pop(delivery.id, None)
+        with self._lock:
+            ahead = self._batches.get(id(batch))
+            if ahead is None or ahead.batch is not batch:
+                if len(self._batches) >= self.BATCHES:
+                    del self._batches[next(iter(self._batches))]
+                ahead = self._batches[id(batch)] = _Ahead(batch)
+            found = ahead.made.pop(delivery.id, None)
+            if found is not None:
+                return found
+            start = ahead.position.get(delivery.id)
+            if start is None:
+                return None
+            if len(ahead.made) > AHEAD:  # left over by deliveries not built (a few MB at most)
+                ahead.made.clear()
+            for d in batch.deliveries[start:start + AHEAD]:
+                if d.id not in ahead.made:
+                    made = _links(make, d, batch, render, generation)
+                    if made is not None:
+                        ahead.made[d.id] = made
+            return ahead.made.pop(delivery.id, None)
 
 
 def _links(make: MessageLinks, d: AnyDelivery, batch: Batch, render: Render | None,

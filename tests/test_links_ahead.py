@@ -6,6 +6,8 @@ import random
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
 from scheduler.batch import Batch
 from scheduler.links import MessageLinks
 from scheduler.links_ahead import AHEAD, LinksAhead
@@ -70,3 +72,30 @@ def test_a_new_batch_or_a_delivery_not_in_it_is_not_served_old_links() -> None:
     for d in rnd.sample(second.deliveries, 10):
         got = ahead.take(make, d, second)
         assert got is None or got.delivery is d
+
+
+def test_batches_taken_in_turn_keep_their_links_made_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two channels draining at once share the builder: neither throws the other's away.
+    import scheduler.links_ahead as module
+
+    made: list[int] = []
+    real = module._links
+
+    def counted(make: MessageLinks, d: Any, b: Batch, *rest: Any) -> Any:
+        made.append(d.id)
+        return real(make, d, b, *rest)
+
+    monkeypatch.setattr(module, "_links", counted)
+    make = MessageLinks(BASE, KEY)
+    ahead = LinksAhead()
+    first, second = batch(2 * AHEAD), batch(2 * AHEAD)
+    for a, b in zip(first.deliveries, second.deliveries, strict=True):
+        for d, which in ((a, first), (b, second)):
+            got = ahead.take(make, d, which)
+            assert got is None or got.delivery is d
+    # Each email's links made once (a delivery that gets none is looked at again).
+    plain = {d.id for d in first.deliveries
+             if d.participant_id in first.participants and d.id not in first.members}
+    assert all(made.count(i) == 2 for i in plain)  # once in each batch (same ids)
+    assert len(made) <= 4 * AHEAD + 8
