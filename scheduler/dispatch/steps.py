@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -171,16 +171,14 @@ class Steps:
         log.error("channel %s needs attention: %s", name, reason)
 
 
-class _ClosedIfUsed(AbstractContextManager[Session]):
+class _ClosedIfUsed(closing[Session]):
     """`contextlib.closing` for a session, skipping the close of one the build did not use
     (no transaction, no object held: nothing to release, no lock). An email built from its
     batch's rows reads nothing; closing costs a few microseconds all the same."""
 
     def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.session = session
-
-    def __enter__(self) -> Session:
-        return self.session
 
     def __exit__(self, *exc: object) -> None:
         s = self.session
