@@ -13,20 +13,23 @@ encoding to pay for and nothing for the reader to decode; headers stay 7-bit eit
 from __future__ import annotations
 
 import base64
-import binascii
 import math
+import os
 import random
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.policy import default
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
 from channels.base import Message
-from channels.email_segments import SegmentedText, wire_body
+from channels.email_parts import HARD_LIMIT as _HARD_LIMIT
+from channels.email_parts import SOFT_LIMIT as _SOFT_LIMIT
+from channels.email_parts import text_part
 from channels.untrusted import strip_bidi
 
 
@@ -51,11 +54,10 @@ _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # A plain addr-spec: no quoting, comments, whitespace, commas, brackets or second @.
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-_ASCII = bytes(range(128))
 # Boundaries need to be unlikely in the text, not secret: no system call per message.
 _random = random.Random()
-_HARD_LIMIT = 998  # RFC 5322 section 2.1.1: characters per line, excluding CRLF
-_SOFT_LIMIT = 78
+# What `email.utils.formataddr` quotes a display name for.
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
 def clean_header_text(text: str) -> str:
@@ -122,6 +124,8 @@ class ComposedEmail:
     message_id: str
     eight_bit: bool = False
     """A body is 8bit: send it only with BODY=8BITMIME, to a server that offers it."""
+    recipient: str = ""
+    """The checked recipient address (`check_address` of the message's `to`)."""
 
 
 def compose_email(
@@ -144,34 +148,55 @@ def compose_email(
     """
     if message.to is None:
         raise InvalidEmail("an email needs a recipient (to)")
-    recipient = _mailbox_text(clean_header_text(message.to_name or ""), check_address(message.to))
+    address = check_address(message.to)
+    recipient = _mailbox_text(clean_header_text(message.to_name or ""), address)
     extra = [(_check_field_name(name), clean_header_text(value)) for name, value in
              message.headers.items()]  # fmt: skip
     language = _language(message.language)
-    message_id = message_id or make_msgid(domain=domain)
+    message_id = message_id or _message_id(domain)
     head = [
         f"Message-ID: {message_id}",
         f"Date: {_date(now or message.date or datetime.now(UTC))}",
         _fold_header("From", _sender_text(sender)),
-        _fold_header("To", recipient),
+        _header("To", recipient),
         _subject_header(message.subject or ""),
-        *(_fold_header(name, value) for name, value in extra),
+        *[_header(name, value) for name, value in extra],
         f"Content-Language: {language}",
         "MIME-Version: 1.0",
     ]
-    text, eight = _part("plain", message.text, eight_bit)
+    text_head, text, eight = text_part("plain", message.text, eight_bit)
     if message.html is None:
-        body = [text]
+        chunks = ["\r\n".join(head).encode("ascii"), b"\r\n", text_head, text]
     else:
-        html, html_eight = _part("html", message.html, eight_bit)
+        html_head, html, html_eight = text_part("html", message.html, eight_bit)
         eight = eight or html_eight
         b = _boundary(text, html)
         head.append(f'Content-Type: multipart/alternative; boundary="{b}"')
-        body = [b"", f"--{b}".encode("ascii"), text, f"--{b}".encode("ascii"), html,
-                f"--{b}--".encode("ascii"), b""]
+        mark = f"\r\n--{b}".encode("ascii")
+        # head, a blank line, and each part after its boundary line; the line end before
+        # a boundary belongs to the boundary (RFC 2046).
+        chunks = ["\r\n".join(head).encode("ascii"), b"\r\n", mark, b"\r\n", text_head,
+                  text, mark, b"\r\n", html_head, html, mark, b"--\r\n"]
     # The headers are ASCII (encoded words); bytes are joined as they are.
-    wire = b"\r\n".join(["\r\n".join(head).encode("ascii"), *body])
-    return ComposedEmail(wire, message_id, eight)
+    return ComposedEmail(b"".join(chunks), message_id, eight, address)
+
+
+_pid = os.getpid()
+
+
+def _new_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_new_pid)
+
+
+def _message_id(domain: str) -> str:
+    """`email.utils.make_msgid(domain=domain)`'s form and randomness (time in hundredths of
+    a second, the process id, 64 random bits from `random`, reseeded in a forked child),
+    without its per-call lookups and system call."""
+    return f"<{int(time.time() * 100)}.{_pid}.{random.getrandbits(64)}@{domain}>"
 
 
 def envelope_sender(sender: str) -> str:
@@ -195,12 +220,27 @@ def _mailbox_text(name: str, addr_spec: str) -> str:
         # common client reads a long word. Names are cleaned and short; 998 still holds.
         encoded = base64.b64encode(name.encode("utf-8")).decode("ascii")
         return f"=?utf-8?b?{encoded}?= <{addr_spec}>"
+    if _SPECIALS.search(name) is None:
+        return f"{name} <{addr_spec}>"
     return formataddr((name, addr_spec))
 
 
 @lru_cache(maxsize=1024)  # a course's subject is the same in every one of its emails
 def _subject_header(subject: str) -> str:
     return _fold_header("Subject", clean_header_text(subject))
+
+
+def _header(name: str, value: str) -> str:
+    """`_fold_header(name, value)`; a value that fits on the name's line as it is (most
+    per-recipient values) without the cache, where each would push out a shared one."""
+    if (value and value.isascii() and len(name) + 2 + len(value) <= _SOFT_LIMIT
+            and value[0] != " " and value[-1] != " " and "  " not in value):
+        return f"{name}: {value}"
+    if value and " " not in value and value.isascii():  # one word: on the name's line
+        if len(name) + 2 + len(value) > _HARD_LIMIT:
+            raise InvalidEmail(f"header {name}: a word is longer than {_HARD_LIMIT} characters")
+        return f"{name}: {value}"
+    return _fold_header(name, value)
 
 
 def _encoded_words(text: str) -> str:
@@ -251,73 +291,14 @@ def _encode_non_ascii(value: str) -> str:
     return " ".join(out)
 
 
-def _part(subtype: str, body: str, eight_bit: bool = False) -> tuple[bytes, bool]:
-    """One text part: its headers, a blank line and its body, CRLF line ends; is it 8bit?
-
-    Measured on the UTF-8 bytes, in C: a line's bytes bound its characters (at most four
-    bytes each), so "every line within 998 bytes" is the 8-bit form's whole condition.
-    """
-    if isinstance(body, SegmentedText):
-        wire = wire_body(body, _SOFT_LIMIT, _HARD_LIMIT, eight_bit)
-        if wire is not None:
-            return _part_head(subtype, wire[0]) + wire[1], wire[0] == "8bit"
-    text = _body(body)
-    raw = text.encode("utf-8")
-    ascii_text = len(raw) == len(text)
-    # 7bit and 8bit data hold no NUL (RFC 2045 section 2.7). Looked for with `find`: `in`
-    # on bytes first tries the operand as an int, and formats the error it drops.
-    plain = raw.find(b"\x00") < 0
-    encoded: bytes
-    if plain and ascii_text and _longest(raw) <= _SOFT_LIMIT:
-        cte, encoded = "7bit", raw
-    elif plain and eight_bit and _within_hard_limit(raw):
-        cte, encoded = ("7bit" if ascii_text else "8bit"), raw
-    # Mostly non-Latin text (Arabic, Chinese, Russian) is shorter in base64.
-    elif len(raw.translate(None, _ASCII)) * 3 > len(raw):
-        # Text is encoded in its canonical form, with CRLF line ends (RFC 2049); the
-        # encoder's last line end goes (the one before the boundary is the boundary's).
-        crlf = raw.replace(b"\n", b"\r\n")
-        cte, encoded = "base64", base64.encodebytes(crlf)[:-1]
-    else:
-        cte, encoded = "quoted-printable", binascii.b2a_qp(raw, quotetabs=False, istext=True,
-                                                          header=False)
-    # A text's last line end stays in the part (it ends the text's last line); the line
-    # end before a boundary belongs to the boundary.
-    return _part_head(subtype, cte) + encoded.replace(b"\n", b"\r\n"), cte == "8bit"
-
-
-@lru_cache(maxsize=16)
-def _part_head(subtype: str, cte: str) -> bytes:
-    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-            f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii"))
-
-
-def _longest(raw: bytes) -> int:
-    return max(map(len, raw.split(b"\n")))
-
-
-def _within_hard_limit(raw: bytes) -> bool:
-    """No line of `raw` (which ends with a line end) is over 998 bytes.
-
-    From the start of a line, the last line end within the next 999 bytes starts the next
-    line to look from; when there is none, the line is too long. A search in C per ~999
-    bytes, instead of cutting a 10 KiB body into its lines.
-    """
-    rfind, end, start = raw.rfind, len(raw), 0
-    while start < end:
-        found = rfind(b"\n", start, start + _HARD_LIMIT + 1)
-        if found < 0:
-            return False
-        start = found + 1
-    return True
-
-
-def _boundary(*parts: bytes) -> str:
-    """A boundary that no part holds."""
+def _boundary(text: bytes, html: bytes) -> str:
+    """A boundary that neither part's body holds (their headers cannot: constant, and a
+    boundary line has no line end to span into one)."""
     while True:
-        boundary = f"=_herald_{_random.getrandbits(96):024x}"
-        mark = f"--{boundary}".encode("ascii")
-        if all(part.find(mark) < 0 for part in parts):  # (`in` tries an int first)
+        # 96 random bits as 24 hex digits (`to_bytes().hex()`: `:024x` on a long is slower)
+        boundary = "=_herald_" + _random.getrandbits(96).to_bytes(12, "big").hex()
+        mark = b"--" + boundary.encode("ascii")
+        if text.find(mark) < 0 and html.find(mark) < 0:  # (`in` tries an int first)
             return boundary
 
 
@@ -354,14 +335,6 @@ def _language(language: str) -> str:
     if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", tag):
         raise InvalidEmail(f"invalid language tag {_shown(language)}")
     return tag
-
-
-def _body(text: str) -> str:
-    # One line-ending convention, and a final newline so the MIME boundary starts a line.
-    # Looked for first: replacing "\r\n" scans a non-Latin-1 text slowly (20 µs for 8 KiB).
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text if text.endswith("\n") else text + "\n"
 
 
 def _shown(text: str) -> str:

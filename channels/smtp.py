@@ -343,7 +343,7 @@ class SmtpChannel(Channel):
                 email = composed[2]
             else:
                 email = self._compose(message, eight_bit=self._eight_bit)
-            recipient = check_address(message.to or "")
+            recipient = email.recipient or check_address(message.to or "")
         except InvalidEmail as exc:
             return DeliveryResult(DeliveryStatus.PERMANENT, error=str(exc))
         if self._pacer is not None:

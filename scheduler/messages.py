@@ -13,7 +13,8 @@ from channels.base import Channel, Message
 from scheduler.batch import AnyCourse, AnyDelivery, AnyParticipant, Batch
 from scheduler.cadence.rules import relevance_key
 from scheduler.config import HeraldConfig
-from scheduler.links import click_url, preferences_url, unsubscribe_url
+from scheduler.links import MessageLinks
+from scheduler.links_ahead import LinksAhead, Render
 from scheduler.matching import audience
 from scheduler.message_parts import Skip, course_context
 from scheduler.models import (
@@ -24,13 +25,14 @@ from scheduler.models import (
     Suppression,
 )
 from scheduler.posts import build_post
-from scheduler.rendering import Renderer
+from scheduler.rendering import RenderedEmail, Renderer
 from scheduler.timing import today_in
 
-
-def _plain(common: dict[str, Any]) -> dict[str, Any]:
-    """The template context's `sender` (a config model) as the plain dict templates see."""
-    return {**common, "sender": common["sender"].model_dump()}
+_ACTIVE = ParticipantStatus.ACTIVE.value  # (an enum's `.value` is a property lookup)
+_UNSUBSCRIBED = ParticipantStatus.UNSUBSCRIBED.value
+_COURSE_HOLES = ("links.course", "links.preferences", "links.unsubscribe",
+                 "participant.email", "participant.language", "participant.name")
+"""A course email's per-recipient values, as sorted paths (`Renderer.render_email_filled`)."""
 
 
 class MessageBuilder:
@@ -44,6 +46,8 @@ class MessageBuilder:
         self.base_url = config.settings.base_url
         self._return_paths: dict[str, Any] = {}
         self._today_at: tuple[datetime | None, date] = (None, date.min)
+        self._made_links: MessageLinks | None = None
+        self._ahead = LinksAhead()
 
     def build(
         self, session: Session, delivery: AnyDelivery, channel: Channel, now: datetime,
@@ -67,13 +71,13 @@ class MessageBuilder:
             p: AnyParticipant | None = batch.participants[delivery.participant_id]
         else:
             p = session.get(Participant, delivery.participant_id)
-        if p is None or p.status == ParticipantStatus.UNSUBSCRIBED.value:
+        if p is None or p.status == _UNSUBSCRIBED:
             return Skip(DeliveryState.CANCELLED, "participant unsubscribed")
         suppressed = (p.email in batch.suppressed if batch is not None
                       else session.get(Suppression, p.email) is not None)
         if suppressed:
             return Skip(DeliveryState.SUPPRESSED, "address on the suppression list")
-        if p.status != ParticipantStatus.ACTIVE.value:
+        if p.status != _ACTIVE:
             return Skip(DeliveryState.CANCELLED, "participant not active")
         return p
 
@@ -87,23 +91,30 @@ class MessageBuilder:
         pid, name, email, language = p.id, p.name, p.email, p.language
         campaign = delivery.campaign
         participant = {"name": name, "email": email, "language": language}
-        links: dict[str, Any] = {
-            "unsubscribe": unsubscribe_url(self.base_url, self.key, pid, email, campaign),
-            "preferences": preferences_url(self.base_url, self.key, pid, email),
-        }
+        make = self._links()
+        generation = self.renderer.generation()
+        made = (self._ahead.take(make, delivery, batch, self._render_ahead(batch, today),
+                                 generation) if batch is not None else None)
+        if made is None or made.delivery is not delivery or made.participant is not p:
+            made = None
+            links: dict[str, Any] = {
+                "unsubscribe": make.unsubscribe(pid, email, campaign),
+                "preferences": make.preferences(pid, email),
+            }
+        else:
+            links = {"unsubscribe": made.unsubscribe, "preferences": made.preferences}
         meta: dict[str, Any] = {"campaign": campaign}
-        common = {"sender": self.config.settings.sender, "campaign": {"name": campaign}}
         if batch is not None and batch.bundled(delivery):
             bundle = self._bundle(delivery, batch, p, today)
             if isinstance(bundle, Skip):
                 return bundle
             entries, template = bundle
-            links["bundle"] = [click_url(self.base_url, self.key, key, c.url)
+            links["bundle"] = [make.click(key, c.url)
                                for c, key in entries]
             links["course"] = links["bundle"][0]
             meta["course_id"] = entries[0][0].id
             meta["bundle"] = [delivery.id, *(m.id for m in batch.members[delivery.id])]
-            ctx = {**_plain(common), "participant": participant, "links": links,
+            ctx = {**self._common(campaign), "participant": participant, "links": links,
                    "course": course_context(entries[0][0]),
                    "bundle": [course_context(c) for c, _ in entries], "period": None}
             rendered = self.renderer.render_email(template, language, ctx)
@@ -114,26 +125,23 @@ class MessageBuilder:
                 return Skip(DeliveryState.CANCELLED, "course cancelled")
             if course.registration_deadline < today:
                 return Skip(DeliveryState.CANCELLED, "registration deadline passed")
-            links["course"] = click_url(self.base_url, self.key, delivery.dedup_key, course.url)
+            links["course"] = (made.click if made is not None and made.course is course
+                               and made.click is not None
+                               else make.click(delivery.dedup_key, course.url))
             meta["course_id"] = course.id
-            sender = self.config.settings.sender
-            scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
-            # Rendered once per course, campaign and language; the recipient filled in.
-            # The shared part of the context is only built when a render is due.
-            holes = {"participant.name": name, "participant.email": email,
-                     "participant.language": language,
-                     **{f"links.{k}": v for k, v in links.items()}}
-            rendered = self.renderer.render_email_for(
-                delivery.template, language,
-                lambda: {**_plain(common), "course": course_context(course), "period": None},
-                holes, scope)
+            if (made is not None and made.rendered is not None and made.course is course
+                    and made.click == links["course"] and made.generation == generation):
+                rendered = made.rendered  # (made ahead from the same rows and templates)
+            else:
+                rendered = self._render_course(delivery, p, course, links["course"],
+                                               links["preferences"], links["unsubscribe"])
         else:
             courses = self.digest_courses(session, delivery, p.id, today)
             if not courses:
                 return Skip(DeliveryState.CANCELLED, "no course left to list")
-            links["courses"] = [click_url(self.base_url, self.key, delivery.dedup_key, c.url)
+            links["courses"] = [make.click(delivery.dedup_key, c.url)
                                 for c in courses]
-            ctx = {**_plain(common), "participant": participant, "links": links,
+            ctx = {**self._common(campaign), "participant": participant, "links": links,
                    "courses": [course_context(c) for c in courses],
                    "period": {"start": delivery.period_start, "end": delivery.period_end}}
             # The renderer resolves the language (the preferred one, else English).
@@ -155,6 +163,36 @@ class MessageBuilder:
             envelope_from=self._envelope_from(delivery),
             date=now,
         )
+
+    def _render_course(self, delivery: AnyDelivery, p: AnyParticipant, course: AnyCourse,
+                       click: str, preferences: str, unsubscribe: str) -> RenderedEmail:
+        """A course email: rendered once per course, campaign and language, the recipient
+        filled in (the shared part of the context is only built when a render is due)."""
+        campaign = delivery.campaign
+        sender = self.config.settings.sender
+        scope = (course.id, course.content_hash, campaign, sender.name, sender.email)
+        return self.renderer.render_email_filled(
+            delivery.template, p.language,
+            lambda: {**self._common(campaign), "course": course_context(course),
+                     "period": None},
+            _COURSE_HOLES, [click, preferences, unsubscribe, p.email, p.language, p.name],
+            scope)
+
+    def _common(self, campaign: str) -> dict[str, Any]:
+        """The context every email template sees: `sender` (as a plain dict), `campaign`."""
+        return {"sender": self.config.settings.sender.model_dump(),
+                "campaign": {"name": campaign}}
+
+    def _render_ahead(self, batch: Batch, today: date) -> Render:
+        """`_render_course` for the deliveries of `batch` made ahead, only for those that
+        would be sent as things stand (the build checks again)."""
+        def render(d: AnyDelivery, p: AnyParticipant, course: AnyCourse, click: str,
+                   preferences: str, unsubscribe: str) -> RenderedEmail | None:
+            if (p.status != _ACTIVE or p.email in batch.suppressed
+                    or course.status != "open" or course.registration_deadline < today):
+                return None
+            return self._render_course(d, p, course, click, preferences, unsubscribe)
+        return render
 
     def _bundle(self, lead: AnyDelivery, batch: Batch, p: AnyParticipant, today: date
                 ) -> tuple[list[tuple[AnyCourse, str]], str] | Skip:
@@ -198,6 +236,15 @@ class MessageBuilder:
         from scheduler.bounces.verp import address
 
         return address(str(return_path), self.key, delivery.id)
+
+    def _links(self) -> MessageLinks:
+        """The link maker of the builder's base URL and key (made again if either changed,
+        forgetting the links made ahead with the old one)."""
+        made = self._made_links
+        if made is None or made.base_url is not self.base_url or made.key is not self.key:
+            made = self._made_links = MessageLinks(self.base_url, self.key)
+            self._ahead = LinksAhead()
+        return made
 
     def _today(self, now: datetime) -> date:
         """Today in the configured timezone at `now` (a drain asks for one `now` many times)."""

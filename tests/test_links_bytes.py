@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scheduler.links import (
+    MessageLinks,
     click_url,
     interest_url,
     preferences_url,
@@ -119,3 +120,18 @@ def test_fast_links_read_back() -> None:
     assert read_preferences(p, key).participant_id == 9
     c = click_url(BASE, key, "k:1", "https://example.org/é").rsplit("/", 1)[1]
     assert read_click(c, key).target_url == "https://example.org/é"
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("base", [BASE, BASE + "/", "", "http://localhost:8080//"])
+def test_message_links_are_the_functions_links(key: bytes, base: str) -> None:
+    make = MessageLinks(base, key)
+    for text in TEXTS:
+        target = "https://academy.itu.int/course?q=" + text.replace("\n", "")
+        for pid in [*IDS, True, _Id(5)]:
+            assert make.unsubscribe(pid, text, f"c {text[:9]}") == unsubscribe_url(
+                base, key, pid, text, f"c {text[:9]}")
+            assert make.preferences(pid, text) == preferences_url(base, key, pid, text)
+        assert make.click(f"a:{text}:1", target) == click_url(base, key, f"a:{text}:1", target)
+    with pytest.raises(ValueError):
+        make.click("a:1", "javascript:alert(1)")

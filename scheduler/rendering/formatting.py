@@ -197,6 +197,9 @@ def one_line(text: str) -> str:
 
 def safe_href(url: str) -> str:
     """`url` if it is http(s) or mailto, else `#`: data never becomes a `javascript:` link."""
+    if (type(url) is str and url.startswith(("https:", "http:", "mailto:"))
+            and not url[-1].isspace()):
+        return url  # (the common case: what the lines below give for it)
     # Markup (from an autoescaped concatenation) holds escaped text: judge the real URL.
     text = (url.unescape() if isinstance(url, Markup) else str(url)).strip()
     if text[:8].lower().startswith(("https:", "http:", "mailto:")):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -88,39 +88,94 @@ def split(output: str) -> list[Piece]:
     return pieces
 
 
-def _printed(piece: Piece, value: str, href: Any) -> str:
-    """`value`, filling `piece`'s hole, as the template printed it (through `href`, escaped)."""
-    if piece.href:
-        value = href(value)
-    return str(escape(value)) if piece.escaped else value
+def _escaped(value: str) -> str:
+    """`str(escape(value))`: a plain str without a character to escape is itself."""
+    if (type(value) is str and "&" not in value and "<" not in value and ">" not in value
+            and '"' not in value and "'" not in value):
+        return value
+    return str(escape(value))
 
 
-def fill(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str:
-    """The pieces with each hole replaced by its value as the template would print it: a
-    `SegmentedText`, whose shared segments the email composer encodes once."""
-    out: list[str] = []
-    for piece in pieces:
-        out.append(piece.text)
-        if piece.hole is not None:
-            out.append(_printed(piece, values[piece.hole], href))
-    return SegmentedText(out)
+@dataclass(frozen=True)
+class Filler:
+    """One part's output: shared `texts` and, between each two, the slot of the message's
+    printed values (`Plan.printed`) that fills that hole."""
+
+    texts: tuple[str, ...]
+    slots: tuple[int, ...]
 
 
-def fill_tidy(pieces: Sequence[Piece], values: Sequence[str], href: Any) -> str | None:
-    """`fill` of pieces split from a tidied output (the renderer's `_tidy`, holes in), or
-    None when a value could make tidying the filled text differ from filling the tidied.
+@dataclass(frozen=True)
+class Plan:
+    """The parts of one shared output, each a `Filler` over one list of printed values:
+    each (hole, escaped, through `href`) printed once a message, however often it occurs."""
 
-    Equal when every value printed is non-empty, has no line break and no space at either
+    variants: tuple[tuple[int, bool, bool], ...]
+    fillers: tuple[Filler, ...]
+
+    @classmethod
+    def of(cls, parts: Sequence[Sequence[Piece]]) -> Plan:
+        variants: dict[tuple[int, bool, bool], int] = {}
+        fillers = []
+        for pieces in parts:
+            slots = [variants.setdefault((p.hole, p.escaped, p.href), len(variants))
+                     for p in pieces if p.hole is not None]
+            fillers.append(Filler(tuple(p.text for p in pieces), tuple(slots)))
+        return cls(tuple(variants), tuple(fillers))
+
+    def printed(self, values: Sequence[str], href: Any) -> list[str]:
+        """Each variant's value as the template printed it (through `href`, escaped)."""
+        out = []
+        for hole, escaped, through_href in self.variants:
+            value = values[hole]
+            if through_href:
+                value = href(value)
+            out.append(_escaped(value) if escaped else value)
+        return out
+
+
+def fill(filler: Filler, printed: Sequence[str]) -> str:
+    """The part with each hole replaced by its printed value: a `SegmentedText`, whose
+    shared segments the email composer encodes once."""
+    return SegmentedText.of(filler.texts, [printed[s] for s in filler.slots])
+
+
+def tidy_safe(filler: Filler, printed: Sequence[str]) -> bool:
+    """Whether filling a part split from a tidied output (the renderer's `_tidy`, holes in)
+    gives what tidying the filled output gives.
+
+    True when every value printed is non-empty, has no line break and no space at either
     end (its line keeps its ends and its blank-or-not status, `.strip()` at the ends
     included), and is not `-` or `--` (its line cannot become the `-- ` signature line).
     """
-    out: list[str] = []
-    for piece in pieces:
-        out.append(piece.text)
-        if piece.hole is not None:
-            value = _printed(piece, values[piece.hole], href)
-            if (not value or value.strip() != value or "\n" in value or "\r" in value
-                    or value in ("-", "--")):
-                return None
-            out.append(value)
-    return SegmentedText(out)
+    for s in filler.slots:
+        value = printed[s]
+        if (not value or value.strip() != value or "\n" in value or "\r" in value
+                or value in ("-", "--")):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A shared render: its parts to fill (subject, text, HTML, tidied text), the subject
+    line when it has no hole, the language's direction."""
+
+    plan: Plan
+    subject_line: str | None
+    direction: str
+
+
+def with_values(shared: Mapping[str, Any], paths: Sequence[str],
+                values: Sequence[Any]) -> dict[str, Any]:
+    """`shared` with each dotted path set to its value (dicts along the path are copied)."""
+    ctx = dict(shared)
+    for path, value in zip(paths, values, strict=True):
+        *parents, leaf = path.split(".")
+        node = ctx
+        for name in parents:
+            child = dict(node.get(name) or {})
+            node[name] = child
+            node = child
+        node[leaf] = value
+    return ctx

@@ -26,12 +26,17 @@ from typing import Any
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
 import scheduler
-from channels.email_segments import with_tail
 from scheduler.rendering import formatting
 from scheduler.rendering.environment import build_environment
-from scheduler.rendering.holes import Hole, Piece, Uncacheable
-from scheduler.rendering.holes import fill as holes_fill
-from scheduler.rendering.holes import fill_tidy as holes_fill_tidy
+from scheduler.rendering.holes import (
+    Hole,
+    Plan,
+    Shared,
+    Uncacheable,
+    fill,
+    tidy_safe,
+    with_values,
+)
 from scheduler.rendering.holes import split as holes_split
 from scheduler.rendering.labels import FALLBACK, LabelError, Labels
 from scheduler.rendering.samples import sample_context
@@ -93,7 +98,8 @@ class Renderer:
         self.labels = Labels(self.templates_dir / "i18n")
         # template → (files by language, the languages it is complete in)
         self._listing: dict[str, tuple[dict[str, set[str]], list[str]]] = {}
-        self._shared: dict[Hashable, tuple[tuple[list[Piece], ...], str | None]] = {}
+        self._shared: dict[Hashable, Shared] = {}
+        self._resolved: dict[tuple[str, str], str] = {}  # (template, wanted) → language
         self._uncacheable: set[tuple[str, str]] = set()
         self._checked = float("-inf")
         self._stamp = 0
@@ -139,8 +145,15 @@ class Renderer:
 
     def resolve_language(self, template: str, wanted: str) -> str:
         """`wanted` (normalised: `fr-CA` → `fr`) if `template` has it, else `en`."""
-        lang = formatting.normalize_language(wanted or FALLBACK)
-        return lang if lang in self._listed(template)[1] else FALLBACK
+        complete = self._listed(template)[1]  # (checks the generation: may clear _resolved)
+        found = self._resolved.get((template, wanted))
+        if found is None:
+            lang = formatting.normalize_language(wanted or FALLBACK)
+            found = lang if lang in complete else FALLBACK
+            if len(self._resolved) >= _SHARED_MAX:
+                self._resolved.clear()
+            self._resolved[(template, wanted)] = found
+        return found
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -177,27 +190,38 @@ class Renderer:
         The output is exactly `render_email`'s (see `holes.py`); a template that does more
         with a recipient's value than print it is rendered in full every time.
         """
+        paths = tuple(sorted(holes))
+        return self.render_email_filled(template, language, shared, paths,
+                                        [holes[p] for p in paths], scope)
+
+    def render_email_filled(
+        self, template: str, language: str,
+        shared: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+        paths: tuple[str, ...], values: list[str], scope: Hashable,
+    ) -> RenderedEmail:
+        """`render_email_for` with the holes given as their sorted `paths` and `values` in
+        that order (a caller that fills the same paths in every message sorts them once)."""
         lang = self.resolve_language(template, language)
-        paths = sorted(holes)
-        values = [holes[p] for p in paths]
         given = shared
 
         def full() -> Mapping[str, Any]:
             return given() if callable(given) else given
 
         if (template, lang) in self._uncacheable:
-            return self.render_email(template, lang, _with_values(full(), paths, values))
+            return self.render_email(template, lang, with_values(full(), paths, values))
         # (resolve_language has checked the files: `_listed` does)
-        key = (template, lang, scope, tuple(paths), tuple(map(bool, values)))
-        cached = self._shared.get(key)
-        if cached is None:
-            marked = _with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
+        key = (template, lang, scope, paths, tuple(map(bool, values)))
+        entry = self._shared.get(key)
+        if entry is None:
+            marked = with_values(full(), paths, [Hole(i, bool(v)) for i, v in enumerate(values)])
             ctx = self._context(lang, marked)
             try:
                 outputs = [self._render(f"{template}/{lang}.{part}", ctx) for part in EMAIL_PARTS]
-                # The text part is also kept tidied with its holes in: filled with values
-                # that cannot change what `_tidy` does (`holes.fill_tidy`), it is final.
-                pieces = (*(holes_split(o) for o in outputs), holes_split(_tidy(outputs[1])))
+                # The text part is also kept tidied with its holes in (and its last line
+                # end): filled with values that cannot change what `_tidy` does
+                # (`holes.tidy_safe`), it is final.
+                pieces = [*(holes_split(o) for o in outputs),
+                          holes_split(_tidy(outputs[1]) + "\n")]
                 # A subject without holes is the same line in every message.
                 subject_line = (formatting.one_line(outputs[0]) if len(pieces[0]) == 1
                                 else None)
@@ -205,21 +229,27 @@ class Renderer:
                 if isinstance(exc, RenderError) and not isinstance(exc.__cause__, Uncacheable):
                     raise
                 self._uncacheable.add((template, lang))
-                return self.render_email(template, lang, _with_values(full(), paths, values))
+                return self.render_email(template, lang, with_values(full(), paths, values))
             if len(self._shared) >= _SHARED_MAX:
                 self._shared.clear()
-            self._shared[key] = pieces, subject_line
+            entry = self._shared[key] = Shared(Plan.of(pieces), subject_line,
+                                                formatting.direction(lang))
+        plan = entry.plan
+        printed = plan.printed(values, formatting.safe_href)
+        subject_part, text_part, html_part, tidy_part = plan.fillers
+        subject = (entry.subject_line if entry.subject_line is not None
+                   else formatting.one_line(fill(subject_part, printed)))
+        if tidy_safe(tidy_part, printed):
+            text = fill(tidy_part, printed)
         else:
-            pieces, subject_line = cached
-        href = formatting.safe_href
-        subject = (subject_line if subject_line is not None
-                   else formatting.one_line(holes_fill(pieces[0], values, href)))
-        html = holes_fill(pieces[2], values, href)
-        text = holes_fill_tidy(pieces[3], values, href)
-        if text is None:
-            text = _tidy(holes_fill(pieces[1], values, href))
-        direction = formatting.direction(lang)
-        return RenderedEmail(subject, with_tail(text, "\n"), html, lang, direction)
+            text = _tidy(fill(text_part, printed)) + "\n"
+        return RenderedEmail(subject, text, fill(html_part, printed), lang, entry.direction)
+
+    def generation(self) -> int:
+        """A number that changes whenever shared renders are forgotten (a template or label
+        file edited, added or removed; checked at most once a second)."""
+        self._check_generation()
+        return self._stamp
 
     def _check_generation(self) -> None:
         """Forget shared renders and language listings when a template or label file was
@@ -239,6 +269,7 @@ class Renderer:
             self._shared.clear()
             self._uncacheable.clear()
             self._listing.clear()
+            self._resolved.clear()
 
     def render_post(self, template: str, language: str, context: Mapping[str, Any]) -> str:
         """The post `template` in `language` (or English): plain text, link last.
@@ -349,20 +380,6 @@ class Renderer:
 
 
 _SHARED_MAX = 2048
-
-
-def _with_values(shared: Mapping[str, Any], paths: list[str], values: list[Any]) -> dict[str, Any]:
-    """`shared` with each dotted path set to its value (dicts along the path are copied)."""
-    ctx = dict(shared)
-    for path, value in zip(paths, values, strict=True):
-        *parents, leaf = path.split(".")
-        node = ctx
-        for name in parents:
-            child = dict(node.get(name) or {})
-            node[name] = child
-            node = child
-        node[leaf] = value
-    return ctx
 
 
 def _walk(root: Path) -> Iterator[os.DirEntry[str]]:

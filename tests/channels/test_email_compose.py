@@ -7,6 +7,7 @@ the same parts, for text in every script, names with specials, and hostile heade
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -181,3 +182,13 @@ def test_a_long_url_header_stays_one_token() -> None:
     data = compose_email(msg, SENDER, domain="example.org", now=NOW).data
     assert b"=?utf-8?" not in data.split(b"List-Unsubscribe:")[1].split(b"\r\nList")[0]
     assert str(parsed(data)["List-Unsubscribe"]).startswith("<https://academy.example.org/u/")
+
+
+def test_message_ids_have_make_msgids_form_and_are_unique() -> None:
+    msg = Message(key="k", to="a@example.org", text="Hi\n", date=datetime(2027, 1, 1, tzinfo=UTC))
+    ids = [compose_email(msg, "A <a@example.org>", domain="example.org").message_id
+           for _ in range(2000)]
+    # email.utils.make_msgid(domain=...): <time in 1/100 s>.<pid>.<64 random bits>@domain
+    assert all(re.fullmatch(r"<\d+\.\d+\.\d+@example\.org>", i) for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert {i.split(".")[1] for i in ids} == {str(os.getpid())}
