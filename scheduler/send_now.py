@@ -12,6 +12,7 @@ from scheduler.channel_admin import check_templates
 from scheduler.db_stats import after_planning
 from scheduler.durability import dispatch_refusal
 from scheduler.filter import Filter
+from scheduler.planning.summary import summary_after
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -78,13 +79,15 @@ def plan(app: App, *, dry_run: bool = False) -> PlanReport:
     from scheduler.calendar import upcoming_posts
 
     now = app.clock()
+    before = queries.queue(app, now)  # the summary after is this plus what the pass wrote
     report = _plan_checking_templates(app, now, dry_run)
     if not dry_run:
         after_planning(app.engine, report.total)
     with app.sessions() as s:
         cadence = held_back(s, app.config, now)
+        queue = summary_after(s, before, {} if dry_run else report.planned, now)
     return PlanReport(now, dry_run, report.total, _planned_rows(report.planned),
-                      queries.queue(app, now), upcoming_posts(app, now), cadence)
+                      queue, upcoming_posts(app, now), cadence)
 
 
 def _plan_checking_templates(app: App, now: datetime, dry_run: bool) -> Planned:
