@@ -62,16 +62,20 @@ class OutboxWriter:
                 if self._begin is not None:
                     cursor.execute(self._begin)
                 count = self._prepared.execute_all(cursor, writes)
-                if self._begin is not None:
-                    # The driver's commit() compiles "COMMIT" anew each time; the cursor
-                    # runs its cached statement.
-                    cursor.execute("COMMIT")
-                else:
-                    self._dbapi.commit()
+                self._commit(cursor)
             except BaseException:
                 self._dbapi.rollback()
                 raise
         return count
+
+    def _commit(self, cursor: Any) -> None:
+        """Commit the transaction `cursor` runs in (not pipelined)."""
+        if self._begin is not None:
+            # The driver's commit() compiles "COMMIT" anew each time; the cursor runs its
+            # cached statement.
+            cursor.execute("COMMIT")
+        else:
+            self._dbapi.commit()
 
     def _write_pipelined(self, writes: Writes) -> int:
         """PostgreSQL: every statement and the COMMIT in one pipeline (one round trip)."""
@@ -103,7 +107,7 @@ class OutboxWriter:
                     changed.append(self._prepared.get(statement).execute(cursor, values) > 0)
                     if changed[-1] and follow:
                         self._prepared.execute_all(cursor, follow)
-                self._dbapi.commit()
+                self._commit(cursor)
             except BaseException:
                 self._dbapi.rollback()
                 raise
