@@ -212,13 +212,28 @@ def _check_target(url: str) -> str:
     return url
 
 
+def _unsubscribe_json(participant_id: int, email: str, campaign: str) -> str:
+    """An unsubscribe token's payload as `sign` writes it (sorted keys, compact)."""
+    return (f'{{"c":{_json_str(campaign)},"e":{_json_str(email)},"p":{participant_id},'
+            f'"t":"{UNSUBSCRIBE}"}}')
+
+
+def _preferences_json(participant_id: int, email: str) -> str:
+    """A preferences token's payload as `sign` writes it."""
+    return f'{{"e":{_json_str(email)},"p":{participant_id},"t":"{PREFERENCES}"}}'
+
+
+def _click_json(delivery_key: str, target: str) -> str:
+    """A click token's payload as `sign` writes it."""
+    return f'{{"d":{_json_str(delivery_key)},"t":"{CLICK}","u":{_json_str(target)}}}'
+
+
 def unsubscribe_url(
     base_url: str, key: bytes, participant_id: int, email: str, campaign: str
 ) -> str:
     """`{base_url}/u/{token}`: one-click unsubscribe (RFC 8058) of this recipient from a list."""
     if _plain(participant_id, email, campaign):
-        token = _fixed(key, f'{{"c":{_json_str(campaign)},"e":{_json_str(email)},'
-                            f'"p":{participant_id},"t":"{UNSUBSCRIBE}"}}')
+        token = _fixed(key, _unsubscribe_json(participant_id, email, campaign))
     else:
         token = sign({"t": UNSUBSCRIBE, "p": participant_id, "e": email, "c": campaign}, key)
     return f"{_base(base_url)}/u/{token}"
@@ -227,8 +242,7 @@ def unsubscribe_url(
 def preferences_url(base_url: str, key: bytes, participant_id: int, email: str) -> str:
     """`{base_url}/p/{token}`: the recipient's interest profile, without a password."""
     if _plain(participant_id, email):
-        token = _fixed(key, f'{{"e":{_json_str(email)},"p":{participant_id},'
-                            f'"t":"{PREFERENCES}"}}')
+        token = _fixed(key, _preferences_json(participant_id, email))
     else:
         token = sign({"t": PREFERENCES, "p": participant_id, "e": email}, key)
     return f"{_base(base_url)}/p/{token}"
@@ -258,8 +272,7 @@ def click_url(base_url: str, key: bytes, delivery_key: str, target_url: str) -> 
     """
     target = _check_target(target_url)
     if _plain(0, delivery_key, target):
-        token = _fixed(key, f'{{"d":{_json_str(delivery_key)},"t":"{CLICK}",'
-                            f'"u":{_json_str(target)}}}')
+        token = _fixed(key, _click_json(delivery_key, target))
     else:
         token = sign({"t": CLICK, "d": delivery_key, "u": target}, key)
     return f"{_base(base_url)}/c/{token}"
@@ -277,24 +290,21 @@ class MessageLinks:
         self._unsubscribe, self._preferences, self._click = f"{base}/u/", f"{base}/p/", f"{base}/c/"
 
     def unsubscribe(self, participant_id: int, email: str, campaign: str) -> str:
-        if type(participant_id) is not int or type(email) is not str or type(campaign) is not str:
+        if not _plain(participant_id, email, campaign):
             return unsubscribe_url(self.base_url, self.key, participant_id, email, campaign)
         return self._unsubscribe + self._signer.token(
-            f'{{"c":{_json_str(campaign)},"e":{_json_str(email)},"p":{participant_id},'
-            f'"t":"{UNSUBSCRIBE}"}}')
+            _unsubscribe_json(participant_id, email, campaign))
 
     def preferences(self, participant_id: int, email: str) -> str:
-        if type(participant_id) is not int or type(email) is not str:
+        if not _plain(participant_id, email):
             return preferences_url(self.base_url, self.key, participant_id, email)
-        return self._preferences + self._signer.token(
-            f'{{"e":{_json_str(email)},"p":{participant_id},"t":"{PREFERENCES}"}}')
+        return self._preferences + self._signer.token(_preferences_json(participant_id, email))
 
     def click(self, delivery_key: str, target_url: str) -> str:
         target = _check_target(target_url)
-        if type(delivery_key) is not str or type(target) is not str:
+        if not _plain(0, delivery_key, target):
             return click_url(self.base_url, self.key, delivery_key, target_url)
-        return self._click + self._signer.token(
-            f'{{"d":{_json_str(delivery_key)},"t":"{CLICK}","u":{_json_str(target)}}}')
+        return self._click + self._signer.token(_click_json(delivery_key, target))
 
 
 def _recipient(payload: dict[str, Any], *, course: bool = False) -> RecipientLink:
